@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config';
+
+describe('parseConfig', () => {
+	it('applies the documented defaults', () => {
+		const c = parseConfig({});
+		expect(c.databaseUrl).toBeUndefined();
+		expect(c.port).toBe(3000);
+		expect(c.host).toBe('0.0.0.0');
+		expect(c.origin).toBe('http://localhost:3000');
+		expect(c.cronRole).toBe('all');
+		expect(c.cronTimezone).toBe('UTC');
+		expect(c.dataDir).toMatch(/\/data$/);
+		expect(c.instanceId).toMatch(/-\d+$/);
+	});
+
+	it('treats empty values as unset', () => {
+		expect(parseConfig({ PORT: '', CRON_ROLE: '' }).port).toBe(3000);
+	});
+
+	it.each([
+		['PORT', 'abc', /^Invalid configuration: PORT must be a number/],
+		['PORT', '70000', /^Invalid configuration: PORT must be between 1 and 65535/],
+		['CRON_ROLE', 'boss', /^Invalid configuration: CRON_ROLE must be one of all, web, worker/],
+		['CRON_TIMEZONE', 'Mars/Olympus', /^Invalid configuration: CRON_TIMEZONE is not a known IANA time zone/],
+		['DATABASE_URL', 'mysql://x', /^Invalid configuration: DATABASE_URL must be a postgres/],
+		['LOG_LEVEL', 'loud', /^Invalid configuration: LOG_LEVEL must be one of/],
+		['ADMIN_EMAIL', 'not-an-email', /^Invalid configuration: ADMIN_EMAIL is not a valid email/]
+	])('rejects %s=%s with one line naming the variable', (name, value, message) => {
+		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
+		expect(() => parseConfig({ [name]: value })).toThrow(message);
+	});
+
+	it('never echoes secret values', () => {
+		let message = '';
+		try {
+			parseConfig({ CRON_SECRET: 'short' });
+		} catch (err) {
+			message = (err as Error).message;
+		}
+		expect(message).toContain('CRON_SECRET');
+		expect(message).not.toContain('short');
+	});
+});

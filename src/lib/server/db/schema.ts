@@ -1,0 +1,168 @@
+import { sql } from 'drizzle-orm';
+import {
+	bigint,
+	boolean,
+	check,
+	index,
+	integer,
+	jsonb,
+	pgTable,
+	text,
+	timestamp,
+	uniqueIndex
+} from 'drizzle-orm/pg-core';
+
+/** Names shared by the database, the API, the UI and the code: one name for one thing. */
+export const EXECUTION_STATUSES = [
+	'queued',
+	'running',
+	'succeeded',
+	'failed',
+	'timed_out',
+	'interrupted',
+	'skipped',
+	'missed',
+	'cancelled'
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const TRIGGERS = ['schedule', 'catch_up', 'manual', 'api', 'retry'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+export const OVERLAP_POLICIES = ['forbid', 'allow', 'replace'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+export const CATCH_UP_POLICIES = ['skip', 'once', 'all'] as const;
+export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
+
+export const JOB_SOURCES = ['code', 'ui'] as const;
+export type JobSource = (typeof JOB_SOURCES)[number];
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** The settings an admin may edit; code jobs keep their code's values beside them for drift. */
+export type JobSettings = {
+	schedule: string;
+	timezone: string | null;
+	enabled: boolean;
+	timeoutMs: number;
+	maxRetries: number;
+	overlap: OverlapPolicy;
+	catchUp: CatchUpPolicy;
+	catchUpMaxAgeMs: number;
+};
+
+export const cronJob = pgTable(
+	'cron_job',
+	{
+		key: text('key').primaryKey(),
+		name: text('name').notNull(),
+		description: text('description').notNull().default(''),
+		source: text('source').$type<JobSource>().notNull(),
+		type: text('type').notNull(),
+		params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+		schedule: text('schedule').notNull(),
+		/** Null follows CRON_TIMEZONE. */
+		timezone: text('timezone'),
+		enabled: boolean('enabled').notNull().default(true),
+		timeoutMs: integer('timeout_ms').notNull(),
+		maxRetries: integer('max_retries').notNull().default(0),
+		overlap: text('overlap').$type<OverlapPolicy>().notNull().default('forbid'),
+		catchUp: text('catch_up').$type<CatchUpPolicy>().notNull().default('once'),
+		catchUpMaxAgeMs: bigint('catch_up_max_age_ms', { mode: 'number' }).notNull(),
+		/** What code declares, refreshed on every boot; null for UI jobs. */
+		codeDefaults: jsonb('code_defaults').$type<JobSettings>(),
+		/** Why the job cannot be scheduled (e.g. an unset ${VAR}); null when fine. */
+		configError: text('config_error'),
+		nextRunAt: tstz('next_run_at'),
+		lastRunAt: tstz('last_run_at'),
+		lastStatus: text('last_status').$type<ExecutionStatus>(),
+		lastDurationMs: integer('last_duration_ms'),
+		consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+		createdAt: tstz('created_at').notNull().defaultNow(),
+		createdBy: text('created_by'),
+		updatedAt: tstz('updated_at').notNull().defaultNow(),
+		updatedBy: text('updated_by')
+	},
+	(t) => [
+		check('cron_job_source_check', sql`${t.source} in (${inList(JOB_SOURCES)})`),
+		check('cron_job_overlap_check', sql`${t.overlap} in (${inList(OVERLAP_POLICIES)})`),
+		check('cron_job_catch_up_check', sql`${t.catchUp} in (${inList(CATCH_UP_POLICIES)})`),
+		check('cron_job_timeout_check', sql`${t.timeoutMs} > 0`),
+		check('cron_job_max_retries_check', sql`${t.maxRetries} >= 0`)
+	]
+);
+
+export const cronJobExecution = pgTable(
+	'cron_job_execution',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+		jobId: text('job_id')
+			.notNull()
+			.references(() => cronJob.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
+		trigger: text('trigger').$type<Trigger>().notNull(),
+		/** The schedule tick this run belongs to; null for manual, API and retry runs. */
+		scheduledFor: tstz('scheduled_for'),
+		runAt: tstz('run_at').notNull().defaultNow(),
+		attempt: integer('attempt').notNull().default(1),
+		retryOf: bigint('retry_of', { mode: 'number' }),
+		status: text('status').$type<ExecutionStatus>().notNull(),
+		/** The job's overlap policy was `forbid` when this run was claimed. */
+		exclusive: boolean('exclusive').notNull().default(false),
+		startedAt: tstz('started_at'),
+		finishedAt: tstz('finished_at'),
+		durationMs: integer('duration_ms'),
+		instanceId: text('instance_id'),
+		leaseExpiresAt: tstz('lease_expires_at'),
+		triggeredByUserId: text('triggered_by_user_id'),
+		/** Who asked for a manual or API run (an email, `cli`, `api`). */
+		triggeredBy: text('triggered_by'),
+		output: text('output'),
+		result: jsonb('result'),
+		errorMessage: text('error_message'),
+		errorStack: text('error_stack'),
+		createdAt: tstz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('cron_job_execution_tick_uq').on(t.jobId, t.scheduledFor),
+		index('cron_job_execution_history_idx').on(t.jobId, t.id.desc()),
+		index('cron_job_execution_queued_idx').on(t.runAt).where(sql`${t.status} = 'queued'`),
+		index('cron_job_execution_running_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+		// Invariant 2: at most one running run per job whose policy forbids overlap.
+		uniqueIndex('cron_job_execution_exclusive_uq')
+			.on(t.jobId)
+			.where(sql`${t.status} = 'running' and ${t.exclusive}`),
+		check('cron_job_execution_status_check', sql`${t.status} in (${inList(EXECUTION_STATUSES)})`),
+		check('cron_job_execution_trigger_check', sql`${t.trigger} in (${inList(TRIGGERS)})`)
+	]
+);
+
+export const cronJobConfig = pgTable('cron_job_config', {
+	key: text('key').primaryKey(),
+	value: jsonb('value').notNull(),
+	description: text('description'),
+	updatedAt: tstz('updated_at').notNull().defaultNow(),
+	updatedBy: text('updated_by')
+});
+
+export const auditLog = pgTable(
+	'audit_log',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+		at: tstz('at').notNull().defaultNow(),
+		actor: text('actor').notNull(),
+		action: text('action').notNull(),
+		entity: text('entity').notNull(),
+		entityId: text('entity_id'),
+		before: jsonb('before'),
+		after: jsonb('after')
+	},
+	(t) => [index('audit_log_entity_idx').on(t.entity, t.entityId, t.id.desc())]
+);
+
+export type CronJob = typeof cronJob.$inferSelect;
+export type NewCronJob = typeof cronJob.$inferInsert;
+export type CronJobExecution = typeof cronJobExecution.$inferSelect;
+export type CronJobConfig = typeof cronJobConfig.$inferSelect;
+export type AuditLog = typeof auditLog.$inferSelect;

@@ -1,0 +1,91 @@
+/**
+ * The process's runtime: configuration, database and (with its issue) the scheduler, booted
+ * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
+ */
+import { parseConfig, type Config } from './config';
+import { connect, type Database } from './db';
+import { migrate } from './db/migrate';
+import { log, setLogLevel } from './log';
+
+export type Runtime = {
+	config: Config;
+	database: Database;
+	startedAt: Date;
+};
+
+let current: Runtime | undefined;
+const stopHooks: Array<() => Promise<void>> = [];
+
+export function runtime(): Runtime {
+	if (!current) throw new Error('Cronkit runtime is not booted');
+	return current;
+}
+
+export function isBooted(): boolean {
+	return current !== undefined;
+}
+
+/** Registers work to do on shutdown, before the database closes (last registered runs first). */
+export function onStop(hook: () => Promise<void>): void {
+	stopHooks.unshift(hook);
+}
+
+export type BootOptions = {
+	/** Already parsed configuration; otherwise read from the environment. */
+	config?: Config;
+	/** The CLI attaches to the app's embedded server instead of failing on its lock. */
+	mode?: 'own' | 'attach';
+};
+
+export async function boot(opts: BootOptions = {}): Promise<Runtime> {
+	if (current) return current;
+	const started = performance.now();
+	const config = opts.config ?? parseConfig(process.env);
+	setLogLevel(config.logLevel);
+	const database = await connect({
+		databaseUrl: config.databaseUrl,
+		dataDir: config.dataDir,
+		mode: opts.mode,
+		log: (line) => log.debug({ postgres: line }),
+		notice: (line) => log.info(line)
+	});
+	try {
+		const applied = await migrate(database.sql);
+		if (applied) log.info({ applied }, 'database migrated');
+	} catch (err) {
+		await database.close();
+		throw new Error(`migration failed: ${(err as Error).message}`);
+	}
+	current = { config, database, startedAt: new Date() };
+	log.info(
+		{ role: config.cronRole, instance: config.instanceId, embedded: !!database.embedded, ms: Math.round(performance.now() - started) },
+		'cronkit booted'
+	);
+	return current;
+}
+
+let stopping: Promise<void> | undefined;
+
+/** Stops everything registered with `onStop`, then the database (and embedded server). */
+export function shutdown(reason: string): Promise<void> {
+	stopping ??= (async () => {
+		log.info({ reason }, 'shutting down');
+		for (const hook of stopHooks) {
+			await hook().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
+		}
+		await current?.database.close();
+		current = undefined;
+	})();
+	return stopping;
+}
+
+/**
+ * Prints one line for an error that stops the process (no stack trace for expected faults),
+ * stops whatever was started, and exits 1.
+ */
+export async function fatal(err: unknown): Promise<never> {
+	const message = err instanceof Error ? err.message : String(err);
+	process.stderr.write(`cronkit: ${message}\n`);
+	await shutdown('fatal').catch(() => undefined);
+	process.exit(1);
+}

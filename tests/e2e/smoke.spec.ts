@@ -1,0 +1,25 @@
+import { expectNoSeriousA11yViolations } from './helpers/axe';
+import { expect, test } from './fixtures';
+
+test('home page renders and is accessible', async ({ homePage, page }) => {
+	await homePage.goto();
+	await expect(page).toHaveTitle('Cronkit');
+	await expect(homePage.heading).toHaveText('Cronkit');
+	await expectNoSeriousA11yViolations(page);
+});
+
+test('home page works without JavaScript', async ({ browser }) => {
+	const context = await browser.newContext({ javaScriptEnabled: false });
+	const page = await context.newPage();
+	await page.goto('/');
+	await expect(page.getByRole('heading', { level: 1 })).toHaveText('Cronkit');
+	await context.close();
+});
+
+test('/healthz reports the database up', async ({ request }) => {
+	const res = await request.get('/healthz');
+	expect(res.status()).toBe(200);
+	const body = await res.json();
+	expect(body).toMatchObject({ status: 'ok', db: 'up' });
+	expect(typeof body.scheduler).toBe('object');
+});
