@@ -1,0 +1,162 @@
+import { describe as group, expect, it } from 'vitest';
+import { compileSchedule, nextRun, nextRuns, preview, previousRuns, ScheduleError, substituteEnv, toCronPattern } from './schedule';
+
+function fieldOf(expr: string, tz = 'UTC'): string {
+	try {
+		compileSchedule(expr, tz);
+	} catch (err) {
+		if (err instanceof ScheduleError) return err.field;
+		throw err;
+	}
+	return 'valid';
+}
+
+group('schedule syntax', () => {
+	it.each([
+		['hourly', '0 * * * *'],
+		['daily', '0 0 * * *'],
+		['weekly', '0 0 * * 0'],
+		['@hourly', '0 * * * *'],
+		['@daily', '0 0 * * *'],
+		['@weekly', '0 0 * * 0'],
+		['@monthly', '0 0 1 * *'],
+		['@yearly', '0 0 1 1 *'],
+		['every_5_minutes', '*/5 * * * *'],
+		['every_2_hours', '0 */2 * * *'],
+		['  */10   * * * * ', '*/10 * * * *']
+	])('%s → %s', (expr, pattern) => {
+		expect(toCronPattern(expr)).toBe(pattern);
+	});
+
+	it('accepts 6 fields with seconds and croner extensions', () => {
+		for (const expr of ['*/5 * * * * *', '0 0 L * *', '0 0 * * 5#2', '0 0 15W * *', '0 0 * * 5L']) {
+			expect(fieldOf(expr), expr).toBe('valid');
+		}
+	});
+
+	it.each([
+		['61 * * * *', 'minute'],
+		['* 24 * * *', 'hour'],
+		['* * 32 * *', 'day of month'],
+		['* * * 13 *', 'month'],
+		['* * * * 9', 'day of week'],
+		['99 * * * * *', 'second'],
+		['* * *', 'schedule'],
+		['every_0_minutes', 'minute'],
+		['every_99_hours', 'hour'],
+		['@sometimes', 'schedule'],
+		['', 'schedule']
+	])('rejects %j naming the %s field', (expr, field) => {
+		expect(fieldOf(expr)).toBe(field);
+	});
+
+	it('rejects an unknown zone naming the timezone field', () => {
+		expect(fieldOf('* * * * *', 'Mars/Base')).toBe('timezone');
+	});
+
+	it('substitutes ${NAME} and rejects an unset one', () => {
+		expect(substituteEnv('*/${N} * * * *', { N: '7' })).toBe('*/7 * * * *');
+		expect(() => substituteEnv('${MISSING_VAR} * * * *', {})).toThrow(/MISSING_VAR/);
+	});
+
+	it('previews with description and next runs strictly after from', () => {
+		const p = preview('*/15 * * * *', 'UTC', 3, new Date('2026-01-01T00:00:00Z'));
+		expect(p).toEqual({
+			valid: true,
+			pattern: '*/15 * * * *',
+			timezone: 'UTC',
+			description: 'Every 15 minutes',
+			nextRuns: ['2026-01-01T00:15:00.000Z', '2026-01-01T00:30:00.000Z', '2026-01-01T00:45:00.000Z']
+		});
+		expect(preview('70 * * * *', 'UTC')).toMatchObject({ valid: false, field: 'minute' });
+	});
+
+	it('lists previous runs most recent first', () => {
+		const s = compileSchedule('0 * * * *', 'UTC');
+		expect(previousRuns(s, 2, new Date('2026-01-01T05:30:00Z')).map((d) => d.toISOString())).toEqual([
+			'2026-01-01T05:00:00.000Z',
+			'2026-01-01T04:00:00.000Z'
+		]);
+	});
+});
+
+/** Runs of `expr` in `tz` between two instants. */
+function runsBetween(expr: string, tz: string, fromIso: string, toIso: string): string[] {
+	const s = compileSchedule(expr, tz);
+	const out: string[] = [];
+	let t = new Date(fromIso);
+	const end = new Date(toIso).getTime();
+	for (;;) {
+		const n = nextRun(s, t);
+		if (!n || n.getTime() > end) return out;
+		out.push(n.toISOString());
+		t = n;
+	}
+}
+
+function gapsMinutes(runs: string[]): number[] {
+	return runs.slice(1).map((r, i) => (Date.parse(r) - Date.parse(runs[i]!)) / 60_000);
+}
+
+/**
+ * DST corpus: each zone's spring-forward and fall-back day. A fixed wall time inside the gap runs
+ * once at the first instant after it; a repeated wall time runs once, at its first occurrence;
+ * interval schedules keep their real-time spacing.
+ */
+const CORPUS = [
+	// zone, day of spring-forward (local, UTC bounds), gap wall time, day of fall-back, repeated wall time
+	{ zone: 'Europe/Berlin', spring: ['2026-03-28T12:00:00Z', '2026-03-29T12:00:00Z'], gapTime: '30 2 * * *', fall: ['2026-10-24T12:00:00Z', '2026-10-25T12:00:00Z'], repeatTime: '30 2 * * *' },
+	{ zone: 'America/New_York', spring: ['2026-03-07T12:00:00Z', '2026-03-08T16:00:00Z'], gapTime: '30 2 * * *', fall: ['2026-10-31T12:00:00Z', '2026-11-01T16:00:00Z'], repeatTime: '30 1 * * *' },
+	{ zone: 'America/Santiago', spring: ['2026-09-05T12:00:00Z', '2026-09-06T16:00:00Z'], gapTime: '30 0 * * *', fall: ['2026-04-04T12:00:00Z', '2026-04-05T16:00:00Z'], repeatTime: '30 23 * * *' },
+	{ zone: 'Africa/Cairo', spring: ['2026-04-23T12:00:00Z', '2026-04-24T12:00:00Z'], gapTime: '30 0 * * *', fall: ['2026-10-29T12:00:00Z', '2026-10-30T06:00:00Z'], repeatTime: '30 23 * * *' },
+	{ zone: 'Australia/Lord_Howe', spring: ['2026-10-03T12:00:00Z', '2026-10-04T12:00:00Z'], gapTime: '15 2 * * *', fall: ['2026-04-04T12:00:00Z', '2026-04-05T12:00:00Z'], repeatTime: '45 1 * * *' }
+];
+
+function offsetMinutes(zone: string, at: Date): number {
+	const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(at);
+	const name = parts.find((p) => p.type === 'timeZoneName')!.value; // GMT+10:30
+	const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+	return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+group.each(CORPUS)('DST in $zone', ({ zone, spring, gapTime, fall, repeatTime }) => {
+	it('has a transition inside each window (the corpus is right)', () => {
+		expect(offsetMinutes(zone, new Date(spring[0]!))).not.toBe(offsetMinutes(zone, new Date(spring[1]!)));
+		expect(offsetMinutes(zone, new Date(fall[0]!))).not.toBe(offsetMinutes(zone, new Date(fall[1]!)));
+	});
+
+	it('spring-forward: a wall time in the gap runs once, right after the gap (no lost run)', () => {
+		const runs = runsBetween(gapTime, zone, spring[0]!, spring[1]!);
+		expect(runs).toHaveLength(1);
+		// The run is at an instant whose offset is already the new one, the first after the gap.
+		const at = new Date(runs[0]!);
+		expect(offsetMinutes(zone, at)).toBe(offsetMinutes(zone, new Date(spring[1]!)));
+		expect(offsetMinutes(zone, new Date(at.getTime() - 60_000))).toBe(offsetMinutes(zone, new Date(spring[0]!)));
+	});
+
+	it('fall-back: a repeated wall time runs once, at its first occurrence (no double run)', () => {
+		const runs = runsBetween(repeatTime, zone, fall[0]!, fall[1]!);
+		expect(runs).toHaveLength(1);
+		expect(offsetMinutes(zone, new Date(runs[0]!))).toBe(offsetMinutes(zone, new Date(fall[0]!)));
+	});
+
+	it('interval schedules keep their real-time spacing through both transitions', () => {
+		for (const [from, to] of [spring, fall]) {
+			const runs = runsBetween('*/15 * * * *', zone, from!, to!);
+			const gaps = gapsMinutes(runs);
+			// Whole-hour shifts keep exactly 15 min; Lord Howe's half hour keeps the quarter-hour grid.
+			expect(Math.max(...gaps), `${zone} ${from}`).toBeLessThanOrEqual(15);
+			expect(Math.min(...gaps)).toBeGreaterThanOrEqual(15);
+			// Real time elapsed / 15 min: nothing lost, nothing doubled.
+			expect(runs.length).toBe(Math.floor((Date.parse(to!) - Date.parse(from!)) / 900_000));
+		}
+	});
+});
+
+group('nextRuns', () => {
+	it('returns n ascending instants', () => {
+		const s = compileSchedule('*/5 * * * * *', 'UTC');
+		const runs = nextRuns(s, 4, new Date('2026-01-01T00:00:00Z')).map((d) => d.toISOString());
+		expect(runs).toEqual(['2026-01-01T00:00:05.000Z', '2026-01-01T00:00:10.000Z', '2026-01-01T00:00:15.000Z', '2026-01-01T00:00:20.000Z']);
+	});
+});
