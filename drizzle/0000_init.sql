@@ -26,6 +26,7 @@ CREATE TABLE "cron_job" (
 	"catch_up_max_age_ms" bigint NOT NULL,
 	"code_defaults" jsonb,
 	"config_error" text,
+	"ticks_owed_since" timestamp with time zone DEFAULT now() NOT NULL,
 	"next_run_at" timestamp with time zone,
 	"last_run_at" timestamp with time zone,
 	"last_status" text,
@@ -82,4 +83,5 @@ CREATE UNIQUE INDEX "cron_job_execution_tick_uq" ON "cron_job_execution" USING b
 CREATE INDEX "cron_job_execution_history_idx" ON "cron_job_execution" USING btree ("job_id","id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "cron_job_execution_queued_idx" ON "cron_job_execution" USING btree ("run_at") WHERE "cron_job_execution"."status" = 'queued';--> statement-breakpoint
 CREATE INDEX "cron_job_execution_running_idx" ON "cron_job_execution" USING btree ("lease_expires_at") WHERE "cron_job_execution"."status" = 'running';--> statement-breakpoint
-CREATE UNIQUE INDEX "cron_job_execution_exclusive_uq" ON "cron_job_execution" USING btree ("job_id") WHERE "cron_job_execution"."status" = 'running' and "cron_job_execution"."exclusive";
+CREATE UNIQUE INDEX "cron_job_execution_exclusive_uq" ON "cron_job_execution" USING btree ("job_id") WHERE "cron_job_execution"."exclusive";--> statement-breakpoint
+CREATE INDEX "cron_job_execution_status_idx" ON "cron_job_execution" USING btree ("status","id" DESC NULLS LAST);

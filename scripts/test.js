@@ -1,6 +1,7 @@
 // `npm test`: every check, in order of cost; stops at the first that fails.
 import { spawnSync } from 'node:child_process';
 
+/** @type {[string, string, string[]][]} */
 const steps = [
 	['typecheck', 'npm', ['run', '--silent', 'check']],
 	['lint', 'npm', ['run', '--silent', 'lint']],

@@ -19,6 +19,6 @@ export async function health(): Promise<HealthReport> {
 		role: rt.config.cronRole,
 		instanceId: rt.config.instanceId,
 		uptimeSeconds: Math.round((Date.now() - rt.startedAt.getTime()) / 1000),
-		scheduler: { running: false }
+		scheduler: rt.scheduler.status()
 	};
 }

@@ -3,6 +3,9 @@
  * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
  */
 import { parseConfig, type Config } from './config';
+import { codeJobs, jobTypes } from './cron/registry';
+import { Scheduler } from './cron/scheduler';
+import { CronJobService } from './cron/service';
 import { connect, type Database } from './db';
 import { migrate } from './db/migrate';
 import { log, setLogLevel } from './log';
@@ -10,6 +13,8 @@ import { log, setLogLevel } from './log';
 export type Runtime = {
 	config: Config;
 	database: Database;
+	scheduler: Scheduler;
+	cron: CronJobService;
 	startedAt: Date;
 };
 
@@ -35,6 +40,8 @@ export type BootOptions = {
 	config?: Config;
 	/** The CLI attaches to the app's embedded server instead of failing on its lock. */
 	mode?: 'own' | 'attach';
+	/** Start the scheduler's timers and queue (default: unless CRON_ROLE is `web`). */
+	schedule?: boolean;
 };
 
 export async function boot(opts: BootOptions = {}): Promise<Runtime> {
@@ -56,7 +63,33 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await database.close();
 		throw new Error(`migration failed: ${(err as Error).message}`);
 	}
-	current = { config, database, startedAt: new Date() };
+	const scheduler = new Scheduler({
+		sql: database.sql,
+		db: database.db,
+		instanceId: config.instanceId,
+		defaultTimezone: config.cronTimezone,
+		definitions: codeJobs,
+		types: jobTypes,
+		log: log.child({ component: 'scheduler' })
+	});
+	const cron = new CronJobService({
+		sql: database.sql,
+		db: database.db,
+		defaultTimezone: config.cronTimezone,
+		definitions: codeJobs,
+		types: jobTypes,
+		scheduler
+	});
+	current = { config, database, scheduler, cron, startedAt: new Date() };
+	if (opts.schedule ?? config.cronRole !== 'web') {
+		try {
+			await scheduler.start();
+		} catch (err) {
+			await shutdown('scheduler failed to start');
+			throw err;
+		}
+	}
+	onStop(() => scheduler.close());
 	log.info(
 		{ role: config.cronRole, instance: config.instanceId, embedded: !!database.embedded, ms: Math.round(performance.now() - started) },
 		'cronkit booted'

@@ -3,7 +3,8 @@ import postgres, { type Sql } from 'postgres';
 import * as schema from './schema';
 import { startEmbedded, type EmbeddedServer } from './embedded';
 
-export type Db = PostgresJsDatabase<typeof schema>;
+/** Drizzle over postgres.js; `$client` is the pool for SQL-first code. */
+export type Db = PostgresJsDatabase<typeof schema> & { $client: Sql };
 
 export type Database = {
 	sql: Sql;
@@ -32,12 +33,27 @@ export function openPool(url: string, max = 20): Sql {
 		// Fail fast when the server is gone instead of queueing forever.
 		connect_timeout: 10,
 		idle_timeout: 60,
-		connection: { application_name: 'cronkit' }
+		connection: { application_name: 'cronkit' },
+		// Ids and counts are int8; they stay far below 2^53, so plain numbers are exact.
+		types: { bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } }
 	});
 }
 
+/**
+ * Drizzle over a postgres.js pool. Drizzle swaps the pool's date parsers and serializers for
+ * pass-through ones (it converts dates itself); raw SQL on the same pool then gets strings.
+ * Restoring postgres.js's own keeps raw queries returning Dates, and Drizzle's `mode: 'date'`
+ * timestamptz columns accept a Date as readily as a string.
+ */
 export function wrap(sql: Sql): Db {
-	return drizzle(sql, { schema });
+	const saved = { parsers: { ...sql.options.parsers }, serializers: { ...sql.options.serializers } };
+	const db = drizzle(sql, { schema });
+	for (const kind of ['parsers', 'serializers'] as const) {
+		const table = sql.options[kind] as Record<string, unknown>;
+		for (const k of Object.keys(table)) if (!(k in saved[kind])) delete table[k];
+		Object.assign(table, saved[kind]);
+	}
+	return db;
 }
 
 export async function connect(opts: ConnectOptions): Promise<Database> {

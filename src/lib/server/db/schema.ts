@@ -12,31 +12,31 @@ import {
 	uniqueIndex
 } from 'drizzle-orm/pg-core';
 
-/** Names shared by the database, the API, the UI and the code: one name for one thing. */
-export const EXECUTION_STATUSES = [
-	'queued',
-	'running',
-	'succeeded',
-	'failed',
-	'timed_out',
-	'interrupted',
-	'skipped',
-	'missed',
-	'cancelled'
-] as const;
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+import {
+	CATCH_UP_POLICIES,
+	EXECUTION_STATUSES,
+	JOB_SOURCES,
+	OVERLAP_POLICIES,
+	TRIGGERS,
+	type CatchUpPolicy,
+	type ExecutionStatus,
+	type JobSource,
+	type OverlapPolicy,
+	type Trigger
+} from '../../cron-names';
 
-export const TRIGGERS = ['schedule', 'catch_up', 'manual', 'api', 'retry'] as const;
-export type Trigger = (typeof TRIGGERS)[number];
-
-export const OVERLAP_POLICIES = ['forbid', 'allow', 'replace'] as const;
-export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
-
-export const CATCH_UP_POLICIES = ['skip', 'once', 'all'] as const;
-export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
-
-export const JOB_SOURCES = ['code', 'ui'] as const;
-export type JobSource = (typeof JOB_SOURCES)[number];
+export {
+	CATCH_UP_POLICIES,
+	EXECUTION_STATUSES,
+	JOB_SOURCES,
+	OVERLAP_POLICIES,
+	TRIGGERS,
+	type CatchUpPolicy,
+	type ExecutionStatus,
+	type JobSource,
+	type OverlapPolicy,
+	type Trigger
+};
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -75,6 +75,11 @@ export const cronJob = pgTable(
 		codeDefaults: jsonb('code_defaults').$type<JobSettings>(),
 		/** Why the job cannot be scheduled (e.g. an unset ${VAR}); null when fine. */
 		configError: text('config_error'),
+		/**
+		 * Ticks before this instant are not owed to the job (it was created, enabled or
+		 * rescheduled then): catch-up after downtime never reaches further back.
+		 */
+		ticksOwedSince: tstz('ticks_owed_since').notNull().defaultNow(),
 		nextRunAt: tstz('next_run_at'),
 		lastRunAt: tstz('last_run_at'),
 		lastStatus: text('last_status').$type<ExecutionStatus>(),
@@ -108,7 +113,11 @@ export const cronJobExecution = pgTable(
 		attempt: integer('attempt').notNull().default(1),
 		retryOf: bigint('retry_of', { mode: 'number' }),
 		status: text('status').$type<ExecutionStatus>().notNull(),
-		/** The job's overlap policy was `forbid` when this run was claimed. */
+		/**
+		 * This run holds its `forbid` job's single slot: from claim until its handler has really
+		 * stopped (a timed-out handler that ignores its signal keeps the slot), or its lease
+		 * expires.
+		 */
 		exclusive: boolean('exclusive').notNull().default(false),
 		startedAt: tstz('started_at'),
 		finishedAt: tstz('finished_at'),
@@ -129,10 +138,10 @@ export const cronJobExecution = pgTable(
 		index('cron_job_execution_history_idx').on(t.jobId, t.id.desc()),
 		index('cron_job_execution_queued_idx').on(t.runAt).where(sql`${t.status} = 'queued'`),
 		index('cron_job_execution_running_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
-		// Invariant 2: at most one running run per job whose policy forbids overlap.
-		uniqueIndex('cron_job_execution_exclusive_uq')
-			.on(t.jobId)
-			.where(sql`${t.status} = 'running' and ${t.exclusive}`),
+		// Invariant 2: at most one run holds a `forbid` job's slot.
+		uniqueIndex('cron_job_execution_exclusive_uq').on(t.jobId).where(sql`${t.exclusive}`),
+		// All runs, newest first, filtered by status (the executions page).
+		index('cron_job_execution_status_idx').on(t.status, t.id.desc()),
 		check('cron_job_execution_status_check', sql`${t.status} in (${inList(EXECUTION_STATUSES)})`),
 		check('cron_job_execution_trigger_check', sql`${t.trigger} in (${inList(TRIGGERS)})`)
 	]

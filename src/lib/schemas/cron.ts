@@ -1,0 +1,53 @@
+/**
+ * Zod schemas of the cron domain, in one place: the API, the forms and the service derive
+ * theirs from these with pick/omit/partial.
+ */
+import { z } from 'zod';
+import { CATCH_UP_POLICIES, EXECUTION_STATUSES, OVERLAP_POLICIES, TRIGGERS } from '../cron-names';
+
+export const jobKey = z
+	.string({ error: 'must be a string' })
+	.min(2, 'must be at least 2 characters')
+	.max(64, 'must be at most 64 characters')
+	.regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, 'must be a slug: lowercase letters, digits and dashes');
+
+export const jobSchema = z.strictObject({
+	key: jobKey,
+	name: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
+	description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters').default(''),
+	type: z.string({ error: 'must be a string' }).min(1, 'is required'),
+	params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).default({}),
+	schedule: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
+	timezone: z.string({ error: 'must be a string' }).nullable().optional(),
+	enabled: z.boolean({ error: 'must be true or false' }).default(true),
+	timeoutMs: z.number({ error: 'must be a number' }).int('must be a whole number').min(100, 'must be at least 100').max(24 * 3600_000, 'must be at most 24 h').optional(),
+	maxRetries: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(20, 'must be at most 20').optional(),
+	overlap: z.enum(OVERLAP_POLICIES, { error: `must be one of ${OVERLAP_POLICIES.join(', ')}` }).optional(),
+	catchUp: z.enum(CATCH_UP_POLICIES, { error: `must be one of ${CATCH_UP_POLICIES.join(', ')}` }).optional(),
+	catchUpMaxAgeMs: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(365 * 24 * 3600_000, 'must be at most a year').optional()
+});
+
+export const createJobSchema = jobSchema;
+export type CreateJobInput = z.input<typeof createJobSchema>;
+
+/** PATCH takes any subset but key, type and source. */
+export const updateJobSchema = jobSchema
+	.omit({ key: true, type: true })
+	.partial()
+	.extend({ description: z.string({ error: 'must be a string' }).max(2000).optional() });
+export type UpdateJobInput = z.input<typeof updateJobSchema>;
+
+export const executionQuerySchema = z.object({
+	status: z.enum(EXECUTION_STATUSES, { error: `must be one of ${EXECUTION_STATUSES.join(', ')}` }).optional(),
+	trigger: z.enum(TRIGGERS, { error: `must be one of ${TRIGGERS.join(', ')}` }).optional(),
+	cursor: z.coerce.number({ error: 'must be a number' }).int().positive('must be positive').optional(),
+	limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50)
+});
+export type ExecutionQuery = z.infer<typeof executionQuerySchema>;
+
+export const previewQuerySchema = z.object({
+	expr: z.string({ error: 'is required' }).min(1, 'is required').max(200),
+	tz: z.string().optional(),
+	count: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(5),
+	from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant' }).optional()
+});

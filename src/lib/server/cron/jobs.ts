@@ -1,0 +1,143 @@
+/**
+ * Job rows (`cron_job`): the effective configuration, code defaults beside it for drift, and
+ * the sync of code definitions at boot (DESIGN invariant 5: a deploy never silently
+ * overwrites an admin's edit).
+ */
+import { eq } from 'drizzle-orm';
+import type { Sql } from 'postgres';
+import { audit } from '../audit';
+import type { Db } from '../db';
+import * as schema from '../db/schema';
+import type { CronJob, JobSettings } from '../db/schema';
+import { notify } from './notify';
+import { POLICY_DEFAULTS, type RegisteredJob } from './types';
+
+export const SETTING_FIELDS = ['schedule', 'timezone', 'enabled', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs'] as const satisfies readonly (keyof JobSettings)[];
+
+/** Settings that decide which ticks a job owes: changing them restarts the catch-up window. */
+const TICK_FIELDS: readonly (keyof JobSettings)[] = ['schedule', 'timezone', 'enabled'];
+
+export function codeSettings(def: RegisteredJob): JobSettings {
+	return {
+		schedule: def.schedule,
+		timezone: def.timezone ?? null,
+		enabled: def.enabled ?? POLICY_DEFAULTS.enabled,
+		timeoutMs: def.timeoutMs ?? POLICY_DEFAULTS.timeoutMs,
+		maxRetries: def.maxRetries ?? POLICY_DEFAULTS.maxRetries,
+		overlap: def.overlap ?? POLICY_DEFAULTS.overlap,
+		catchUp: def.catchUp ?? POLICY_DEFAULTS.catchUp,
+		catchUpMaxAgeMs: def.catchUpMaxAgeMs ?? POLICY_DEFAULTS.catchUpMaxAgeMs
+	};
+}
+
+export function settingsOf(job: CronJob): JobSettings {
+	return {
+		schedule: job.schedule,
+		timezone: job.timezone,
+		enabled: job.enabled,
+		timeoutMs: job.timeoutMs,
+		maxRetries: job.maxRetries,
+		overlap: job.overlap,
+		catchUp: job.catchUp,
+		catchUpMaxAgeMs: job.catchUpMaxAgeMs
+	};
+}
+
+/** Fields whose effective value differs from what code declares (empty for UI jobs). */
+export function drift(job: CronJob): (keyof JobSettings)[] {
+	const code = job.codeDefaults;
+	if (!code) return [];
+	const current = settingsOf(job);
+	return SETTING_FIELDS.filter((f) => current[f] !== code[f]);
+}
+
+export function ticksRestart(before: Partial<JobSettings>, after: Partial<JobSettings>): boolean {
+	return TICK_FIELDS.some((f) => f in after && after[f] !== before[f]);
+}
+
+export async function listJobs(db: Db): Promise<CronJob[]> {
+	return db.select().from(schema.cronJob).orderBy(schema.cronJob.key);
+}
+
+export async function findJob(db: Db, key: string): Promise<CronJob | undefined> {
+	const [job] = await db.select().from(schema.cronJob).where(eq(schema.cronJob.key, key));
+	return job;
+}
+
+/**
+ * Brings code definitions into the table: new jobs are inserted with their code settings;
+ * for existing ones each setting follows code unless an admin changed it (its value differs
+ * from the previous code default), in which case the admin's value stays and the drift shows.
+ * Code jobs no longer in code are marked misconfigured, not deleted (their history stays).
+ */
+export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Promise<{ inserted: string[]; updated: string[] }> {
+	const inserted: string[] = [];
+	const updated: string[] = [];
+	await sql.begin(async (tx) => {
+		// One sync at a time across instances booting together.
+		await tx`select pg_advisory_xact_lock(7263541878)`;
+		const rows = await tx<CronJob[]>`
+			select key, schedule, timezone, enabled, timeout_ms as "timeoutMs", max_retries as "maxRetries", overlap,
+				catch_up as "catchUp", catch_up_max_age_ms as "catchUpMaxAgeMs", code_defaults as "codeDefaults",
+				name, description, config_error as "configError", source
+			from cron_job where source = 'code'`;
+		const byKey = new Map(rows.map((r) => [r.key, r]));
+		for (const def of definitions) {
+			const code = codeSettings(def);
+			const row = byKey.get(def.key);
+			if (!row) {
+				await tx`
+					insert into cron_job (key, name, description, source, type, schedule, timezone, enabled, timeout_ms, max_retries,
+						overlap, catch_up, catch_up_max_age_ms, code_defaults, created_by, updated_by)
+					values (${def.key}, ${def.name}, ${def.description ?? ''}, 'code', 'code', ${code.schedule}, ${code.timezone},
+						${code.enabled}, ${code.timeoutMs}, ${code.maxRetries}, ${code.overlap}, ${code.catchUp}, ${code.catchUpMaxAgeMs},
+						${JSON.stringify(code)}::jsonb, 'code', 'code')
+					on conflict (key) do nothing`;
+				inserted.push(def.key);
+				continue;
+			}
+			const current = settingsOf(row);
+			const previous = row.codeDefaults ?? current;
+			const next = { ...current };
+			const keptEdits: Partial<Record<keyof JobSettings, { admin: unknown; code: unknown }>> = {};
+			for (const f of SETTING_FIELDS) {
+				if (current[f] === previous[f]) (next as Record<string, unknown>)[f] = code[f];
+				else if (code[f] !== previous[f]) keptEdits[f] = { admin: current[f], code: code[f] };
+			}
+			const codeChanged = SETTING_FIELDS.some((f) => code[f] !== previous[f]);
+			const settingsChanged = SETTING_FIELDS.some((f) => next[f] !== current[f]);
+			const metaChanged = row.name !== def.name || row.description !== (def.description ?? '') || row.configError === 'no handler registered in code';
+			if (!codeChanged && !settingsChanged && !metaChanged) continue;
+			await tx`
+				update cron_job set name = ${def.name}, description = ${def.description ?? ''},
+					schedule = ${next.schedule}, timezone = ${next.timezone}, enabled = ${next.enabled},
+					timeout_ms = ${next.timeoutMs}, max_retries = ${next.maxRetries}, overlap = ${next.overlap},
+					catch_up = ${next.catchUp}, catch_up_max_age_ms = ${next.catchUpMaxAgeMs},
+					code_defaults = ${JSON.stringify(code)}::jsonb,
+					config_error = case when config_error = 'no handler registered in code' then null else config_error end,
+					ticks_owed_since = case when ${ticksRestart(current, next)} then now() else ticks_owed_since end,
+					updated_at = case when ${settingsChanged} then now() else updated_at end,
+					updated_by = case when ${settingsChanged} then 'code' else updated_by end
+				where key = ${def.key}`;
+			if (codeChanged) {
+				await audit(tx, {
+					actor: 'code',
+					action: 'job.code_defaults',
+					entity: 'cron_job',
+					entityId: def.key,
+					before: previous,
+					after: { codeDefaults: code, keptAdminEdits: keptEdits }
+				});
+			}
+			if (settingsChanged) await notify(tx, { t: 'job', key: def.key });
+			updated.push(def.key);
+		}
+		const known = definitions.map((d) => d.key);
+		const orphans = rows.filter((r) => !known.includes(r.key) && r.configError !== 'no handler registered in code');
+		for (const r of orphans) {
+			await tx`update cron_job set config_error = 'no handler registered in code', next_run_at = null where key = ${r.key}`;
+			await notify(tx, { t: 'job', key: r.key });
+		}
+	});
+	return { inserted, updated };
+}

@@ -1,0 +1,323 @@
+/**
+ * The run ledger (SPEC §4.2, DESIGN-engine.md): every state change of a run is one SQL
+ * statement here, and the database's constraints decide every race between instances.
+ */
+import type { Sql, TransactionSql } from 'postgres';
+import type { ExecutionStatus, OverlapPolicy, Trigger } from '../db/schema';
+
+type Q = Sql | TransactionSql;
+
+// Arrays bound for unnest() carry dates as ISO strings and booleans as an array literal:
+// postgres.js tags an array with its first element's scalar type (timestamptz, bool), which
+// PostgreSQL cannot cast to the array type; untyped values take the type of the cast.
+const boolArray = (xs: boolean[]) => `{${xs.map((x) => (x ? 't' : 'f')).join(',')}}`;
+
+export type ClaimedRun = {
+	id: number;
+	jobId: string;
+	trigger: Trigger;
+	scheduledFor: Date | null;
+	attempt: number;
+	status: ExecutionStatus;
+	startedAt: Date | null;
+};
+
+export type Tick = { jobId: string; scheduledFor: Date; overlap: OverlapPolicy };
+
+const RUN_COLUMNS = 'id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
+
+/**
+ * Claims ticks due at once in one statement: each `(job, scheduled_for)` row is inserted by
+ * exactly one instance (the unique index decides) and starts `running` under this instance's
+ * lease. A `forbid` job whose slot is taken yields no row here; see `recordOverlapSkips`.
+ * Under the global pause the ticks are recorded `skipped` instead.
+ */
+export async function claimTicks(sql: Q, ticks: Tick[], instanceId: string, leaseMs: number, paused: boolean): Promise<ClaimedRun[]> {
+	if (!ticks.length) return [];
+	return sql.unsafe<ClaimedRun[]>(
+		`insert into cron_job_execution
+			(job_id, trigger, scheduled_for, run_at, status, exclusive, instance_id, started_at, lease_expires_at, error_message, finished_at)
+		select u.job_id, 'schedule', u.scheduled_for, u.scheduled_for,
+			case when $4 then 'skipped' else 'running' end,
+			u.overlap = 'forbid' and not $4,
+			$2, case when $4 then null else now() end,
+			case when $4 then null else now() + make_interval(secs => $3::double precision / 1000) end,
+			case when $4 then 'scheduler paused' end,
+			case when $4 then now() end
+		from unnest($1::text[], $5::timestamptz[], $6::text[]) as u(job_id, scheduled_for, overlap)
+		on conflict do nothing
+		returning ${RUN_COLUMNS}`,
+		[ticks.map((t) => t.jobId), instanceId, leaseMs, paused, ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.overlap)] as never
+	);
+}
+
+/**
+ * Records `skipped` for `forbid` ticks that no instance could claim because the job's slot was
+ * held. Ticks that another instance did claim conflict on (job, scheduled_for) and stay as
+ * they are, so this is safe to call with every unclaimed tick.
+ */
+export async function recordOverlapSkips(sql: Q, ticks: Tick[]): Promise<ClaimedRun[]> {
+	const forbid = ticks.filter((t) => t.overlap === 'forbid');
+	if (!forbid.length) return [];
+	return sql.unsafe<ClaimedRun[]>(
+		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, finished_at, error_message)
+		select u.job_id, 'schedule', u.scheduled_for, u.scheduled_for, 'skipped', now(), 'previous run still running (overlap: forbid)'
+		from unnest($1::text[], $2::timestamptz[]) as u(job_id, scheduled_for)
+		on conflict do nothing
+		returning ${RUN_COLUMNS}`,
+		[forbid.map((t) => t.jobId), forbid.map((t) => t.scheduledFor.toISOString())] as never
+	);
+}
+
+/** `replace`: cancels the job's other running runs, older than the one just claimed. */
+export async function cancelReplaced(sql: Q, newRuns: { id: number; jobId: string }[]): Promise<number[]> {
+	if (!newRuns.length) return [];
+	const older = await sql.unsafe<{ id: number; newId: number }[]>(
+		`select e.id, u.new_id as "newId" from cron_job_execution e
+		join unnest($1::text[], $2::bigint[]) as u(job_id, new_id) on e.job_id = u.job_id
+		where e.status = 'running' and e.id < u.new_id`,
+		[newRuns.map((r) => r.jobId), newRuns.map((r) => r.id)] as never
+	);
+	const { settled } = await settle(
+		sql,
+		older.map((r) => cancelled(Number(r.id), `replaced by run ${r.newId} (overlap: replace)`))
+	);
+	return settled.filter((r) => r.transitioned).map((r) => r.id);
+}
+
+function cancelled(id: number, why: string): Outcome {
+	return { id, status: 'cancelled', durationMs: null, output: null, result: null, errorMessage: why, errorStack: null, release: false };
+}
+
+export type EnqueueInput = {
+	jobId: string;
+	trigger: Trigger;
+	runAt?: Date;
+	scheduledFor?: Date | null;
+	triggeredBy?: string | null;
+	triggeredByUserId?: string | null;
+};
+
+/** Adds `queued` runs (manual, API, catch-up) for the workers. */
+export async function enqueue(sql: Q, runs: EnqueueInput[]): Promise<ClaimedRun[]> {
+	if (!runs.length) return [];
+	return sql.unsafe<ClaimedRun[]>(
+		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, triggered_by, triggered_by_user_id)
+		select u.job_id, u.trigger, u.scheduled_for, coalesce(u.run_at, now()), 'queued', u.triggered_by, u.user_id
+		from unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[])
+			as u(job_id, trigger, scheduled_for, run_at, triggered_by, user_id)
+		on conflict do nothing
+		returning ${RUN_COLUMNS}`,
+		[
+			runs.map((r) => r.jobId),
+			runs.map((r) => r.trigger),
+			runs.map((r) => r.scheduledFor?.toISOString() ?? null),
+			runs.map((r) => r.runAt?.toISOString() ?? null),
+			runs.map((r) => r.triggeredBy ?? null),
+			runs.map((r) => r.triggeredByUserId ?? null)
+		] as never
+	);
+}
+
+/**
+ * Claims up to `limit` due queued runs (FOR UPDATE SKIP LOCKED: instances never wait on each
+ * other). A `forbid` job gets at most one run, and none while its slot is held: those stay
+ * queued until the slot frees.
+ */
+export async function claimQueued(sql: Q, limit: number, instanceId: string, leaseMs: number): Promise<ClaimedRun[]> {
+	try {
+		return await sql.unsafe<ClaimedRun[]>(
+			`with cand as (
+				select e.id, e.job_id, e.run_at, j.overlap
+				from cron_job_execution e join cron_job j on j.key = e.job_id
+				where e.status = 'queued' and e.run_at <= now()
+					and not (j.overlap = 'forbid' and exists (
+						select 1 from cron_job_execution x where x.job_id = e.job_id and x.exclusive))
+				order by e.run_at, e.id
+				limit $1
+				for update of e skip locked
+			), chosen as (
+				select id, overlap from (
+					select c.*, row_number() over (partition by c.job_id order by c.run_at, c.id) as rn from cand c
+				) r
+				where r.overlap <> 'forbid' or r.rn = 1
+			)
+			update cron_job_execution e
+			set status = 'running', instance_id = $2, started_at = now(),
+				lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
+				exclusive = (c.overlap = 'forbid')
+			from chosen c
+			where e.id = c.id
+			returning e.${RUN_COLUMNS.replaceAll(', ', ', e.')}`,
+			[limit, instanceId, leaseMs] as never
+		);
+	} catch (err) {
+		// Two instances took different queued runs of one free `forbid` job at the same
+		// moment: the slot's unique index refused the second. Nothing was claimed; the
+		// caller tries again shortly.
+		if ((err as { code?: string }).code === '23505') return [];
+		throw err;
+	}
+}
+
+/** When the next queued run falls due (for the worker's wake-up timer). */
+export async function nextQueuedAt(sql: Q): Promise<Date | null> {
+	const [row] = await sql<{ at: Date | null }[]>`
+		select min(run_at) as at from cron_job_execution where status = 'queued'`;
+	return row?.at ?? null;
+}
+
+export type Outcome = {
+	id: number;
+	status: Extract<ExecutionStatus, 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'cancelled'>;
+	durationMs: number | null;
+	output: string | null;
+	result: unknown;
+	errorMessage: string | null;
+	errorStack: string | null;
+	/** The handler has really stopped: free the job's slot and drop the lease. */
+	release: boolean;
+};
+
+export type Settled = { id: number; jobId: string; status: ExecutionStatus; attempt: number; durationMs: number | null; transitioned: boolean };
+
+/**
+ * Ends runs in one transaction-sized statement (DESIGN "Completion"): the terminal status
+ * (only if the run is still `running`: a cancel or a reaper that got there first wins), a
+ * durable retry row when attempts are left (exponential backoff 1 s, 2 s, 4 s … capped at
+ * 30 s, ±20% jitter), the job's denormalised state, and the slot release.
+ */
+export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Settled[]; retries: number }> {
+	if (!outcomes.length) return { settled: [], retries: 0 };
+	const rows = await sql.unsafe<(Settled & { retryId: number | null })[]>(
+		`with input as (
+			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[])
+				as u(id, status, duration_ms, output, result, error_message, error_stack, release)
+		), cur as (
+			select e.id, e.status as prev from cron_job_execution e join input i on i.id = e.id
+			order by e.id
+			for update of e
+		), upd as (
+			update cron_job_execution e set
+				status = case when c.prev = 'running' then i.status else e.status end,
+				finished_at = case when c.prev = 'running' then now() else e.finished_at end,
+				duration_ms = case when c.prev = 'running'
+					then coalesce(i.duration_ms, (extract(epoch from now() - e.started_at) * 1000)::int)
+					else e.duration_ms end,
+				output = coalesce(e.output, i.output),
+				result = case when c.prev = 'running' then i.result else e.result end,
+				error_message = case when c.prev = 'running' then i.error_message else e.error_message end,
+				error_stack = case when c.prev = 'running' then i.error_stack else e.error_stack end,
+				exclusive = case when i.release then false else e.exclusive end,
+				lease_expires_at = case when i.release then null else e.lease_expires_at end
+			from input i join cur c on c.id = i.id
+			where e.id = i.id
+			returning e.id, e.job_id, e.status, e.attempt, e.started_at, e.finished_at, e.duration_ms, (c.prev = 'running') as transitioned
+		), done as (
+			select * from upd where transitioned
+		), retry as (
+			insert into cron_job_execution (job_id, trigger, run_at, attempt, retry_of, status)
+			select d.job_id, 'retry',
+				now() + make_interval(secs => least(30, power(2, d.attempt - 1)) * (0.8 + random() * 0.4)),
+				d.attempt + 1, d.id, 'queued'
+			from done d join cron_job j on j.key = d.job_id
+			where d.status in ('failed', 'timed_out', 'interrupted') and d.attempt <= j.max_retries
+			returning id, retry_of
+		), latest as (
+			select distinct on (job_id) job_id, status, started_at, duration_ms,
+				count(*) filter (where status in ('failed', 'timed_out', 'interrupted')) over (partition by job_id) as failures
+			from done
+			order by job_id, finished_at desc, id desc
+		), jobs as (
+			update cron_job j set
+				last_run_at = l.started_at,
+				last_status = l.status,
+				last_duration_ms = l.duration_ms,
+				consecutive_failures = case
+					when l.status = 'succeeded' then 0
+					else j.consecutive_failures + l.failures end
+			from latest l
+			where j.key = l.job_id
+			returning 1
+		)
+		select u.id, u.job_id as "jobId", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned,
+			r.id as "retryId", (select count(*) from jobs) as _jobs
+		from upd u left join retry r on r.retry_of = u.id`,
+		[
+			outcomes.map((o) => o.id),
+			outcomes.map((o) => o.status),
+			outcomes.map((o) => o.durationMs),
+			outcomes.map((o) => o.output),
+			outcomes.map((o) => (o.result === undefined || o.result === null ? null : JSON.stringify(o.result))),
+			outcomes.map((o) => o.errorMessage),
+			outcomes.map((o) => o.errorStack),
+			boolArray(outcomes.map((o) => o.release))
+		] as never
+	);
+	return {
+		settled: rows.map((r) => ({ id: Number(r.id), jobId: r.jobId, status: r.status, attempt: r.attempt, durationMs: r.durationMs, transitioned: r.transitioned })),
+		retries: rows.filter((r) => r.retryId !== null).length
+	};
+}
+
+/**
+ * Renews this instance's leases in one statement. Returns the runs that are still ours and
+ * what the database says of them (a run cancelled elsewhere shows up as `cancelled`).
+ */
+export async function renewLeases(sql: Q, ids: number[], instanceId: string, leaseMs: number): Promise<Map<number, ExecutionStatus>> {
+	if (!ids.length) return new Map();
+	const rows = await sql.unsafe<{ id: number; status: ExecutionStatus }[]>(
+		`update cron_job_execution
+		set lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+		where id = any($1::bigint[]) and instance_id = $2 and (status = 'running' or exclusive)
+		returning id, status`,
+		[ids, instanceId, leaseMs] as never
+	);
+	return new Map(rows.map((r) => [Number(r.id), r.status]));
+}
+
+/**
+ * Turns runs whose owner stopped renewing into `interrupted` (retry policy applies) and frees
+ * slots held by timed-out handlers of dead instances. Any instance may run it; SKIP LOCKED
+ * keeps two reapers off the same rows.
+ */
+export async function reapExpiredLeases(sql: Sql, limit = 500): Promise<Settled[]> {
+	return sql.begin(async (tx) => {
+		const expired = await tx<{ id: number; instanceId: string | null }[]>`
+			select id, instance_id as "instanceId" from cron_job_execution
+			where (status = 'running' or exclusive) and lease_expires_at < now()
+			order by id
+			limit ${limit}
+			for update skip locked`;
+		if (!expired.length) return [];
+		const { settled } = await settle(
+			tx,
+			expired.map((r) => ({
+				id: Number(r.id),
+				status: 'interrupted',
+				durationMs: null,
+				output: null,
+				result: null,
+				errorMessage: `lease expired: instance ${r.instanceId ?? '?'} stopped heartbeating`,
+				errorStack: null,
+				release: true
+			}))
+		);
+		return settled;
+	});
+}
+
+/**
+ * Cancels a queued or running run. A running handler learns it from NOTIFY or its next lease
+ * renewal, and keeps its job's slot until it has really stopped.
+ */
+export async function cancelRun(sql: Q, id: number, by: string): Promise<boolean> {
+	const why = `cancelled by ${by}`;
+	const queued = await sql`
+		update cron_job_execution set status = 'cancelled', finished_at = now(), error_message = ${why}
+		where id = ${id} and status = 'queued'
+		returning id`;
+	if (queued.length) return true;
+	const { settled } = await settle(sql, [cancelled(id, why)]);
+	return settled.some((r) => r.transitioned);
+}

@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import type { Db } from '../db';
+import type { CatchUpPolicy, OverlapPolicy, Trigger } from '../db/schema';
+
+export type JobContext<P = Record<string, unknown>> = {
+	/** Aborted on timeout, cancellation, replacement, lost lease or shutdown past the grace period. */
+	signal: AbortSignal;
+	/** Captured into the run's output (capped). */
+	log: (...args: unknown[]) => void;
+	params: P;
+	db: Db;
+	execution: { id: number; jobKey: string; attempt: number; trigger: Trigger; scheduledFor: Date | null };
+};
+
+export type JobResult = { message?: string; metrics?: Record<string, number> } | void;
+
+export type JobHandler<P = Record<string, unknown>> = (ctx: JobContext<P>) => Promise<JobResult> | JobResult;
+
+/** Policies and schedule a job definition declares; every one is editable at runtime. */
+export type JobDefaults = {
+	schedule: string;
+	/** IANA zone; omitted follows CRON_TIMEZONE. */
+	timezone?: string;
+	enabled?: boolean;
+	timeoutMs?: number;
+	maxRetries?: number;
+	overlap?: OverlapPolicy;
+	catchUp?: CatchUpPolicy;
+	catchUpMaxAgeMs?: number;
+};
+
+/** A job declared in code (SPEC §4.5). */
+export type JobDefinition<P = Record<string, unknown>> = JobDefaults & {
+	key: string;
+	name: string;
+	description?: string;
+	/** Validates (and defaults) the stored params before each run. */
+	params?: z.ZodType<P>;
+	handler: JobHandler<P>;
+};
+
+/** A registered type for jobs created through the UI or API (e.g. `http`). */
+export type JobType<P = Record<string, unknown>> = {
+	name: string;
+	params: z.ZodType<P>;
+	handler: JobHandler<P>;
+};
+
+export const POLICY_DEFAULTS = {
+	enabled: true,
+	timeoutMs: 5 * 60_000,
+	maxRetries: 0,
+	overlap: 'forbid',
+	catchUp: 'once',
+	catchUpMaxAgeMs: 24 * 60 * 60_000
+} as const satisfies Omit<Required<JobDefaults>, 'schedule' | 'timezone'>;
+
+/** Registry entries, their params type erased: the scheduler validates params with the job's
+ * own schema before every call, which is what makes the erasure sound. */
+export type RegisteredJob = JobDefinition<Record<string, unknown>>;
+export type RegisteredType = JobType<Record<string, unknown>>;
+
+export function defineJob<P>(def: JobDefinition<P>): RegisteredJob {
+	return def as unknown as RegisteredJob;
+}
+
+export function defineJobType<P>(type: JobType<P>): RegisteredType {
+	return type as unknown as RegisteredType;
+}

@@ -1,0 +1,56 @@
+/** Prometheus metrics (SPEC §8.4). One registry per process; gauges read the database on scrape. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'cronkit_process_' });
+
+export const runsTotal = new Counter({
+	name: 'cronkit_runs_total',
+	help: 'Runs that reached a final status, by job and status',
+	labelNames: ['job', 'status'] as const,
+	registers: [registry]
+});
+
+export const runDuration = new Histogram({
+	name: 'cronkit_run_duration_seconds',
+	help: 'Run duration by job',
+	labelNames: ['job'] as const,
+	buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+	registers: [registry]
+});
+
+export const fireLag = new Histogram({
+	name: 'cronkit_fire_lag_seconds',
+	help: 'Delay from a tick\'s scheduled instant to its handler start',
+	buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+	registers: [registry]
+});
+
+export const ticksTotal = new Counter({
+	name: 'cronkit_ticks_total',
+	help: 'Schedule ticks recorded by this instance, by outcome (claimed, skipped, missed, caught_up)',
+	labelNames: ['outcome'] as const,
+	registers: [registry]
+});
+
+type GaugeSource = () => Promise<number>;
+const sources = new Map<string, GaugeSource>();
+
+/** A gauge whose value is read when /metrics is scraped (e.g. a COUNT on a partial index). */
+export function databaseGauge(name: string, help: string, read: GaugeSource): void {
+	sources.set(name, read);
+	if (registry.getSingleMetric(name)) return;
+	new Gauge({
+		name,
+		help,
+		registers: [registry],
+		async collect() {
+			const src = sources.get(name);
+			if (src) this.set(await src().catch(() => NaN));
+		}
+	});
+}
+
+export async function metricsText(): Promise<{ body: string; contentType: string }> {
+	return { body: await registry.metrics(), contentType: registry.contentType };
+}

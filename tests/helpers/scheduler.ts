@@ -1,0 +1,50 @@
+/** Scheduler instances on a test database, each with its own pool (as separate processes would). */
+import pino from 'pino';
+import type { Sql } from 'postgres';
+import { wrap } from '../../src/lib/server/db';
+import { Scheduler, type SchedulerOptions } from '../../src/lib/server/cron/scheduler';
+import { CronJobService } from '../../src/lib/server/cron/service';
+import { jobTypes } from '../../src/lib/server/cron/registry';
+import type { RegisteredJob } from '../../src/lib/server/cron/types';
+import type { TestDatabase } from './db';
+
+export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export type Instance = { scheduler: Scheduler; service: CronJobService; sql: Sql };
+
+export function instance(
+	t: TestDatabase,
+	definitions: RegisteredJob[],
+	opts: Partial<SchedulerOptions> & { name?: string } = {}
+): Instance {
+	const sql = t.pool(opts.concurrency ? Math.min(20, opts.concurrency) : 10);
+	const db = wrap(sql);
+	const scheduler = new Scheduler({
+		sql,
+		db,
+		instanceId: opts.name ?? `test-${Math.random().toString(36).slice(2, 8)}`,
+		defaultTimezone: 'UTC',
+		definitions,
+		types: jobTypes,
+		log: quietLog,
+		leaseMs: 3_000,
+		pollMs: 500,
+		resyncMs: 2_000,
+		...opts
+	});
+	const service = new CronJobService({ sql, db, defaultTimezone: 'UTC', definitions, types: jobTypes, scheduler });
+	return { scheduler, service, sql };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a truthy value or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await check();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+		await sleep(everyMs);
+	}
+}
