@@ -53,7 +53,9 @@ export default defineConfig({
 			PORT: String(PORT),
 			HOST: '127.0.0.1',
 			DATA_DIR: process.env.E2E_DATA_DIR,
-			LOG_LEVEL: 'warn'
+			LOG_LEVEL: 'warn',
+			// Same value as CRON_SECRET in tests/e2e/helpers/api.ts.
+			CRON_SECRET: 'e2e-secret-0123456789abcdef'
 		}
 	}
 });

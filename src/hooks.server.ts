@@ -3,6 +3,7 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
+import { roleGate } from '$lib/server/roles';
 import { boot, fatal } from '$lib/server/runtime';
 
 export const init: ServerInit = async () => {
@@ -25,4 +26,4 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-export const handle = sequence(securityHeaders);
+export const handle = sequence(securityHeaders, roleGate);

@@ -46,3 +46,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 		}
 	};
 }
+
+/** The single value of a one-row, one-column query. */
+export async function scalar<T = number>(rows: PromiseLike<readonly Record<string, unknown>[]>): Promise<T> {
+	const [row] = await rows;
+	if (!row) throw new Error('query returned no row');
+	return Object.values(row)[0] as T;
+}

@@ -11,15 +11,16 @@ export const jobKey = z
 	.max(64, 'must be at most 64 characters')
 	.regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, 'must be a slug: lowercase letters, digits and dashes');
 
+/** Every field of a job as the API takes it; no defaults here, so PATCH keeps absent fields absent. */
 export const jobSchema = z.strictObject({
 	key: jobKey,
 	name: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
-	description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters').default(''),
+	description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters'),
 	type: z.string({ error: 'must be a string' }).min(1, 'is required'),
-	params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).default({}),
+	params: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
 	schedule: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
 	timezone: z.string({ error: 'must be a string' }).nullable().optional(),
-	enabled: z.boolean({ error: 'must be true or false' }).default(true),
+	enabled: z.boolean({ error: 'must be true or false' }),
 	timeoutMs: z.number({ error: 'must be a number' }).int('must be a whole number').min(100, 'must be at least 100').max(24 * 3600_000, 'must be at most 24 h').optional(),
 	maxRetries: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(20, 'must be at most 20').optional(),
 	overlap: z.enum(OVERLAP_POLICIES, { error: `must be one of ${OVERLAP_POLICIES.join(', ')}` }).optional(),
@@ -27,14 +28,15 @@ export const jobSchema = z.strictObject({
 	catchUpMaxAgeMs: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(365 * 24 * 3600_000, 'must be at most a year').optional()
 });
 
-export const createJobSchema = jobSchema;
+export const createJobSchema = jobSchema.extend({
+	description: jobSchema.shape.description.default(''),
+	params: jobSchema.shape.params.default({}),
+	enabled: jobSchema.shape.enabled.default(true)
+});
 export type CreateJobInput = z.input<typeof createJobSchema>;
 
 /** PATCH takes any subset but key, type and source. */
-export const updateJobSchema = jobSchema
-	.omit({ key: true, type: true })
-	.partial()
-	.extend({ description: z.string({ error: 'must be a string' }).max(2000).optional() });
+export const updateJobSchema = jobSchema.omit({ key: true, type: true }).partial();
 export type UpdateJobInput = z.input<typeof updateJobSchema>;
 
 export const executionQuerySchema = z.object({

@@ -3,6 +3,7 @@
  * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
  */
 import { parseConfig, type Config } from './config';
+import { syncCodeJobs } from './cron/jobs';
 import { codeJobs, jobTypes } from './cron/registry';
 import { Scheduler } from './cron/scheduler';
 import { CronJobService } from './cron/service';
@@ -81,13 +82,14 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		scheduler
 	});
 	current = { config, database, scheduler, cron, startedAt: new Date() };
-	if (opts.schedule ?? config.cronRole !== 'web') {
-		try {
-			await scheduler.start();
-		} catch (err) {
-			await shutdown('scheduler failed to start');
-			throw err;
-		}
+	try {
+		// A started scheduler syncs code definitions itself; without one (web role, CLI) the
+		// job table must still know every code job.
+		if (opts.schedule ?? config.cronRole !== 'web') await scheduler.start();
+		else await syncCodeJobs(database.sql, codeJobs);
+	} catch (err) {
+		await shutdown('scheduler failed to start');
+		throw err;
 	}
 	onStop(() => scheduler.close());
 	log.info(

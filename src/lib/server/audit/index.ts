@@ -14,6 +14,6 @@ export async function audit(sql: Sql | TransactionSql, e: AuditEntry): Promise<v
 	await sql`
 		insert into audit_log (actor, action, entity, entity_id, before, after)
 		values (${e.actor}, ${e.action}, ${e.entity}, ${e.entityId ?? null},
-			${e.before === undefined ? null : JSON.stringify(e.before)}::jsonb,
-			${e.after === undefined ? null : JSON.stringify(e.after)}::jsonb)`;
+			${e.before === undefined ? null : sql.json(e.before as never)},
+			${e.after === undefined ? null : sql.json(e.after as never)})`;
 }

@@ -91,7 +91,7 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 						overlap, catch_up, catch_up_max_age_ms, code_defaults, created_by, updated_by)
 					values (${def.key}, ${def.name}, ${def.description ?? ''}, 'code', 'code', ${code.schedule}, ${code.timezone},
 						${code.enabled}, ${code.timeoutMs}, ${code.maxRetries}, ${code.overlap}, ${code.catchUp}, ${code.catchUpMaxAgeMs},
-						${JSON.stringify(code)}::jsonb, 'code', 'code')
+						${tx.json(code)}, 'code', 'code')
 					on conflict (key) do nothing`;
 				inserted.push(def.key);
 				continue;
@@ -113,7 +113,7 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 					schedule = ${next.schedule}, timezone = ${next.timezone}, enabled = ${next.enabled},
 					timeout_ms = ${next.timeoutMs}, max_retries = ${next.maxRetries}, overlap = ${next.overlap},
 					catch_up = ${next.catchUp}, catch_up_max_age_ms = ${next.catchUpMaxAgeMs},
-					code_defaults = ${JSON.stringify(code)}::jsonb,
+					code_defaults = ${tx.json(code)},
 					config_error = case when config_error = 'no handler registered in code' then null else config_error end,
 					ticks_owed_since = case when ${ticksRestart(current, next)} then now() else ticks_owed_since end,
 					updated_at = case when ${settingsChanged} then now() else updated_at end,

@@ -10,6 +10,14 @@ type Q = Sql | TransactionSql;
 // Arrays bound for unnest() carry dates as ISO strings and booleans as an array literal:
 // postgres.js tags an array with its first element's scalar type (timestamptz, bool), which
 // PostgreSQL cannot cast to the array type; untyped values take the type of the cast.
+/**
+ * Instances insert the same ticks at the same moment; inserting them in one global order keeps
+ * their unique-index waits from forming a cycle (a deadlock).
+ */
+export function inKeyOrder<T extends { jobId: string; scheduledFor: Date }>(ticks: T[]): T[] {
+	return [...ticks].sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : a.scheduledFor.getTime() - b.scheduledFor.getTime()));
+}
+
 const boolArray = (xs: boolean[]) => `{${xs.map((x) => (x ? 't' : 'f')).join(',')}}`;
 
 export type ClaimedRun = {
@@ -32,8 +40,9 @@ const RUN_COLUMNS = 'id, job_id as "jobId", trigger, scheduled_for as "scheduled
  * lease. A `forbid` job whose slot is taken yields no row here; see `recordOverlapSkips`.
  * Under the global pause the ticks are recorded `skipped` instead.
  */
-export async function claimTicks(sql: Q, ticks: Tick[], instanceId: string, leaseMs: number, paused: boolean): Promise<ClaimedRun[]> {
-	if (!ticks.length) return [];
+export async function claimTicks(sql: Q, unsorted: Tick[], instanceId: string, leaseMs: number, paused: boolean): Promise<ClaimedRun[]> {
+	if (!unsorted.length) return [];
+	const ticks = inKeyOrder(unsorted);
 	return sql.unsafe<ClaimedRun[]>(
 		`insert into cron_job_execution
 			(job_id, trigger, scheduled_for, run_at, status, exclusive, instance_id, started_at, lease_expires_at, error_message, finished_at)
@@ -45,6 +54,7 @@ export async function claimTicks(sql: Q, ticks: Tick[], instanceId: string, leas
 			case when $4 then 'scheduler paused' end,
 			case when $4 then now() end
 		from unnest($1::text[], $5::timestamptz[], $6::text[]) as u(job_id, scheduled_for, overlap)
+		order by u.job_id, u.scheduled_for
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
 		[ticks.map((t) => t.jobId), instanceId, leaseMs, paused, ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.overlap)] as never
@@ -57,12 +67,13 @@ export async function claimTicks(sql: Q, ticks: Tick[], instanceId: string, leas
  * they are, so this is safe to call with every unclaimed tick.
  */
 export async function recordOverlapSkips(sql: Q, ticks: Tick[]): Promise<ClaimedRun[]> {
-	const forbid = ticks.filter((t) => t.overlap === 'forbid');
+	const forbid = inKeyOrder(ticks.filter((t) => t.overlap === 'forbid'));
 	if (!forbid.length) return [];
 	return sql.unsafe<ClaimedRun[]>(
 		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, finished_at, error_message)
 		select u.job_id, 'schedule', u.scheduled_for, u.scheduled_for, 'skipped', now(), 'previous run still running (overlap: forbid)'
 		from unnest($1::text[], $2::timestamptz[]) as u(job_id, scheduled_for)
+		order by u.job_id, u.scheduled_for
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
 		[forbid.map((t) => t.jobId), forbid.map((t) => t.scheduledFor.toISOString())] as never
@@ -106,6 +117,7 @@ export async function enqueue(sql: Q, runs: EnqueueInput[]): Promise<ClaimedRun[
 		select u.job_id, u.trigger, u.scheduled_for, coalesce(u.run_at, now()), 'queued', u.triggered_by, u.user_id
 		from unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[])
 			as u(job_id, trigger, scheduled_for, run_at, triggered_by, user_id)
+		order by u.job_id, u.scheduled_for
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
 		[
@@ -228,6 +240,9 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 				count(*) filter (where status in ('failed', 'timed_out', 'interrupted')) over (partition by job_id) as failures
 			from done
 			order by job_id, finished_at desc, id desc
+		), locked as materialized (
+			-- Job rows are locked in key order by every writer, so instances never deadlock.
+			select j.key from cron_job j where j.key in (select job_id from latest) order by j.key for no key update
 		), jobs as (
 			update cron_job j set
 				last_run_at = l.started_at,
@@ -236,7 +251,7 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 				consecutive_failures = case
 					when l.status = 'succeeded' then 0
 					else j.consecutive_failures + l.failures end
-			from latest l
+			from latest l join locked k on k.key = l.job_id
 			where j.key = l.job_id
 			returning 1
 		)
@@ -248,7 +263,7 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 			outcomes.map((o) => o.status),
 			outcomes.map((o) => o.durationMs),
 			outcomes.map((o) => o.output),
-			outcomes.map((o) => (o.result === undefined || o.result === null ? null : JSON.stringify(o.result))),
+			outcomes.map((o) => (o.result === undefined ? null : o.result)),
 			outcomes.map((o) => o.errorMessage),
 			outcomes.map((o) => o.errorStack),
 			boolArray(outcomes.map((o) => o.release))

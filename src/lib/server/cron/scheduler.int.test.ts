@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { createTestDatabase, scalar, type TestDatabase } from '../../../../tests/helpers/db';
 import { eventually, instance, type Instance } from '../../../../tests/helpers/scheduler';
 import { defineJob } from './types';
 
@@ -10,7 +10,16 @@ describe('scheduler basics', () => {
 	beforeAll(async () => {
 		t = await createTestDatabase();
 		a = instance(t, [
-			defineJob({ key: 'every-second', name: 'Every second', schedule: '* * * * * *', handler: ({ execution }) => void ran.push(execution.id) })
+			defineJob({
+				key: 'every-second',
+				name: 'Every second',
+				schedule: '* * * * * *',
+				handler: ({ execution, log }) => {
+					ran.push(execution.id);
+					log('hello', { n: 1 });
+					return { message: 'done', metrics: { n: 1 } };
+				}
+			})
 		]);
 		await a.scheduler.start();
 	});
@@ -19,10 +28,29 @@ describe('scheduler basics', () => {
 		await t.drop();
 	});
 
-	it('runs a code job every second and records it', async () => {
+	it('runs a code job every second and records output, result and job state', async () => {
 		await eventually(async () => ran.length >= 2);
-		const rows = await t.sql`select status, trigger from cron_job_execution where job_id = 'every-second' and status = 'succeeded'`;
-		expect(rows.length).toBeGreaterThanOrEqual(2);
-		expect(rows[0]).toMatchObject({ trigger: 'schedule' });
+		const [row] = await t.sql`
+			select status, trigger, output, result, jsonb_typeof(result) as kind from cron_job_execution
+			where job_id = 'every-second' and status = 'succeeded' order by id limit 1`;
+		expect(row).toMatchObject({ status: 'succeeded', trigger: 'schedule', output: 'hello { n: 1 }\n', kind: 'object' });
+		expect(row!.result).toEqual({ message: 'done', metrics: { n: 1 } });
+		const job = await a.service.getJob('every-second');
+		expect(job.lastStatus).toBe('succeeded');
+		expect(job.consecutiveFailures).toBe(0);
+		expect(Date.parse(job.nextRunAt!)).toBeGreaterThan(Date.now() - 1000);
+	});
+
+	it('stores settings, params and audit entries as JSON objects, not strings', async () => {
+		await a.service.updateSettings({ 'executions.retentionDays': 12 }, { name: 'tester' });
+		expect((await a.service.settings())['executions.retentionDays']).toBe(12);
+		expect(await scalar(t.sql`select jsonb_typeof(value) from cron_job_config where key = 'executions.retentionDays'`)).toBe('number');
+		expect(await scalar(t.sql`select jsonb_typeof(after) from audit_log where action = 'settings.update'`)).toBe('object');
+		expect(await scalar(t.sql`select jsonb_typeof(code_defaults) from cron_job where key = 'every-second'`)).toBe('object');
+		await a.service.createJob(
+			{ key: 'ping', name: 'Ping', type: 'http', schedule: '0 0 1 1 *', params: { url: 'http://127.0.0.1:9/' } },
+			{ name: 'tester' }
+		);
+		expect(await scalar(t.sql`select params->>'method' from cron_job where key = 'ping'`)).toBe('GET');
 	});
 });

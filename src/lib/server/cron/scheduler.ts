@@ -69,6 +69,14 @@ class RunAborted extends Error {
 const MAX_TIMER_MS = 60 * 60_000;
 const CATCH_UP_CAP = 100;
 
+async function settlesWithin(p: Promise<unknown> | null, ms: number): Promise<boolean> {
+	if (!p) return true;
+	let timer: NodeJS.Timeout | undefined;
+	const done = await Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+	clearTimeout(timer);
+	return done;
+}
+
 export type RunSummary = { id: number; jobKey: string; status: string };
 
 export class Scheduler {
@@ -93,13 +101,14 @@ export class Scheduler {
 	private settings!: Settings;
 	private unlisten: (() => Promise<void>) | undefined;
 	private running = false;
-	private draining = false;
 	private claimingQueue: Promise<void> | null = null;
 	private claimAgain = false;
 	private gen = 0;
 	private pendingOutcomes = new Map<number, { outcome: Outcome; waiters: (() => void)[] }>();
 	private flushing: Promise<void> | null = null;
 	private lastTickAt: Date | null = null;
+	/** Set when stopping gave up on an unreachable database: stop retrying writes. */
+	private closed = false;
 
 	constructor(private readonly opts: SchedulerOptions) {
 		this.sql = opts.sql;
@@ -148,11 +157,10 @@ export class Scheduler {
 	async stop(graceMs = 30_000): Promise<void> {
 		if (!this.running) return;
 		this.running = false;
-		this.draining = true;
 		clearTimeout(this.timer);
 		clearTimeout(this.queueTimer);
-		await this.unlisten?.().catch(() => undefined);
-		await this.claimingQueue;
+		await settlesWithin(this.unlisten?.().catch(() => undefined) ?? null, 2_000);
+		await settlesWithin(this.claimingQueue, 5_000);
 		const pending = [...this.active.values()];
 		if (pending.length) {
 			this.log.info({ running: pending.length, graceMs }, 'waiting for running handlers');
@@ -166,8 +174,9 @@ export class Scheduler {
 			a.abortedFor = 'instance shutting down';
 			a.controller.abort(new RunAborted('instance shutting down'));
 		}
+		let recorded: Promise<void> | null = null;
 		if (left.length) {
-			await this.complete(
+			recorded = this.complete(
 				left.map((a) => ({
 					id: a.run.id,
 					status: 'interrupted',
@@ -180,10 +189,10 @@ export class Scheduler {
 				}))
 			);
 		}
-		await this.flushing;
+		// With the database gone the outcomes cannot be written; expired leases will settle them.
+		if (!(await settlesWithin(Promise.all([recorded, this.flushing]), 5_000))) this.closed = true;
 		for (const i of this.intervals) clearInterval(i);
 		this.intervals = [];
-		this.draining = false;
 		this.log.info({ instance: this.instanceId, interrupted: left.length }, 'scheduler stopped');
 	}
 
@@ -282,6 +291,7 @@ export class Scheduler {
 		for (const d of due) d.armed.nextAt = null;
 		this.rearmTimer();
 
+		const recorded: string[] = [];
 		const late = due.filter((d) => now - d.at > this.lateToleranceMs);
 		const onTime = due.filter((d) => now - d.at <= this.lateToleranceMs);
 		const ticks: Tick[] = onTime.map((d) => ({ jobId: d.armed.job.key, scheduledFor: new Date(d.at), overlap: d.armed.job.overlap }));
@@ -289,10 +299,13 @@ export class Scheduler {
 			const claimed = await ledger.claimTicks(this.sql, ticks, this.instanceId, this.leaseMs, this.settings['scheduler.paused']);
 			this.lastTickAt = new Date(now);
 			for (const run of claimed) if (run.status === 'running') this.execute(run, false);
-			await this.afterClaim(ticks, claimed);
+			recorded.push(...(await this.afterClaim(ticks, claimed)));
 		}
 		// Ticks far behind (the process was suspended or stalled): catch-up policy, not a burst.
-		if (late.length) await this.catchUp(new Date(), false, late.map((d) => d.armed.job.key));
+		if (late.length) {
+			await this.catchUp(new Date(), false, late.map((d) => d.armed.job.key));
+			recorded.push(...late.map((d) => d.armed.job.key));
+		}
 		// Next fire instants, off the critical path.
 		const nowDate = new Date();
 		for (const d of due) {
@@ -304,19 +317,22 @@ export class Scheduler {
 			}
 		}
 		this.rearmTimer();
-		const winners = new Set(due.map((d) => d.armed.job.key));
-		await this.writeNextRuns([...winners]);
+		// The instance that recorded a tick stores the job's next run; the others need not.
+		await this.writeNextRuns([...new Set(recorded)]);
 	}
 
-	private async afterClaim(ticks: Tick[], claimed: ClaimedRun[]): Promise<void> {
+	/** Skips and replacements that follow a claim; returns the jobs whose ticks we recorded. */
+	private async afterClaim(ticks: Tick[], claimed: ClaimedRun[]): Promise<string[]> {
 		const won = new Set(claimed.map((r) => `${r.jobId}\u0000${r.scheduledFor?.getTime()}`));
 		const unclaimed = ticks.filter((t) => !won.has(`${t.jobId}\u0000${t.scheduledFor.getTime()}`));
+		const skippedKeys: string[] = [];
 		ticksTotal.inc({ outcome: 'claimed' }, claimed.filter((r) => r.status === 'running').length);
 		ticksTotal.inc({ outcome: 'skipped' }, claimed.filter((r) => r.status === 'skipped').length);
 		if (unclaimed.length && !this.settings['scheduler.paused']) {
 			const skipped = await ledger.recordOverlapSkips(this.sql, unclaimed);
 			ticksTotal.inc({ outcome: 'skipped' }, skipped.length);
 			if (skipped.length) await this.touchJobs(skipped);
+			skippedKeys.push(...skipped.map((r) => r.jobId));
 		}
 		const replacing = claimed.filter((r) => r.status === 'running' && this.jobs.get(r.jobId)?.job.overlap === 'replace');
 		if (replacing.length) {
@@ -328,14 +344,18 @@ export class Scheduler {
 		}
 		const paused = claimed.filter((r) => r.status === 'skipped');
 		if (paused.length) await this.touchJobs(paused);
+		return [...claimed.map((r) => r.jobId), ...skippedKeys];
 	}
 
 	/** Skipped and missed ticks are the job's latest news too. */
 	private async touchJobs(runs: ClaimedRun[]): Promise<void> {
 		await this.sql.unsafe(
-			`update cron_job j set last_status = u.status, last_run_at = u.at
-			from unnest($1::text[], $2::text[], $3::timestamptz[]) as u(key, status, at)
-			where j.key = u.key and (j.last_run_at is null or j.last_run_at <= u.at)`,
+			`with locked as materialized (
+				select key from cron_job where key = any($1::text[]) order by key for no key update
+			)
+			update cron_job j set last_status = u.status, last_run_at = u.at
+			from unnest($1::text[], $2::text[], $3::timestamptz[]) as u(key, status, at), locked k
+			where j.key = u.key and k.key = j.key and (j.last_run_at is null or j.last_run_at <= u.at)`,
 			[runs.map((r) => r.jobId), runs.map((r) => r.status), runs.map((r) => (r.scheduledFor ?? new Date()).toISOString())] as never
 		);
 	}
@@ -345,9 +365,12 @@ export class Scheduler {
 		const next = keys.map((k) => this.jobs.get(k)?.nextAt ?? null).map((n) => (n === null ? null : new Date(n).toISOString()));
 		await this.sql
 			.unsafe(
-				`update cron_job j set next_run_at = u.next
-				from unnest($1::text[], $2::timestamptz[]) as u(key, next)
-				where j.key = u.key and j.next_run_at is distinct from u.next`,
+				`with locked as materialized (
+					select key from cron_job where key = any($1::text[]) order by key for no key update
+				)
+				update cron_job j set next_run_at = u.next
+				from unnest($1::text[], $2::timestamptz[]) as u(key, next), locked k
+				where j.key = u.key and k.key = j.key and j.next_run_at is distinct from u.next`,
 				[keys, next] as never
 			)
 			.catch((err: unknown) => this.log.warn({ err }, 'could not store next run times'));
@@ -404,10 +427,12 @@ export class Scheduler {
 			});
 		}
 		if (missed.length) {
+			missed.sort((x, y) => (x.jobId < y.jobId ? -1 : x.jobId > y.jobId ? 1 : x.at.getTime() - y.at.getTime()));
 			const rows = await this.sql.unsafe<ClaimedRun[]>(
 				`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, finished_at, error_message)
 				select u.job_id, 'schedule', u.at, u.at, 'missed', now(), u.note
 				from unnest($1::text[], $2::timestamptz[], $3::text[]) as u(job_id, at, note)
+				order by u.job_id, u.at
 				on conflict do nothing
 				returning id, job_id as "jobId", scheduled_for as "scheduledFor", status`,
 				[missed.map((m) => m.jobId), missed.map((m) => m.at.toISOString()), missed.map((m) => m.note)] as never
@@ -666,6 +691,7 @@ export class Scheduler {
 						again.waiters.push(...b.waiters);
 					} else this.pendingOutcomes.set(b.outcome.id, b);
 				}
+				if (this.closed) return;
 				await new Promise((r) => setTimeout(r, 1000));
 			}
 		}
@@ -772,11 +798,10 @@ export class Scheduler {
 		this.intervals.push(renew);
 	}
 
-	/** Stops what `startPassive` started. */
-	async close(): Promise<void> {
-		await this.stop();
-		await Promise.all([...this.active.values()].map((a) => a.done));
-		await this.flushing;
+	/** Stops the scheduler or what `startPassive` started; handlers that ignore their signal are left behind. */
+	async close(graceMs?: number): Promise<void> {
+		await this.stop(graceMs);
+		if (!(await settlesWithin(this.flushing, 5_000))) this.closed = true;
 		for (const i of this.intervals) clearInterval(i);
 		this.intervals = [];
 	}

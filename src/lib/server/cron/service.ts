@@ -258,7 +258,7 @@ export class CronJobService {
 			const inserted = await tx`
 				insert into cron_job (key, name, description, source, type, params, schedule, timezone, enabled, timeout_ms,
 					max_retries, overlap, catch_up, catch_up_max_age_ms, next_run_at, created_by, updated_by)
-				values (${row.key}, ${row.name}, ${row.description}, 'ui', ${row.type}, ${JSON.stringify(row.params)}::jsonb, ${row.schedule},
+				values (${row.key}, ${row.name}, ${row.description}, 'ui', ${row.type}, ${tx.json(row.params as never)}, ${row.schedule},
 					${row.timezone}, ${row.enabled}, ${row.timeoutMs}, ${row.maxRetries}, ${row.overlap}, ${row.catchUp},
 					${row.catchUpMaxAgeMs}, ${row.enabled ? next : null}, ${actor.name}, ${actor.name})
 				on conflict (key) do nothing
@@ -312,7 +312,7 @@ export class CronJobService {
 		const restart = ticksRestart(settingsOf(job), after);
 		await this.sql.begin(async (tx) => {
 			await tx`
-				update cron_job set name = ${after.name}, description = ${after.description}, params = ${JSON.stringify(after.params)}::jsonb,
+				update cron_job set name = ${after.name}, description = ${after.description}, params = ${tx.json(after.params as never)},
 					schedule = ${after.schedule}, timezone = ${after.timezone}, enabled = ${after.enabled}, timeout_ms = ${after.timeoutMs},
 					max_retries = ${after.maxRetries}, overlap = ${after.overlap}, catch_up = ${after.catchUp},
 					catch_up_max_age_ms = ${after.catchUpMaxAgeMs},

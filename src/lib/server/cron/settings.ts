@@ -42,7 +42,7 @@ export async function updateSettings(sql: Sql, patch: Partial<Settings>, actor: 
 			if (value === undefined) continue;
 			await tx`
 				insert into cron_job_config (key, value, description, updated_at, updated_by)
-				values (${key}, ${JSON.stringify(value)}::jsonb, ${SETTING_DESCRIPTIONS[key as SettingKey]}, now(), ${actor})
+				values (${key}, ${tx.json(value)}, ${SETTING_DESCRIPTIONS[key as SettingKey]}, now(), ${actor})
 				on conflict (key) do update set value = excluded.value, updated_at = now(), updated_by = excluded.updated_by`;
 		}
 		const after = await loadSettings(tx, defaultTimezone);

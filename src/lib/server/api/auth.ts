@@ -1,0 +1,54 @@
+/**
+ * Who may call the cron API (SPEC §8.2): an admin session, or `Authorization: Bearer
+ * <CRON_SECRET>` for automation. The secret is compared in constant time (SPEC §7).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Actor } from '../cron/service';
+import { ServiceError } from '../errors';
+import { runtime } from '../runtime';
+
+/** The actor recorded (runs' `triggered_by`, audit log) for bearer-authenticated calls. */
+export const BEARER_ACTOR: Actor = { name: 'api', userId: null };
+
+const unauthorized = (message: string) => new ServiceError(401, 'unauthorized', message);
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Equal-length digests make `timingSafeEqual` applicable whatever the inputs' lengths, so
+ * neither the secret's length nor a matching prefix shows in the response time.
+ */
+export function secretMatches(given: string, expected: string): boolean {
+	return timingSafeEqual(sha256(given), sha256(expected));
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), else null. */
+export function bearerToken(header: string | null): string | null {
+	const match = /^Bearer[ \t]+(\S.*)$/i.exec(header?.trim() ?? '');
+	return match ? match[1]!.trim() : null;
+}
+
+/** Checks an Authorization header against CRON_SECRET; throws a 401 ServiceError otherwise. */
+export function authenticateBearer(header: string | null, secret: string | undefined): Actor {
+	if (!header) throw unauthorized('authentication required: send Authorization: Bearer <CRON_SECRET>');
+	const token = bearerToken(header);
+	if (token === null) throw unauthorized('unsupported Authorization header: expected Bearer <CRON_SECRET>');
+	if (!secret) throw unauthorized('bearer authentication is disabled: CRON_SECRET is not configured');
+	if (!secretMatches(token, secret)) throw unauthorized('invalid bearer token');
+	return BEARER_ACTOR;
+}
+
+/**
+ * The caller of a cron API endpoint, or a 401. An Authorization header always decides on its
+ * own (a wrong secret is never rescued by a cookie).
+ */
+export function requireApiActor(event: Pick<RequestEvent, 'request' | 'cookies'>): Actor {
+	const header = event.request.headers.get('authorization');
+	if (!header) {
+		// The admin session cookie joins here once login exists: resolve the session from
+		// `event.cookies`, return { name: user.email, userId: user.id } for an admin, and
+		// throw 403 `forbidden` for a viewer on writes.
+	}
+	return authenticateBearer(header, runtime().config.cronSecret);
+}

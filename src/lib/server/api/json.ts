@@ -1,0 +1,145 @@
+/**
+ * JSON in and out for the REST API (SPEC §8): bodies capped at 1 MB, malformed input as a 400,
+ * every error in the `{"error": {code, message, issues}}` shape, never a stack trace.
+ */
+import { isHttpError, json, type RequestEvent } from '@sveltejs/kit';
+import { ServiceError } from '../errors';
+import { log } from '../log';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * How much more of an oversized body is read and thrown away so the client, still uploading,
+ * receives the 413: closing a socket with unread data makes TCP reset it, losing the response.
+ * Past this, the connection is dropped.
+ */
+const DRAIN_BYTES = 8 * MAX_BODY_BYTES;
+
+export const tooLarge = (limit = MAX_BODY_BYTES) =>
+	new ServiceError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`);
+
+const invalidJson = (why: string) => new ServiceError(400, 'invalid_json', `request body is not valid JSON: ${why}`);
+
+/** adapter-node's own BODY_SIZE_LIMIT surfaces as a stream error carrying status 413. */
+const statusOf = (err: unknown) =>
+	typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : undefined;
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+	let size = 0;
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done) return;
+			size += value.byteLength;
+			if (size > DRAIN_BYTES) {
+				await reader.cancel();
+				return;
+			}
+		}
+	} catch {
+		// the stream already failed (e.g. adapter-node's own limit): nothing left to drain
+	}
+}
+
+/** The raw body, refused with a 413 by its declared length or, failing that, as it streams. */
+export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+	if (!request.body) return new Uint8Array(0);
+	const reader = request.body.getReader();
+	const declared = Number(request.headers.get('content-length') ?? NaN);
+	if (declared > limit) {
+		await drain(reader);
+		throw tooLarge(limit);
+	}
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		let chunk: ReadableStreamReadResult<Uint8Array>;
+		try {
+			chunk = await reader.read();
+		} catch (err) {
+			if (statusOf(err) === 413) throw tooLarge(limit);
+			throw new ServiceError(400, 'invalid_body', 'request body could not be read');
+		}
+		if (chunk.done) break;
+		size += chunk.value.byteLength;
+		if (size > limit) {
+			await drain(reader);
+			throw tooLarge(limit);
+		}
+		chunks.push(chunk.value);
+	}
+	return Buffer.concat(chunks);
+}
+
+/** Parses a JSON document; any parse or encoding failure is a 400 `invalid_json`. */
+export function parseJson(bytes: Uint8Array): unknown {
+	let text: string;
+	try {
+		text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+	} catch {
+		throw invalidJson('it is not UTF-8 text');
+	}
+	if (!text.trim()) throw invalidJson('the body is empty');
+	try {
+		return JSON.parse(text);
+	} catch (err) {
+		throw invalidJson((err as Error).message);
+	}
+}
+
+/** A JSON object body (every endpoint takes one); its fields are validated by the service. */
+export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
+	// SvelteKit drops the body of a request without a content-type: say so, not "empty".
+	if (!request.body && !request.headers.get('content-type') && Number(request.headers.get('content-length')) > 0) {
+		throw invalidJson('send it with content-type: application/json');
+	}
+	const value = parseJson(await readBody(request, limit));
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+		throw new ServiceError(400, 'invalid_input', `(body): must be a JSON object, got ${got}`, [
+			{ path: '(body)', message: 'must be a JSON object' }
+		]);
+	}
+	return value as Record<string, unknown>;
+}
+
+/** postgres.js and socket errors that mean the database cannot be reached right now. */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03']);
+
+/** Any thrown value as an API error response; unexpected ones are logged and answered generically. */
+export function apiError(err: unknown, event?: Pick<RequestEvent, 'request' | 'url'>): Response {
+	if (err instanceof ServiceError) {
+		const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': 'Bearer realm="cronkit"' } : {};
+		return json(err.toJSON(), { status: err.status, headers });
+	}
+	if (isHttpError(err) && err.status < 500) {
+		return json(new ServiceError(err.status, 'error', err.body.message).toJSON(), { status: err.status });
+	}
+	const where = event ? { method: event.request.method, path: event.url.pathname } : {};
+	const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+	if (UNAVAILABLE.has(code)) {
+		log.warn({ err, ...where }, 'api request failed: database unavailable');
+		return json(new ServiceError(503, 'unavailable', 'the database is unavailable, try again shortly').toJSON(), {
+			status: 503,
+			headers: { 'retry-after': '5' }
+		});
+	}
+	log.error({ err, ...where }, 'api request failed');
+	return json(new ServiceError(500, 'internal', 'internal server error').toJSON(), { status: 500 });
+}
+
+/** Wraps a handler: errors become API errors, and no API response is ever cached. */
+export function handle<E extends Pick<RequestEvent, 'request' | 'url'>>(
+	fn: (event: E) => Promise<Response>
+): (event: E) => Promise<Response> {
+	return async (event) => {
+		let response: Response;
+		try {
+			response = await fn(event);
+		} catch (err) {
+			response = apiError(err, event);
+		}
+		response.headers.set('cache-control', 'no-store');
+		return response;
+	};
+}

@@ -1,0 +1,79 @@
+/**
+ * The CLI (SPEC §9): `npm run cron -- <command>`, run from the built output (build/cli/main.js).
+ * Exit codes: 0 done, 1 failed (one line on stderr), 2 usage error.
+ */
+import { setLogLevel } from '../log';
+import { fatal } from '../runtime';
+import { parseArgs, type CommandSpec } from './args';
+import { out } from './format';
+import { jobsCommand } from './jobs';
+import { migrateCommand } from './migrate';
+import { runCommand, triggerCommand } from './run';
+import { bootPassive, cliConfig, finish, installInterrupt, isExiting } from './session';
+import { workerCommand } from './worker';
+
+export const USAGE = `Usage: npm run cron -- <command> [options]
+
+Commands:
+  worker                   run the scheduler only; serve /healthz and /metrics on HOST:PORT
+  jobs [--json]            list jobs: schedule, zone, state, last run, next run
+  run <key>                run a job once in this process and print its output
+                           (exit 0 when it succeeds, 1 otherwise)
+  trigger <key> [--json]   queue a run of a job for the workers and print its id
+  migrate                  apply pending database migrations
+
+Options:
+  -h, --help               show this help
+
+The CLI reads the same environment as the app (DATABASE_URL, DATA_DIR, CRON_TIMEZONE, ...).
+Without DATABASE_URL it uses the embedded PostgreSQL of the app running on DATA_DIR, or
+starts it for the duration of the command.`;
+
+const COMMANDS: Record<string, CommandSpec> = {
+	worker: { positionals: [], flags: {} },
+	jobs: { positionals: [], flags: { json: false } },
+	run: { positionals: ['<key>'], flags: {} },
+	trigger: { positionals: ['<key>'], flags: { json: false } },
+	migrate: { positionals: [], flags: {} }
+};
+
+async function main(argv: string[]): Promise<void> {
+	const parsed = parseArgs(argv, COMMANDS);
+	if (parsed.kind === 'help') {
+		await out(USAGE);
+		process.exit(0);
+	}
+	if (parsed.kind === 'error') {
+		const more = parsed.showUsage ? `\n\n${USAGE}` : ' (see --help)';
+		await out(`cronkit: ${parsed.message}${more}`, process.stderr);
+		process.exit(2);
+	}
+	const { command, positionals, flags } = parsed;
+	const config = cliConfig(command);
+	setLogLevel(config.logLevel);
+	installInterrupt();
+	const json = flags.json === true;
+	switch (command) {
+		case 'worker':
+			return workerCommand(config);
+		case 'migrate':
+			return finish(await migrateCommand(config));
+		case 'jobs':
+			return finish(await jobsCommand(await bootPassive(config), { json }));
+		case 'run':
+			return finish(await runCommand(await bootPassive(config), positionals[0]!));
+		case 'trigger':
+			return finish(await triggerCommand(await bootPassive(config), positionals[0]!, { json }));
+		default:
+			throw new Error(`command "${command}" has no handler`);
+	}
+}
+
+/** Whatever goes wrong ends as one line, after stopping what this process started. */
+function failed(err: unknown): void {
+	if (!isExiting()) void fatal(err);
+}
+
+process.on('uncaughtException', failed);
+process.on('unhandledRejection', failed);
+main(process.argv.slice(2)).catch(failed);

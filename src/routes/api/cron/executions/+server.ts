@@ -1,0 +1,11 @@
+import { json } from '@sveltejs/kit';
+import { apiRoute, cron, methodNotAllowed, queryOf } from '$lib/server/api/route';
+import type { RequestHandler } from './$types';
+
+/** Runs of every job: `?job=` narrows to one, then as /jobs/{key}/executions. */
+export const GET: RequestHandler = apiRoute(async ({ url }) => {
+	const { job, ...query } = queryOf(url);
+	return json(await cron().listExecutions({ jobKey: job }, query));
+});
+
+export const fallback: RequestHandler = methodNotAllowed('GET');
