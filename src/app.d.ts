@@ -1,8 +1,16 @@
 // See https://svelte.dev/docs/kit/types#app.d.ts
+import type { UserRole } from '$lib/server/db/schema';
+
 declare global {
 	namespace App {
 		interface Error {
 			code?: string;
+		}
+		interface Locals {
+			/** The signed-in admin-app user, set by the auth handle; null when signed out. */
+			user: { id: string; email: string; role: UserRole } | null;
+			/** The login session's id, when signed in. */
+			sessionId: string | null;
 		}
 	}
 }

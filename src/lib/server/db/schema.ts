@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
 	bigint,
 	boolean,
+	customType,
 	check,
 	index,
 	integer,
@@ -39,6 +40,7 @@ export {
 };
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 /** The settings an admin may edit; code jobs keep their code's values beside them for drift. */
@@ -175,3 +177,130 @@ export type NewCronJob = typeof cronJob.$inferInsert;
 export type CronJobExecution = typeof cronJobExecution.$inferSelect;
 export type CronJobConfig = typeof cronJobConfig.$inferSelect;
 export type AuditLog = typeof auditLog.$inferSelect;
+
+// ---- auth (SPEC §7) ---------------------------------------------------------------------
+
+export const USER_ROLES = ['admin', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+export const USER_STATUSES = ['online', 'offline'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export const user = pgTable(
+	'user',
+	{
+		id: text('id').primaryKey(),
+		/** Stored lower-cased; unique. */
+		email: text('email').notNull(),
+		passwordHash: text('password_hash').notNull(),
+		role: text('role').$type<UserRole>().notNull().default('viewer'),
+		lastSeenAt: tstz('last_seen_at'),
+		status: text('status').$type<UserStatus>().notNull().default('offline'),
+		createdAt: tstz('created_at').notNull().defaultNow(),
+		updatedAt: tstz('updated_at').notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('user_email_uq').on(t.email),
+		check('user_role_check', sql`${t.role} in (${inList(USER_ROLES)})`),
+		check('user_status_check', sql`${t.status} in (${inList(USER_STATUSES)})`)
+	]
+);
+
+/** Login sessions as taught by the Lucia guide: token `id.secret`, only SHA-256(secret) stored. */
+export const authSession = pgTable(
+	'auth_session',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		secretHash: bytea('secret_hash').notNull(),
+		createdAt: tstz('created_at').notNull().defaultNow(),
+		lastVerifiedAt: tstz('last_verified_at').notNull().defaultNow()
+	},
+	(t) => [index('auth_session_user_idx').on(t.userId), index('auth_session_verified_idx').on(t.lastVerifiedAt)]
+);
+
+/** Fixed-window counters shared by every instance (login attempts, session starts per IP). */
+export const rateLimit = pgTable('rate_limit', {
+	key: text('key').primaryKey(),
+	hits: integer('hits').notNull(),
+	windowEndsAt: tstz('window_ends_at').notNull()
+});
+
+// ---- devices (SPEC §8.1, §8.3) --------------------------------------------------------------
+
+export const END_REASONS = ['ended', 'replaced', 'expired', 'revoked'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+export const accessKey = pgTable(
+	'access_key',
+	{
+		id: text('id').primaryKey(),
+		/** SHA-256 of the plain key; the key itself is shown once and never stored. */
+		keyHash: bytea('key_hash').notNull(),
+		/** The first characters of the key, for recognising it in lists. */
+		prefix: text('prefix').notNull(),
+		label: text('label'),
+		email: text('email'),
+		createdAt: tstz('created_at').notNull().defaultNow(),
+		createdBy: text('created_by'),
+		revokedAt: tstz('revoked_at')
+	},
+	(t) => [uniqueIndex('access_key_hash_uq').on(t.keyHash)]
+);
+
+export const deviceSession = pgTable(
+	'device_session',
+	{
+		id: text('id').primaryKey(),
+		accessKeyId: text('access_key_id')
+			.notNull()
+			.references(() => accessKey.id, { onDelete: 'cascade' }),
+		deviceId: text('device_id'),
+		startedAt: tstz('started_at').notNull().defaultNow(),
+		lastHeartbeatAt: tstz('last_heartbeat_at').notNull().defaultNow(),
+		endedAt: tstz('ended_at'),
+		endReason: text('end_reason').$type<EndReason>()
+	},
+	(t) => [
+		// One open session per key, enforced by the database: two simultaneous starts cannot both win.
+		uniqueIndex('device_session_open_uq').on(t.accessKeyId).where(sql`${t.endedAt} is null`),
+		// session-cleanup scans open sessions by last heartbeat.
+		index('device_session_open_heartbeat_idx').on(t.lastHeartbeatAt).where(sql`${t.endedAt} is null`),
+		index('device_session_key_idx').on(t.accessKeyId, t.startedAt.desc()),
+		check('device_session_end_reason_check', sql`${t.endReason} is null or ${t.endReason} in (${inList(END_REASONS)})`)
+	]
+);
+
+// ---- email (SPEC §4.6) ----------------------------------------------------------------------
+
+export const EMAIL_STATUSES = ['pending', 'sent', 'failed'] as const;
+export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+
+export const emailOutbox = pgTable(
+	'email_outbox',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+		to: text('to').notNull(),
+		subject: text('subject').notNull(),
+		text: text('text').notNull(),
+		kind: text('kind').notNull(),
+		status: text('status').$type<EmailStatus>().notNull().default('pending'),
+		attempts: integer('attempts').notNull().default(0),
+		lastAttemptAt: tstz('last_attempt_at'),
+		lastError: text('last_error'),
+		createdAt: tstz('created_at').notNull().defaultNow(),
+		sentAt: tstz('sent_at')
+	},
+	(t) => [
+		index('email_outbox_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+		index('email_outbox_status_idx').on(t.status, t.id.desc()),
+		check('email_outbox_status_check', sql`${t.status} in (${inList(EMAIL_STATUSES)})`)
+	]
+);
+
+export type User = typeof user.$inferSelect;
+export type AuthSession = typeof authSession.$inferSelect;
+export type AccessKey = typeof accessKey.$inferSelect;
+export type DeviceSession = typeof deviceSession.$inferSelect;
+export type EmailOutbox = typeof emailOutbox.$inferSelect;
