@@ -138,7 +138,8 @@ export const cronJobExecution = pgTable(
 	(t) => [
 		uniqueIndex('cron_job_execution_tick_uq').on(t.jobId, t.scheduledFor),
 		index('cron_job_execution_history_idx').on(t.jobId, t.id.desc()),
-		index('cron_job_execution_queued_idx').on(t.runAt).where(sql`${t.status} = 'queued'`),
+		// The queue's claim order (run_at, id): rows queued in bulk share run_at.
+		index('cron_job_execution_queued_idx').on(t.runAt, t.id).where(sql`${t.status} = 'queued'`),
 		index('cron_job_execution_running_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
 		// Invariant 2: at most one run holds a `forbid` job's slot.
 		uniqueIndex('cron_job_execution_exclusive_uq').on(t.jobId).where(sql`${t.exclusive}`),

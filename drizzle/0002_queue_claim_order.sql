@@ -1,0 +1,2 @@
+DROP INDEX "cron_job_execution_queued_idx";--> statement-breakpoint
+CREATE INDEX "cron_job_execution_queued_idx" ON "cron_job_execution" USING btree ("run_at","id") WHERE "cron_job_execution"."status" = 'queued';
