@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './tests/e2e/helpers/accounts';
 
 const PORT = Number(process.env.E2E_PORT ?? 4173);
 // A throw-away DATA_DIR shared by the config's evaluations in the runner and its workers.
@@ -52,10 +53,15 @@ export default defineConfig({
 		env: {
 			PORT: String(PORT),
 			HOST: '127.0.0.1',
+			// What the browser's Origin header says (baseURL): SvelteKit's CSRF check compares them.
+			ORIGIN: `http://localhost:${PORT}`,
 			DATA_DIR: process.env.E2E_DATA_DIR,
 			LOG_LEVEL: 'warn',
 			// Same value as CRON_SECRET in tests/e2e/helpers/api.ts.
-			CRON_SECRET: 'e2e-secret-0123456789abcdef'
+			CRON_SECRET: 'e2e-secret-0123456789abcdef',
+			// The first admin, created at boot; the fixtures sign in with it (helpers/accounts.ts).
+			ADMIN_EMAIL,
+			ADMIN_PASSWORD
 		}
 	}
 });

@@ -1,6 +1,8 @@
 import type { Handle, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
+import { adminGate } from '$lib/server/auth/gate';
+import { authHandle } from '$lib/server/auth/handle';
 import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
 import { roleGate } from '$lib/server/roles';
@@ -26,4 +28,6 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-export const handle = sequence(securityHeaders, roleGate);
+// roleGate first: a worker answers only /healthz and /metrics and never reads a session.
+// authHandle resolves the session; adminGate guards the whole (admin) group before any load.
+export const handle = sequence(securityHeaders, roleGate, authHandle, adminGate);

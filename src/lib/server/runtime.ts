@@ -2,6 +2,7 @@
  * The process's runtime: configuration, database and (with its issue) the scheduler, booted
  * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
  */
+import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
 import { syncCodeJobs } from './cron/jobs';
 import { codeJobs, jobTypes } from './cron/registry';
@@ -63,6 +64,17 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 	} catch (err) {
 		await database.close();
 		throw new Error(`migration failed: ${(err as Error).message}`);
+	}
+	// The web app makes sure someone can sign in; a worker (no login pages) and the CLI (its
+	// stdout is command output; it has create-admin) leave that to the web instances.
+	if (opts.mode !== 'attach' && config.cronRole !== 'worker') {
+		try {
+			const admin = await ensureFirstAdmin(database.sql, { email: config.adminEmail, password: config.adminPassword });
+			if (admin.created) log.info({ email: admin.email, promoted: admin.promoted }, 'first admin created');
+		} catch (err) {
+			await database.close();
+			throw new Error(`creating the first admin failed: ${(err as Error).message}`);
+		}
 	}
 	const scheduler = new Scheduler({
 		sql: database.sql,

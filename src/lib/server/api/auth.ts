@@ -1,5 +1,5 @@
 /**
- * Who may call the cron API (SPEC §8.2): an admin session, or `Authorization: Bearer
+ * Who may call the cron API (SPEC §8.2): a login session (the cookie), or `Authorization: Bearer
  * <CRON_SECRET>` for automation. The secret is compared in constant time (SPEC §7).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -39,16 +39,25 @@ export function authenticateBearer(header: string | null, secret: string | undef
 	return BEARER_ACTOR;
 }
 
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * The caller of a cron API endpoint, or a 401. An Authorization header always decides on its
- * own (a wrong secret is never rescued by a cookie).
+ * own (a wrong secret is never rescued by a cookie). Without one, the login session the auth
+ * handle resolved from the cookie counts: admins may do anything, viewers only read.
  */
-export function requireApiActor(event: Pick<RequestEvent, 'request' | 'cookies'>): Actor {
+export function requireApiActor(event: Pick<RequestEvent, 'request' | 'cookies'> & { locals?: App.Locals; url?: URL }): Actor {
 	const header = event.request.headers.get('authorization');
-	if (!header) {
-		// The admin session cookie joins here once login exists: resolve the session from
-		// `event.cookies`, return { name: user.email, userId: user.id } for an admin, and
-		// throw 403 `forbidden` for a viewer on writes.
+	const user = event.locals?.user;
+	if (!header && user) {
+		const method = event.request.method.toUpperCase();
+		if (!READ_METHODS.has(method)) {
+			if (user.role !== 'admin') throw new ServiceError(403, 'forbidden', 'viewers have read-only access: only admins can make changes');
+			// SameSite=Lax already keeps the cookie off cross-site writes; a foreign Origin is refused too.
+			const origin = event.request.headers.get('origin');
+			if (origin && event.url && origin !== event.url.origin) throw new ServiceError(403, 'forbidden', 'cross-site requests are forbidden');
+		}
+		return { name: user.email, userId: user.id };
 	}
 	return authenticateBearer(header, runtime().config.cronSecret);
 }

@@ -4,7 +4,9 @@
  */
 import { setLogLevel } from '../log';
 import { fatal } from '../runtime';
+import { accessKeyCommand, ACCESS_KEY_COMMAND } from './access-key';
 import { parseArgs, type CommandSpec } from './args';
+import { createAdminCommand } from './create-admin';
 import { out } from './format';
 import { jobsCommand } from './jobs';
 import { migrateCommand } from './migrate';
@@ -21,6 +23,11 @@ Commands:
                            (exit 0 when it succeeds, 1 otherwise)
   trigger <key> [--json]   queue a run of a job for the workers and print its id
   migrate                  apply pending database migrations
+  access-key create [--label L] [--email E] [--json]
+                           create an access key and print it once (emailed through the
+                           outbox with --email)
+  create-admin <email>     create an admin (or promote and reset an existing user); the
+                           password is ADMIN_PASSWORD, or generated and printed once
 
 Options:
   -h, --help               show this help
@@ -34,7 +41,9 @@ const COMMANDS: Record<string, CommandSpec> = {
 	jobs: { positionals: [], flags: { json: false } },
 	run: { positionals: ['<key>'], flags: {} },
 	trigger: { positionals: ['<key>'], flags: { json: false } },
-	migrate: { positionals: [], flags: {} }
+	migrate: { positionals: [], flags: {} },
+	'access-key': ACCESS_KEY_COMMAND,
+	'create-admin': { positionals: ['<email>'], flags: {} }
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -64,6 +73,10 @@ async function main(argv: string[]): Promise<void> {
 			return finish(await runCommand(await bootPassive(config), positionals[0]!));
 		case 'trigger':
 			return finish(await triggerCommand(await bootPassive(config), positionals[0]!, { json }));
+		case 'create-admin':
+			return finish(await createAdminCommand(await bootPassive(config), positionals[0]!));
+		case 'access-key':
+			return finish(await accessKeyCommand(await bootPassive(config), positionals[0]!, flags));
 		default:
 			throw new Error(`command "${command}" has no handler`);
 	}

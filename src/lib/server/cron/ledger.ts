@@ -4,6 +4,7 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import type { ExecutionStatus, OverlapPolicy, Trigger } from '../db/schema';
+import { notifyRunsSql } from './run-events';
 
 type Q = Sql | TransactionSql;
 
@@ -33,30 +34,33 @@ export type ClaimedRun = {
 export type Tick = { jobId: string; scheduledFor: Date; overlap: OverlapPolicy };
 
 const RUN_COLUMNS = 'id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
+const RAW_RUN_COLUMNS = 'id, job_id, trigger, scheduled_for, attempt, status, started_at';
 
 /**
  * Claims ticks due at once in one statement: each `(job, scheduled_for)` row is inserted by
  * exactly one instance (the unique index decides) and starts `running` under this instance's
- * lease. A `forbid` job whose slot is taken yields no row here; see `recordOverlapSkips`.
+ * lease (claims happen just ahead of the instant, so `started_at` is the later of the two). A `forbid` job whose slot is taken yields no row here; see `recordOverlapSkips`.
  * Under the global pause the ticks are recorded `skipped` instead.
  */
 export async function claimTicks(sql: Q, unsorted: Tick[], instanceId: string, leaseMs: number, paused: boolean): Promise<ClaimedRun[]> {
 	if (!unsorted.length) return [];
 	const ticks = inKeyOrder(unsorted);
 	return sql.unsafe<ClaimedRun[]>(
-		`insert into cron_job_execution
+		`with ins as (insert into cron_job_execution
 			(job_id, trigger, scheduled_for, run_at, status, exclusive, instance_id, started_at, lease_expires_at, error_message, finished_at)
 		select u.job_id, 'schedule', u.scheduled_for, u.scheduled_for,
 			case when $4 then 'skipped' else 'running' end,
 			u.overlap = 'forbid' and not $4,
-			$2, case when $4 then null else now() end,
-			case when $4 then null else now() + make_interval(secs => $3::double precision / 1000) end,
+			$2, case when $4 then null else greatest(now(), u.scheduled_for) end,
+			case when $4 then null else greatest(now(), u.scheduled_for) + make_interval(secs => $3::double precision / 1000) end,
 			case when $4 then 'scheduler paused' end,
 			case when $4 then now() end
 		from unnest($1::text[], $5::timestamptz[], $6::text[]) as u(job_id, scheduled_for, overlap)
 		order by u.job_id, u.scheduled_for
 		on conflict do nothing
-		returning ${RUN_COLUMNS}`,
+		returning ${RAW_RUN_COLUMNS}
+		), note as (${notifyRunsSql('ins')})
+		select ${RUN_COLUMNS} from ins where (select count(*) from note) >= 0`,
 		[ticks.map((t) => t.jobId), instanceId, leaseMs, paused, ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.overlap)] as never
 	);
 }
@@ -153,14 +157,16 @@ export async function claimQueued(sql: Q, limit: number, instanceId: string, lea
 					select c.*, row_number() over (partition by c.job_id order by c.run_at, c.id) as rn from cand c
 				) r
 				where r.overlap <> 'forbid' or r.rn = 1
-			)
-			update cron_job_execution e
-			set status = 'running', instance_id = $2, started_at = now(),
-				lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
-				exclusive = (c.overlap = 'forbid')
-			from chosen c
-			where e.id = c.id
-			returning e.${RUN_COLUMNS.replaceAll(', ', ', e.')}`,
+			), upd as (
+				update cron_job_execution e
+				set status = 'running', instance_id = $2, started_at = now(),
+					lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
+					exclusive = (c.overlap = 'forbid')
+				from chosen c
+				where e.id = c.id
+				returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
+			), note as (${notifyRunsSql('upd')})
+			select ${RUN_COLUMNS} from upd where (select count(*) from note) >= 0`,
 			[limit, instanceId, leaseMs] as never
 		);
 	} catch (err) {
@@ -234,7 +240,9 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 				d.attempt + 1, d.id, 'queued'
 			from done d join cron_job j on j.key = d.job_id
 			where d.status in ('failed', 'timed_out', 'interrupted') and d.attempt <= j.max_retries
-			returning id, retry_of
+			returning id, retry_of, job_id, status
+		), note as (
+			${notifyRunsSql('(select id, job_id, status from done union all select id, job_id, status from retry)')}
 		), latest as (
 			select distinct on (job_id) job_id, status, started_at, duration_ms,
 				count(*) filter (where status in ('failed', 'timed_out', 'interrupted')) over (partition by job_id) as failures
@@ -257,7 +265,8 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 		)
 		select u.id, u.job_id as "jobId", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned,
 			r.id as "retryId", (select count(*) from jobs) as _jobs
-		from upd u left join retry r on r.retry_of = u.id`,
+		from upd u left join retry r on r.retry_of = u.id
+		where (select count(*) from note) >= 0`,
 		[
 			outcomes.map((o) => o.id),
 			outcomes.map((o) => o.status),

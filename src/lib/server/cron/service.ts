@@ -110,6 +110,41 @@ const EXECUTION_COLUMNS = `id, job_id as "jobId", trigger, scheduled_for as "sch
 	triggered_by_user_id as "triggeredByUserId", triggered_by as "triggeredBy", output, result,
 	error_message as "errorMessage", error_stack as "errorStack", created_at as "createdAt"`;
 
+/**
+ * compileSchedule + describe cost about half a millisecond; the list page shows every job, so
+ * descriptions are memoised per (schedule, zone). Schedules and the environment they read are
+ * fixed for the process, so an entry never goes stale.
+ */
+const descriptions = new Map<string, string>();
+const DESCRIPTIONS_MAX = 4096;
+
+export function describeSchedule(schedule: string, zone: string): string {
+	const key = `${zone}\u0000${schedule}`;
+	let d = descriptions.get(key);
+	if (d === undefined) {
+		try {
+			d = describe(compileSchedule(schedule, zone).pattern);
+		} catch {
+			d = schedule; // misconfigured: the raw schedule is all there is to show
+		}
+		if (descriptions.size >= DESCRIPTIONS_MAX) descriptions.delete(descriptions.keys().next().value!);
+		descriptions.set(key, d);
+	}
+	return d;
+}
+
+/** A job's state as the list shows it (shared with the admin pages' slim list query). */
+export function jobState(
+	job: Pick<CronJob, 'configError' | 'enabled' | 'consecutiveFailures'>,
+	running: boolean,
+	paused: boolean
+): JobState {
+	if (job.configError) return 'misconfigured';
+	if (running) return 'running';
+	if (!job.enabled || paused) return 'paused';
+	return job.consecutiveFailures > 0 ? 'failing' : 'idle';
+}
+
 export type CronServiceDeps = {
 	sql: Sql;
 	db: Db;
@@ -139,21 +174,8 @@ export class CronJobService {
 	}
 
 	private view(job: CronJob, defaultZone: string, running: Set<string>, paused: boolean): JobView {
-		const state: JobState = job.configError
-			? 'misconfigured'
-			: running.has(job.key)
-				? 'running'
-				: !job.enabled || paused
-					? 'paused'
-					: job.consecutiveFailures > 0
-						? 'failing'
-						: 'idle';
-		let scheduleDescription = job.schedule;
-		try {
-			scheduleDescription = describe(compileSchedule(job.schedule, job.timezone ?? defaultZone).pattern);
-		} catch {
-			// misconfigured: the raw schedule is all there is to show
-		}
+		const state = jobState(job, running.has(job.key), paused);
+		const scheduleDescription = describeSchedule(job.schedule, job.timezone ?? defaultZone);
 		return {
 			key: job.key,
 			name: job.name,

@@ -1,0 +1,254 @@
+/**
+ * Heartbeat: requests/s and latency of POST /api/session/heartbeat at 100 concurrent clients
+ * (keep-alive, one open session each) against the BUILT app (`node build/index.js`, its own
+ * DATA_DIR and PORT, on the bench database), beside the anchor: a bare node:http server
+ * (bench/heartbeat-bare.ts) doing the same UPDATE through postgres.js on the same database, in
+ * the same run. Both run as child processes; the load comes from this process. Rounds
+ * alternate (bare, app, bare, app) so drift hits both alike.
+ * Two phases: closed loop (each client sends again as soon as answered: the maximum
+ * requests/s), then paced (each client every 200 ms: latency at a stated load, counted from
+ * the scheduled send). Closed-loop latency is bounded below by clients / throughput (Little's
+ * law), so the p99 target is checked on the paced phase; both are printed.
+ * Targets: app ≥ 70% of the bare requests/s (closed loop), app p99 ≤ 20 ms (paced).
+ *
+ *   npm run build && npm run bench:heartbeat [-- --clients 100 --seconds 10 --every 200 --strict]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Sql } from 'postgres';
+import { arg, check, fmt, heading, note, runBench, sleep, summarize, table } from './lib';
+
+const CLIENTS = arg('clients', 100);
+const SECONDS = arg('seconds', 10);
+const ROUNDS = 2;
+/** Paced phase: each client sends a heartbeat this often (100 clients × every 200 ms = 500/s). */
+const EVERY_MS = arg('every', 200);
+const TARGET_RATIO = 0.7;
+const TARGET_P99 = 20;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address() as net.AddressInfo;
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+type Target = { name: string; port: number; child: ChildProcess };
+
+async function waitFor(port: number, urlPath: string, child: ChildProcess, ms = 60_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
+		const ok = await new Promise<boolean>((resolve) => {
+			const req = http.get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
+				res.resume();
+				resolve(res.statusCode === 200);
+			});
+			req.on('error', () => resolve(false));
+		});
+		if (ok) return;
+		await sleep(200);
+	}
+	throw new Error(`server on ${port} not ready within ${ms} ms`);
+}
+
+async function startApp(databaseUrl: string, dataDir: string): Promise<Target> {
+	const port = await freePort();
+	const child = spawn(process.execPath, [path.join(root, 'build/index.js')], {
+		cwd: root,
+		env: {
+			...process.env,
+			DATABASE_URL: databaseUrl,
+			DATA_DIR: dataDir,
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			LOG_LEVEL: 'warn',
+			ADMIN_EMAIL: 'bench@example.com',
+			ADMIN_PASSWORD: 'bench-password-0123456789',
+			CRON_ROLE: 'all'
+		},
+		stdio: ['ignore', 'ignore', 'inherit']
+	});
+	await waitFor(port, '/healthz', child);
+	return { name: 'cronkit app', port, child };
+}
+
+async function startBare(databaseUrl: string): Promise<Target> {
+	const port = await freePort();
+	const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/heartbeat-bare.ts')], {
+		cwd: root,
+		env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), POOL: '20' },
+		stdio: ['ignore', 'pipe', 'inherit']
+	});
+	await new Promise<void>((resolve, reject) => {
+		child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+		child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+	});
+	return { name: 'bare node:http', port, child };
+}
+
+type Load = { latencies: number[]; ms: number; statuses: Record<number, number>; errors: number; cpuMs: number };
+
+/** CPU time (user + system, ms) a child process has used so far, from /proc (Linux). */
+async function cpuMsOf(pid: number | undefined): Promise<number> {
+	if (!pid) return NaN;
+	const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+	return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/**
+ * CLIENTS clients, one open session and one keep-alive socket each. Closed loop (`everyMs`
+ * unset): each sends its next heartbeat as soon as the last one is answered (maximum
+ * throughput). Paced (`everyMs`): each sends on a fixed schedule, and a latency counts from the
+ * scheduled instant, so time spent queueing behind a slow answer is not hidden.
+ */
+async function load(target: Target, sessions: string[], seconds: number, everyMs?: number): Promise<Load> {
+	const port = target.port;
+	const cpu0 = await cpuMsOf(target.child.pid);
+	const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+	const latencies: number[] = [];
+	const statuses: Record<number, number> = {};
+	let errors = 0;
+	const once = (body: string) =>
+		new Promise<number>((resolve, reject) => {
+			const req = http.request(
+				{ host: '127.0.0.1', port, method: 'POST', path: '/api/session/heartbeat', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+				(res) => {
+					res.resume();
+					res.on('end', () => resolve(res.statusCode ?? 0));
+				}
+			);
+			req.on('error', reject);
+			req.end(body);
+		});
+	const t0 = performance.now();
+	const end = t0 + seconds * 1000;
+	await Promise.all(
+		sessions.slice(0, CLIENTS).map(async (sessionId, i) => {
+			const body = JSON.stringify({ sessionId });
+			let due = t0 + (everyMs ? (i * everyMs) / CLIENTS : 0);
+			while (due < end) {
+				if (everyMs) await sleep(due - performance.now());
+				const s = everyMs ? due : performance.now();
+				try {
+					const status = await once(body);
+					latencies.push(performance.now() - s);
+					statuses[status] = (statuses[status] ?? 0) + 1;
+				} catch {
+					errors++;
+				}
+				due = everyMs ? due + everyMs : performance.now();
+			}
+		})
+	);
+	const ms = performance.now() - t0;
+	agent.destroy();
+	return { latencies, ms, statuses, errors, cpuMs: (await cpuMsOf(target.child.pid)) - cpu0 };
+}
+
+async function seed(sql: Sql): Promise<string[]> {
+	await sql`
+		insert into access_key (id, key_hash, prefix)
+		select 'hb-' || g, sha256(('hb-' || g)::bytea), 'ck_bench' from generate_series(1, ${CLIENTS}::int) g`;
+	const rows = await sql<{ id: string }[]>`
+		insert into device_session (id, access_key_id, device_id)
+		select 'ds_hb_' || g, 'hb-' || g, 'bench' from generate_series(1, ${CLIENTS}::int) g returning id`;
+	return rows.map((r) => r.id);
+}
+
+function stop(t: Target | undefined): Promise<void> {
+	if (!t || t.child.exitCode !== null) return Promise.resolve();
+	return new Promise((resolve) => {
+		const kill = setTimeout(() => t.child.kill('SIGKILL'), 20_000);
+		t.child.once('exit', () => {
+			clearTimeout(kill);
+			resolve();
+		});
+		t.child.kill('SIGTERM');
+	});
+}
+
+const built = await fs.stat(path.join(root, 'build/index.js')).catch(() => null);
+if (!built) {
+	console.error('bench:heartbeat measures the built app: run `npm run build` first.');
+	process.exit(2);
+}
+
+await runBench('bench:heartbeat', async (db) => {
+	heading(`heartbeat: ${CLIENTS} concurrent keep-alive clients, ${ROUNDS} × ${SECONDS / ROUNDS} s per server, closed loop then paced`);
+	const sql = db.pool(2);
+	const sessions = await seed(sql);
+	const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-bench-app-'));
+	let app: Target | undefined;
+	let bare: Target | undefined;
+	try {
+		app = await startApp(db.url, dataDir);
+		bare = await startBare(db.url);
+		note(`app on :${app.port} (node build/index.js), bare on :${bare.port}; warming up 2 s each …`);
+		const idle0 = await Promise.all([cpuMsOf(app.child.pid), cpuMsOf(bare.child.pid)]);
+		await sleep(3_000);
+		const idle1 = await Promise.all([cpuMsOf(app.child.pid), cpuMsOf(bare.child.pid)]);
+		note(`idle CPU (no requests, 3 s): app ${fmt((idle1[0] - idle0[0]) / 3, 0)} ms/s, bare ${fmt((idle1[1] - idle0[1]) / 3, 0)} ms/s`);
+		await load(bare, sessions, 2);
+		await load(app, sessions, 2);
+		const closed: Record<'app' | 'bare', Load[]> = { app: [], bare: [] };
+		const paced: Record<'app' | 'bare', Load[]> = { app: [], bare: [] };
+		for (let r = 0; r < ROUNDS; r++) {
+			closed.bare.push(await load(bare, sessions, SECONDS / ROUNDS));
+			closed.app.push(await load(app, sessions, SECONDS / ROUNDS));
+		}
+		for (let r = 0; r < ROUNDS; r++) {
+			paced.bare.push(await load(bare, sessions, SECONDS / ROUNDS, EVERY_MS));
+			paced.app.push(await load(app, sessions, SECONDS / ROUNDS, EVERY_MS));
+		}
+		const merge = (ls: Load[]) => ({
+			s: summarize(ls.flatMap((l) => l.latencies)),
+			ms: ls.reduce((a, l) => a + l.ms, 0),
+			errors: ls.reduce((a, l) => a + l.errors, 0),
+			cpuMs: ls.reduce((a, l) => a + l.cpuMs, 0),
+			statuses: ls.reduce<Record<number, number>>((acc, l) => {
+				for (const [k, v] of Object.entries(l.statuses)) acc[Number(k)] = (acc[Number(k)] ?? 0) + v;
+				return acc;
+			}, {})
+		});
+		type Merged = ReturnType<typeof merge>;
+		const [ca, cb, pa, pb] = [merge(closed.app), merge(closed.bare), merge(paced.app), merge(paced.bare)];
+		const rps = (m: Merged) => (m.s.n * 1000) / m.ms;
+		const perReq = (m: Merged) => (m.cpuMs * 1000) / m.s.n;
+		const ratio = rps(ca) / rps(cb);
+		const line = (name: string, m: Merged) => [name, String(m.s.n), fmt(rps(m), 0), fmt(m.s.p50, 2), fmt(m.s.p99, 2), fmt(m.s.max, 1), fmt(perReq(m), 0), JSON.stringify(m.statuses)];
+		heading('results');
+		table([
+			['', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/req', 'statuses'],
+			line('closed loop: cronkit app', ca),
+			line('closed loop: bare node:http', cb),
+			line(`paced ${fmt(CLIENTS * (1000 / EVERY_MS), 0)}/s: cronkit app`, pa),
+			line(`paced ${fmt(CLIENTS * (1000 / EVERY_MS), 0)}/s: bare node:http`, pb)
+		]);
+		note(`closed loop (each client sends again as soon as answered): app/bare = ${fmt(ratio * 100, 0)}% of requests/s`);
+		note(`  latency there is bounded below by ${CLIENTS} / throughput (Little's law): ${fmt((CLIENTS / rps(ca)) * 1000, 1)} ms app, ${fmt((CLIENTS / rps(cb)) * 1000, 1)} ms bare`);
+		note(`paced (each client every ${EVERY_MS} ms, latency from the scheduled instant): p99 app ${fmt(pa.s.p99, 2)} ms, bare ${fmt(pb.s.p99, 2)} ms`);
+		note(`server CPU per request (closed loop): app ${fmt(perReq(ca), 0)} µs, bare ${fmt(perReq(cb), 0)} µs (${fmt(perReq(ca) / perReq(cb), 2)}×)`);
+		const onlyOk = (m: Merged) => m.errors === 0 && Object.keys(m.statuses).every((k) => k === '200');
+		return [
+			check(`app ≥ ${TARGET_RATIO * 100}% of the bare server's requests/s`, ratio >= TARGET_RATIO, `${fmt(ratio * 100, 0)}% (${fmt(rps(ca), 0)} vs ${fmt(rps(cb), 0)} req/s)`),
+			check(`app p99 ≤ ${TARGET_P99} ms (paced, ${CLIENTS} clients)`, pa.s.p99 <= TARGET_P99, `p99 ${fmt(pa.s.p99, 2)} ms at ${fmt(rps(pa), 0)} req/s (bare ${fmt(pb.s.p99, 2)} ms); closed loop p99 ${fmt(ca.s.p99, 2)} ms`),
+			check('every answer a 200', [ca, cb, pa, pb].every(onlyOk), `app ${JSON.stringify(ca.statuses)}, bare ${JSON.stringify(cb.statuses)}`)
+		];
+	} finally {
+		await Promise.all([stop(app), stop(bare)]);
+		await fs.rm(dataDir, { recursive: true, force: true });
+	}
+});

@@ -1,0 +1,76 @@
+/**
+ * Live updates in the browser: one EventSource on /admin/events; a message that concerns the
+ * page re-runs its loads (`depends('app:cron')`), at most one refresh in flight and one
+ * queued, so a burst of runs costs a couple of reloads, not one each. A settings change
+ * re-runs every load (the layout's pause banner).
+ */
+import { invalidate, invalidateAll } from '$app/navigation';
+
+export const LIVE_DEPENDENCY = 'app:cron';
+export const LIVE_URL = '/admin/events';
+
+/** Mirrors LiveMessage in $lib/server/admin/live.ts. */
+export type LiveMessage = { runs: [number, string, string][]; jobs: string[]; all: boolean; settings: boolean };
+
+export type LiveState = 'connecting' | 'live' | 'reconnecting';
+
+export type LiveOptions = {
+	/** Only messages about this job (and big batches) refresh the page; all of them when absent. */
+	job?: () => string | undefined;
+};
+
+export function concerns(msg: LiveMessage, job: string | undefined): boolean {
+	return msg.all || msg.settings || job === undefined || msg.jobs.includes(job);
+}
+
+/** Call during component init; returns the connection state for an indicator. */
+export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState } {
+	let state = $state<LiveState>('connecting');
+
+	$effect(() => {
+		let busy = false;
+		let again: 'page' | 'all' | null = null;
+		const refresh = async (what: 'page' | 'all') => {
+			if (busy) {
+				again = again === 'all' || what === 'all' ? 'all' : 'page';
+				return;
+			}
+			busy = true;
+			try {
+				await (what === 'all' ? invalidateAll() : invalidate(LIVE_DEPENDENCY));
+			} catch {
+				// the next message or reconnect refreshes again
+			} finally {
+				busy = false;
+				const next = again;
+				again = null;
+				if (next) void refresh(next);
+			}
+		};
+		const source = new EventSource(LIVE_URL);
+		source.onopen = () => {
+			// Anything may have changed while disconnected.
+			if (state === 'reconnecting') void refresh('page');
+			state = 'live';
+		};
+		source.onerror = () => {
+			state = 'reconnecting';
+		};
+		source.onmessage = (e: MessageEvent<string>) => {
+			let msg: LiveMessage;
+			try {
+				msg = JSON.parse(e.data) as LiveMessage;
+			} catch {
+				return;
+			}
+			if (concerns(msg, opts.job?.())) void refresh(msg.settings ? 'all' : 'page');
+		};
+		return () => source.close();
+	});
+
+	return {
+		get state() {
+			return state;
+		}
+	};
+}

@@ -1,0 +1,39 @@
+/** /login: the page's load and form action (the route file stays thin). */
+import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { runtime } from '../../runtime';
+import { setSessionCookie } from '../cookie';
+import { login } from '../login';
+import { forgetTouch } from '../presence';
+import { safeRedirectTo } from '../redirect';
+
+export function loginLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
+	const target = safeRedirectTo(event.url.searchParams.get('redirectTo'));
+	if (event.locals.user) redirect(303, target);
+	return {};
+}
+
+/** adapter-node gives the socket's peer (or ADDRESS_HEADER's value behind a proxy). */
+function clientIp(event: Pick<RequestEvent, 'getClientAddress'>): string {
+	try {
+		return event.getClientAddress();
+	} catch {
+		return 'unknown';
+	}
+}
+
+export async function loginAction(event: RequestEvent) {
+	const form = await event.request.formData();
+	const email = form.get('email');
+	const result = await login(runtime().database.sql, { email, password: form.get('password'), ip: clientIp(event) });
+	const shownEmail = typeof email === 'string' ? email.slice(0, 254) : '';
+	if (!result.ok) {
+		if (result.reason === 'throttled') {
+			event.setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
+			return fail(429, { email: shownEmail, message: result.message, fields: {} as Record<string, string> });
+		}
+		return fail(400, { email: shownEmail, message: result.message, fields: result.fields });
+	}
+	setSessionCookie(event.cookies, event.url, result.token, result.expiresAt);
+	forgetTouch(result.user.id);
+	redirect(303, safeRedirectTo(event.url.searchParams.get('redirectTo')));
+}

@@ -1,0 +1,38 @@
+import { error } from '@sveltejs/kit';
+import { requireAdmin, requireUser } from '$lib/server/auth/guard';
+import { deleteJob, resetToCode, runNow, saveJob, setEnabled } from '$lib/server/admin/actions';
+import { runtimeDeps } from '$lib/server/admin/deps';
+import { jobFormValues } from '$lib/server/admin/job-form';
+import { maskParams } from '$lib/server/admin/mask';
+import { jobPage } from '$lib/server/admin/pages';
+import { jobTypes } from '$lib/server/cron/registry';
+import { ServiceError } from '$lib/server/errors';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+	const user = requireUser(event);
+	event.depends('app:cron');
+	const deps = runtimeDeps();
+	try {
+		const page = await jobPage(deps, event.params.jobId, event.url.searchParams);
+		const isAdmin = user.role === 'admin';
+		return {
+			...page,
+			job: isAdmin ? page.job : { ...page.job, params: maskParams(page.job.params) },
+			formValues: isAdmin ? jobFormValues(page.job) : null,
+			types: Object.keys(jobTypes)
+		};
+	} catch (err) {
+		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.jobId}"`, code: 'not_found' });
+		throw err;
+	}
+};
+
+export const actions: Actions = {
+	runNow: async (event) => runNow(event.request, requireAdmin(event), event.params.jobId),
+	enable: async (event) => setEnabled(event.request, requireAdmin(event), true, event.params.jobId),
+	disable: async (event) => setEnabled(event.request, requireAdmin(event), false, event.params.jobId),
+	reset: async (event) => resetToCode(requireAdmin(event), event.params.jobId),
+	save: async (event) => saveJob(event.request, requireAdmin(event), event.params.jobId),
+	delete: async (event) => deleteJob(event.request, requireAdmin(event), event.params.jobId)
+};

@@ -1,0 +1,14 @@
+import { requireAdmin, requireUser } from '$lib/server/auth/guard';
+import { sessionsActions, sessionsLoad } from '$lib/server/devices/page';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	event.depends('app:sessions');
+	return sessionsLoad(requireUser(event), event.url);
+};
+
+export const actions: Actions = {
+	create: (event) => sessionsActions.create(event, requireAdmin(event)),
+	end: (event) => sessionsActions.end(event, requireAdmin(event)),
+	revoke: (event) => sessionsActions.revoke(event, requireAdmin(event))
+};

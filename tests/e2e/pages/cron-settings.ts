@@ -1,0 +1,27 @@
+import type { Locator, Page } from '@playwright/test';
+import { AdminShell } from './admin-shell';
+
+/** /admin/cron/settings */
+export class CronSettingsPage {
+	readonly shell: AdminShell;
+	readonly heading: Locator;
+	readonly paused: Locator;
+	readonly retentionDays: Locator;
+	readonly defaultTimezone: Locator;
+	readonly save: Locator;
+	readonly notice: Locator;
+
+	constructor(readonly page: Page) {
+		this.shell = new AdminShell(page);
+		this.heading = page.getByRole('heading', { level: 1, name: 'Scheduler settings' });
+		this.paused = page.getByLabel('Pause all scheduled runs');
+		this.retentionDays = page.getByLabel(/^Run history retention/);
+		this.defaultTimezone = page.getByLabel('Default time zone');
+		this.save = page.getByRole('button', { name: 'Save settings' });
+		this.notice = page.locator('main [role="status"], main [role="alert"]');
+	}
+
+	async goto() {
+		await this.page.goto('/admin/cron/settings');
+	}
+}
