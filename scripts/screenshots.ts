@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 
-const PORT = 4391;
+const PORT = Number(process.env.PORT ?? 4399);
 const base = `http://localhost:${PORT}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cronkit-shots-'));
 const admin = { email: 'admin@example.com', password: 'screenshots-Passw0rd-1' };

@@ -1,5 +1,5 @@
 /**
- * The process's runtime: configuration, database and (with its issue) the scheduler, booted
+ * The process's runtime: configuration, database, scheduler and cron service, booted
  * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
  */
 import { ensureFirstAdmin } from './auth/bootstrap';

@@ -8,6 +8,7 @@ test('an invalid schedule names the faulty field and is not saved; a valid one i
 	await api.createHttpJob('http://127.0.0.1:9/', { key, schedule: '0 3 * * *' });
 	const job = new CronJobPage(adminPage);
 	await job.goto(key);
+	await job.waitForLive();
 	const nextBefore = await job.nextRun.locator('time').getAttribute('datetime');
 	expect(nextBefore).toMatch(/T03:00:00/);
 
@@ -39,6 +40,7 @@ test('the preview shows the next runs in the chosen zone', async ({ adminPage, a
 	await api.createHttpJob('http://127.0.0.1:9/', { key, schedule: '0 9 * * *' });
 	const job = new CronJobPage(adminPage);
 	await job.goto(key);
+	await job.waitForLive();
 	await job.timezone.selectOption('Asia/Tokyo');
 	await expect(job.schedulePreview).toContainText('Next runs (Asia/Tokyo)');
 	await expect(job.schedulePreview.locator('li').first()).toContainText('09:00:00 GMT+9');
@@ -54,6 +56,7 @@ test('a code job shows its drift and Reset to code default removes it', async ({
 	const key = 'prune-auth-sessions';
 	const job = new CronJobPage(adminPage);
 	await job.goto(key);
+	await job.waitForLive();
 	await expect(job.setting('timeoutMs')).toHaveAttribute('data-drift', 'false');
 	const original = (await (await api.get(`/api/cron/jobs/${key}`)).json()).job.timeoutMs as number;
 	await job.editForm.getByLabel('Timeout (ms)').fill(String(original + 1000));

@@ -14,6 +14,7 @@ test('all runs: filter by job and status, page with Older and Newer', async ({ a
 	for (const id of ids) await api.waitForStatus(id, ['failed']);
 	const runs = new RunsPage(adminPage);
 	await runs.goto();
+	await runs.waitForLive();
 	await runs.job.selectOption(key);
 	await runs.status.selectOption('failed');
 	await runs.filter.click();

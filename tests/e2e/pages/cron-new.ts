@@ -55,8 +55,10 @@ export class NewJobPage {
 		this.create = page.getByRole('button', { name: 'Create job', exact: true });
 	}
 
+	/** Loads the page and lets it hydrate (no stream here, so the network goes idle). */
 	async goto() {
 		await this.page.goto('/admin/cron/new');
+		await this.page.waitForLoadState('networkidle');
 	}
 
 	async fill(job: HttpJobForm) {

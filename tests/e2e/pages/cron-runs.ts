@@ -14,6 +14,7 @@ export class RunsPage {
 	readonly filter: Locator;
 	readonly older: Locator;
 	readonly newer: Locator;
+	readonly live: Locator;
 
 	constructor(readonly page: Page) {
 		this.shell = new AdminShell(page);
@@ -28,6 +29,12 @@ export class RunsPage {
 		this.filter = form.getByRole('button', { name: 'Filter' });
 		this.older = page.getByRole('link', { name: 'Older', exact: true });
 		this.newer = page.getByRole('link', { name: 'Newer', exact: true });
+		this.live = page.getByTestId('live-indicator');
+	}
+
+	/** Hydrated and connected: a filter chosen now is not reset by hydration. */
+	async waitForLive() {
+		await this.live.filter({ hasText: 'Live' }).waitFor();
 	}
 
 	async goto(query = '') {

@@ -21,7 +21,9 @@ export class CronSettingsPage {
 		this.notice = page.locator('main [role="status"], main [role="alert"]');
 	}
 
+	/** Loads the page and lets it hydrate (no stream here, so the network goes idle). */
 	async goto() {
 		await this.page.goto('/admin/cron/settings');
+		await this.page.waitForLoadState('networkidle');
 	}
 }
