@@ -56,6 +56,8 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 		source.onerror = () => {
 			state = 'reconnecting';
 		};
+		// A hidden tab does not reload on every run: it catches up once when shown again.
+		let missed: 'page' | 'all' | null = null;
 		source.onmessage = (e: MessageEvent<string>) => {
 			let msg: LiveMessage;
 			try {
@@ -63,9 +65,22 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			} catch {
 				return;
 			}
-			if (concerns(msg, opts.job?.())) void refresh(msg.settings ? 'all' : 'page');
+			if (!concerns(msg, opts.job?.())) return;
+			const what = msg.settings ? 'all' : 'page';
+			if (document.hidden) missed = missed === 'all' ? 'all' : what;
+			else void refresh(what);
 		};
-		return () => source.close();
+		const onVisible = () => {
+			if (document.hidden || !missed) return;
+			const what = missed;
+			missed = null;
+			void refresh(what);
+		};
+		document.addEventListener('visibilitychange', onVisible);
+		return () => {
+			source.close();
+			document.removeEventListener('visibilitychange', onVisible);
+		};
 	});
 
 	return {

@@ -106,3 +106,22 @@ test('the job page has no serious accessibility violations (light and dark)', as
 	await expectNoSeriousA11yViolations(dark);
 	await context.close();
 });
+
+test('live updates refresh the page without resetting what is being typed', async ({ adminPage, api }) => {
+	const key = uniqueKey('e2e-typing');
+	await api.createHttpJob('http://127.0.0.1:9/', { key });
+	const job = new CronJobPage(adminPage);
+	await job.goto(key);
+	await job.waitForLive();
+	const timeout = job.editForm.getByLabel('Timeout (ms)');
+	await timeout.fill('4321');
+	await job.schedule.fill('*/7 * * * *');
+	await adminPage.getByLabel('Status', { exact: true }).selectOption('failed');
+	const id = await api.trigger(key);
+	// The run arrives live (the page's loads re-ran) …
+	await expect(job.run(id)).toHaveAttribute('data-status', 'failed', { timeout: 15_000 });
+	// … and the edits are still there.
+	await expect(timeout).toHaveValue('4321');
+	await expect(job.schedule).toHaveValue('*/7 * * * *');
+	await expect(adminPage.getByLabel('Status', { exact: true })).toHaveValue('failed');
+});
