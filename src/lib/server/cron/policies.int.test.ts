@@ -99,16 +99,16 @@ describe('timeouts', () => {
 	it('a handler that ignores its signal is timed_out at the deadline and keeps the slot', async () => {
 		const c = concurrency();
 		const a = await setup([
-			defineJob({ key: 'stubborn', name: 'Stubborn', schedule: '* * * * * *', timeoutMs: 400, handler: () => c.during(() => sleep(2600)) })
+			defineJob({ key: 'deaf-handler', name: 'Deaf handler', schedule: '* * * * * *', timeoutMs: 400, handler: () => c.during(() => sleep(2600)) })
 		]);
 		await a.scheduler.start();
-		const first = await eventually(async () => (await runs('stubborn')).find((r) => r.status === 'timed_out'), 5000);
+		const first = await eventually(async () => (await runs('deaf-handler')).find((r) => r.status === 'timed_out'), 5000);
 		// Marked at the deadline, not when the handler finally returned.
 		expect(first.finishedAt!.getTime() - first.startedAt!.getTime()).toBeLessThan(1500);
 		expect(first.errorMessage).toBe('timed out after 400 ms');
 		await sleep(3500);
 		await a.scheduler.stop(5000);
-		const rows = await runs('stubborn');
+		const rows = await runs('deaf-handler');
 		// Ticks while the ignored handler still ran were skipped: never a second copy.
 		expect(c.max).toBe(1);
 		expect(rows.filter((r) => r.status === 'skipped').length).toBeGreaterThanOrEqual(1);

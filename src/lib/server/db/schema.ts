@@ -26,18 +26,8 @@ import {
 	type Trigger
 } from '../../cron-names';
 
-export {
-	CATCH_UP_POLICIES,
-	EXECUTION_STATUSES,
-	JOB_SOURCES,
-	OVERLAP_POLICIES,
-	TRIGGERS,
-	type CatchUpPolicy,
-	type ExecutionStatus,
-	type JobSource,
-	type OverlapPolicy,
-	type Trigger
-};
+/** The shared names, re-exported so server code has one import for the schema. */
+export * from '../../cron-names';
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
