@@ -2,9 +2,10 @@
  * Live updates in the browser: one EventSource on /admin/events; a message that concerns the
  * page re-runs its loads (`depends('app:cron')`), at most one refresh in flight and one
  * queued, so a burst of runs costs a couple of reloads, not one each. A settings change
- * re-runs every load (the layout's pause banner).
+ * re-runs every load (the layout's pause banner). Never during a navigation.
  */
 import { invalidate, invalidateAll } from '$app/navigation';
+import { navigating } from '$app/state';
 
 export const LIVE_DEPENDENCY = 'app:cron';
 export const LIVE_URL = '/admin/events';
@@ -31,6 +32,9 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 		let busy = false;
 		let again: 'page' | 'all' | null = null;
 		const refresh = async (what: 'page' | 'all') => {
+			// An invalidation started during a navigation would cancel it (SvelteKit keeps the
+			// latest load only), and the navigation brings fresh data anyway.
+			if (navigating.to) return;
 			if (busy) {
 				again = again === 'all' || what === 'all' ? 'all' : 'page';
 				return;
