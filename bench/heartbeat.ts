@@ -1,10 +1,12 @@
 /**
  * Heartbeat: requests/s and latency of POST /api/session/heartbeat at 100 concurrent clients
- * (keep-alive, one open session each) against the BUILT app (`node build/index.js`, its own
+ * (keep-alive, one open session each) against the BUILT app as `npm start` runs it
+ * (scripts/start.js → scripts/server.js: the heartbeat fast path in front of SvelteKit; its own
  * DATA_DIR and PORT, on the bench database), beside the anchor: a bare node:http server
  * (bench/heartbeat-bare.ts) doing the same UPDATE through postgres.js on the same database, in
- * the same run. Both run as child processes; the load comes from this process. Rounds
- * alternate (bare, app, bare, app) so drift hits both alike.
+ * the same run. For reference it also measures adapter-node's own entry (`node build/index.js`,
+ * every request through SvelteKit). All run as child processes; the load comes from this
+ * process. Rounds alternate (bare, app, plain, bare, app, plain) so drift hits all alike.
  * Two phases: closed loop (each client sends again as soon as answered: the maximum
  * requests/s), then paced (each client every 200 ms: latency at a stated load, counted from
  * the scheduled send). Closed-loop latency is bounded below by clients / throughput (Little's
@@ -44,6 +46,10 @@ async function freePort(): Promise<number> {
 }
 
 type Target = { name: string; port: number; child: ChildProcess };
+/** The app as `npm start` runs it, adapter-node's plain entry (reference), and the anchor. */
+const NAMES = ['bare', 'app', 'plain'] as const;
+type Name = (typeof NAMES)[number];
+const LABELS: Record<Name, string> = { bare: 'bare node:http', app: 'cronkit app (npm start)', plain: 'node build/index.js' };
 
 async function waitFor(port: number, urlPath: string, child: ChildProcess, ms = 60_000): Promise<void> {
 	const deadline = Date.now() + ms;
@@ -62,9 +68,9 @@ async function waitFor(port: number, urlPath: string, child: ChildProcess, ms = 
 	throw new Error(`server on ${port} not ready within ${ms} ms`);
 }
 
-async function startApp(databaseUrl: string, dataDir: string): Promise<Target> {
+async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js'): Promise<Target> {
 	const port = await freePort();
-	const child = spawn(process.execPath, [path.join(root, 'build/index.js')], {
+	const child = spawn(process.execPath, [path.join(root, entry)], {
 		cwd: root,
 		env: {
 			...process.env,
@@ -75,12 +81,13 @@ async function startApp(databaseUrl: string, dataDir: string): Promise<Target> {
 			LOG_LEVEL: 'warn',
 			ADMIN_EMAIL: 'bench@example.com',
 			ADMIN_PASSWORD: 'bench-password-0123456789',
+			ORIGIN: `http://localhost:${port}`,
 			CRON_ROLE: 'all'
 		},
 		stdio: ['ignore', 'ignore', 'inherit']
 	});
 	await waitFor(port, '/healthz', child);
-	return { name: 'cronkit app', port, child };
+	return { name: entry, port, child };
 }
 
 async function startBare(databaseUrl: string): Promise<Target> {
@@ -190,29 +197,23 @@ await runBench('bench:heartbeat', async (db) => {
 	heading(`heartbeat: ${CLIENTS} concurrent keep-alive clients, ${ROUNDS} × ${SECONDS / ROUNDS} s per server, closed loop then paced`);
 	const sql = db.pool(2);
 	const sessions = await seed(sql);
-	const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-bench-app-'));
-	let app: Target | undefined;
-	let bare: Target | undefined;
+	const dataDirs = await Promise.all([1, 2].map(() => fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-bench-app-'))));
+	const targets: Partial<Record<Name, Target>> = {};
 	try {
-		app = await startApp(db.url, dataDir);
-		bare = await startBare(db.url);
-		note(`app on :${app.port} (node build/index.js), bare on :${bare.port}; warming up 2 s each …`);
-		const idle0 = await Promise.all([cpuMsOf(app.child.pid), cpuMsOf(bare.child.pid)]);
+		targets.app = await startApp(db.url, dataDirs[0]!, 'scripts/start.js');
+		targets.plain = await startApp(db.url, dataDirs[1]!, 'build/index.js');
+		targets.bare = await startBare(db.url);
+		const all = NAMES.map((n) => targets[n]!);
+		note(`app on :${targets.app.port} (npm start's entry), plain on :${targets.plain.port} (node build/index.js), bare on :${targets.bare.port}; warming up 2 s each …`);
+		const idle0 = await Promise.all(all.map((t) => cpuMsOf(t.child.pid)));
 		await sleep(3_000);
-		const idle1 = await Promise.all([cpuMsOf(app.child.pid), cpuMsOf(bare.child.pid)]);
-		note(`idle CPU (no requests, 3 s): app ${fmt((idle1[0] - idle0[0]) / 3, 0)} ms/s, bare ${fmt((idle1[1] - idle0[1]) / 3, 0)} ms/s`);
-		await load(bare, sessions, 2);
-		await load(app, sessions, 2);
-		const closed: Record<'app' | 'bare', Load[]> = { app: [], bare: [] };
-		const paced: Record<'app' | 'bare', Load[]> = { app: [], bare: [] };
-		for (let r = 0; r < ROUNDS; r++) {
-			closed.bare.push(await load(bare, sessions, SECONDS / ROUNDS));
-			closed.app.push(await load(app, sessions, SECONDS / ROUNDS));
-		}
-		for (let r = 0; r < ROUNDS; r++) {
-			paced.bare.push(await load(bare, sessions, SECONDS / ROUNDS, EVERY_MS));
-			paced.app.push(await load(app, sessions, SECONDS / ROUNDS, EVERY_MS));
-		}
+		const idle1 = await Promise.all(all.map((t) => cpuMsOf(t.child.pid)));
+		note(`idle CPU (no requests, 3 s): ${NAMES.map((n, i) => `${n} ${fmt((idle1[i]! - idle0[i]!) / 3, 0)} ms/s`).join(', ')}`);
+		for (const t of all) await load(t, sessions, 2);
+		const closed: Record<Name, Load[]> = { bare: [], app: [], plain: [] };
+		const paced: Record<Name, Load[]> = { bare: [], app: [], plain: [] };
+		for (let r = 0; r < ROUNDS; r++) for (const n of NAMES) closed[n].push(await load(targets[n]!, sessions, SECONDS / ROUNDS));
+		for (let r = 0; r < ROUNDS; r++) for (const n of NAMES) paced[n].push(await load(targets[n]!, sessions, SECONDS / ROUNDS, EVERY_MS));
 		const merge = (ls: Load[]) => ({
 			s: summarize(ls.flatMap((l) => l.latencies)),
 			ms: ls.reduce((a, l) => a + l.ms, 0),
@@ -224,31 +225,31 @@ await runBench('bench:heartbeat', async (db) => {
 			}, {})
 		});
 		type Merged = ReturnType<typeof merge>;
-		const [ca, cb, pa, pb] = [merge(closed.app), merge(closed.bare), merge(paced.app), merge(paced.bare)];
+		const c = Object.fromEntries(NAMES.map((n) => [n, merge(closed[n])])) as Record<Name, Merged>;
+		const p = Object.fromEntries(NAMES.map((n) => [n, merge(paced[n])])) as Record<Name, Merged>;
 		const rps = (m: Merged) => (m.s.n * 1000) / m.ms;
 		const perReq = (m: Merged) => (m.cpuMs * 1000) / m.s.n;
-		const ratio = rps(ca) / rps(cb);
+		const ratio = rps(c.app) / rps(c.bare);
 		const line = (name: string, m: Merged) => [name, String(m.s.n), fmt(rps(m), 0), fmt(m.s.p50, 2), fmt(m.s.p99, 2), fmt(m.s.max, 1), fmt(perReq(m), 0), JSON.stringify(m.statuses)];
+		const pacedRate = fmt(CLIENTS * (1000 / EVERY_MS), 0);
 		heading('results');
 		table([
 			['', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/req', 'statuses'],
-			line('closed loop: cronkit app', ca),
-			line('closed loop: bare node:http', cb),
-			line(`paced ${fmt(CLIENTS * (1000 / EVERY_MS), 0)}/s: cronkit app`, pa),
-			line(`paced ${fmt(CLIENTS * (1000 / EVERY_MS), 0)}/s: bare node:http`, pb)
+			...NAMES.map((n) => line(`closed loop: ${LABELS[n]}`, c[n])),
+			...NAMES.map((n) => line(`paced ${pacedRate}/s: ${LABELS[n]}`, p[n]))
 		]);
-		note(`closed loop (each client sends again as soon as answered): app/bare = ${fmt(ratio * 100, 0)}% of requests/s`);
-		note(`  latency there is bounded below by ${CLIENTS} / throughput (Little's law): ${fmt((CLIENTS / rps(ca)) * 1000, 1)} ms app, ${fmt((CLIENTS / rps(cb)) * 1000, 1)} ms bare`);
-		note(`paced (each client every ${EVERY_MS} ms, latency from the scheduled instant): p99 app ${fmt(pa.s.p99, 2)} ms, bare ${fmt(pb.s.p99, 2)} ms`);
-		note(`server CPU per request (closed loop): app ${fmt(perReq(ca), 0)} µs, bare ${fmt(perReq(cb), 0)} µs (${fmt(perReq(ca) / perReq(cb), 2)}×)`);
+		note(`closed loop (each client sends again as soon as answered): app/bare = ${fmt(ratio * 100, 0)}% of requests/s (plain build/index.js: ${fmt((rps(c.plain) / rps(c.bare)) * 100, 0)}%)`);
+		note(`  latency there is bounded below by ${CLIENTS} / throughput (Little's law): ${NAMES.map((n) => `${n} ${fmt((CLIENTS / rps(c[n])) * 1000, 1)} ms`).join(', ')}`);
+		note(`paced (each client every ${EVERY_MS} ms, latency from the scheduled instant): p99 ${NAMES.map((n) => `${n} ${fmt(p[n].s.p99, 2)} ms`).join(', ')}`);
+		note(`server CPU per request (closed loop): ${NAMES.map((n) => `${n} ${fmt(perReq(c[n]), 0)} µs`).join(', ')} (app/bare ${fmt(perReq(c.app) / perReq(c.bare), 2)}×)`);
 		const onlyOk = (m: Merged) => m.errors === 0 && Object.keys(m.statuses).every((k) => k === '200');
 		return [
-			check(`app ≥ ${TARGET_RATIO * 100}% of the bare server's requests/s`, ratio >= TARGET_RATIO, `${fmt(ratio * 100, 0)}% (${fmt(rps(ca), 0)} vs ${fmt(rps(cb), 0)} req/s)`),
-			check(`app p99 ≤ ${TARGET_P99} ms (paced, ${CLIENTS} clients)`, pa.s.p99 <= TARGET_P99, `p99 ${fmt(pa.s.p99, 2)} ms at ${fmt(rps(pa), 0)} req/s (bare ${fmt(pb.s.p99, 2)} ms); closed loop p99 ${fmt(ca.s.p99, 2)} ms`),
-			check('every answer a 200', [ca, cb, pa, pb].every(onlyOk), `app ${JSON.stringify(ca.statuses)}, bare ${JSON.stringify(cb.statuses)}`)
+			check(`app ≥ ${TARGET_RATIO * 100}% of the bare server's requests/s`, ratio >= TARGET_RATIO, `${fmt(ratio * 100, 0)}% (${fmt(rps(c.app), 0)} vs ${fmt(rps(c.bare), 0)} req/s)`),
+			check(`app p99 ≤ ${TARGET_P99} ms (paced, ${CLIENTS} clients)`, p.app.s.p99 <= TARGET_P99, `p99 ${fmt(p.app.s.p99, 2)} ms at ${fmt(rps(p.app), 0)} req/s (bare ${fmt(p.bare.s.p99, 2)} ms); closed loop p99 ${fmt(c.app.s.p99, 2)} ms`),
+			check('every answer a 200', NAMES.every((n) => onlyOk(c[n]) && onlyOk(p[n])), NAMES.map((n) => `${n} ${JSON.stringify(c[n].statuses)}`).join(', '))
 		];
 	} finally {
-		await Promise.all([stop(app), stop(bare)]);
-		await fs.rm(dataDir, { recursive: true, force: true });
+		await Promise.all(Object.values(targets).map(stop));
+		await Promise.all(dataDirs.map((d) => fs.rm(d, { recursive: true, force: true })));
 	}
 });

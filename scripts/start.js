@@ -1,5 +1,6 @@
-// `npm start`: build when the output is missing or stale, then run the built server in this
-// process (adapter-node's entry), so signals reach it directly.
+// `npm start`: build when the output is missing or stale, then run the built app in this
+// process (scripts/server.js: adapter-node's handler plus the heartbeat fast path), so signals
+// reach it directly.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIsStale, runBuild } from './build-state.js';
@@ -20,4 +21,4 @@ process.env.BODY_SIZE_LIMIT ??= '2M';
 // so every form POST (the login!) would fail SvelteKit's same-origin check. Left alone when
 // the operator derives the origin from proxy headers instead.
 if (!process.env.PROTOCOL_HEADER && !process.env.HOST_HEADER) process.env.ORIGIN ||= `http://localhost:${process.env.PORT || 3000}`;
-await import(pathToFileURL(path.resolve('build/index.js')).href);
+await import(pathToFileURL(path.resolve('scripts/server.js')).href);

@@ -1,18 +1,22 @@
 import type { Handle, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
+import { heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
 import { adminGate } from '$lib/server/auth/gate';
 import { authHandle } from '$lib/server/auth/handle';
 import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
 import { roleGate } from '$lib/server/roles';
 import { boot, fatal } from '$lib/server/runtime';
+import { SECURITY_HEADERS } from '$lib/server/security-headers';
 
 export const init: ServerInit = async () => {
 	try {
 		const config = parseConfig(process.env);
 		if (!dev && !process.env.SOCKET_PATH) await assertPortFree(config.host, config.port);
-		await boot({ config });
+		const { database } = await boot({ config });
+		// Served in front of SvelteKit by scripts/server.js (`npm start`); a worker serves no API.
+		if (config.cronRole !== 'worker') publishFastPath(heartbeatFastPath(database.sql));
 		installShutdown({ waitForHttpDrain: !dev });
 	} catch (err) {
 		await fatal(err);
@@ -22,9 +26,7 @@ export const init: ServerInit = async () => {
 /** Baseline security headers on every response. */
 const securityHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
-	response.headers.set('x-content-type-options', 'nosniff');
-	response.headers.set('referrer-policy', 'same-origin');
-	response.headers.set('x-frame-options', 'DENY');
+	for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
 	return response;
 };
 

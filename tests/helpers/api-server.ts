@@ -32,8 +32,13 @@ async function body(req: http.IncomingMessage): Promise<Buffer> {
 
 export type ApiServer = { url: string; close(): Promise<void> };
 
-export async function startApiServer(routes: Record<string, RouteModule>): Promise<ApiServer> {
+/** `front` sees each request first, as scripts/server.js's fast path does; false passes it on. */
+export async function startApiServer(
+	routes: Record<string, RouteModule>,
+	front?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean
+): Promise<ApiServer> {
 	const server = http.createServer(async (req, res) => {
+		if (front?.(req, res)) return;
 		try {
 			const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
 			const found = Object.entries(routes)

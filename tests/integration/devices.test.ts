@@ -13,6 +13,7 @@ import * as accessKeysRoute from '../../src/routes/api/access-keys/+server';
 import * as endRoute from '../../src/routes/api/session/end/+server';
 import * as heartbeatRoute from '../../src/routes/api/session/heartbeat/+server';
 import * as startRoute from '../../src/routes/api/session/start/+server';
+import { heartbeatFastPath, type FastPath } from '../../src/lib/server/api/fast-path';
 import { registerDatabaseGauges } from '../../src/lib/server/api/metrics';
 import { parseConfig } from '../../src/lib/server/config';
 import { listAccessKeys } from '../../src/lib/server/devices/keys';
@@ -21,6 +22,7 @@ import { EXPIRED_MESSAGE, REVOKED_MESSAGE, START_LIMIT, TERMINATED_MESSAGE } fro
 import { createMailer, setMailer } from '../../src/lib/server/email/transport';
 import { metricsText } from '../../src/lib/server/metrics';
 import { boot, runtime, shutdown } from '../../src/lib/server/runtime';
+import { SECURITY_HEADERS } from '../../src/lib/server/security-headers';
 import { startApiServer, type ApiServer, type RouteModule } from '../helpers/api-server';
 import { createTestDatabase, scalar, type TestDatabase } from '../helpers/db';
 import { startSmtp, type TestSmtp } from '../helpers/smtp';
@@ -29,6 +31,9 @@ const SECRET = 'integration-secret-0123456789';
 
 let t: TestDatabase;
 let api: ApiServer;
+/** The same routes with the heartbeat fast path in front, as scripts/server.js serves them. */
+let fast: ApiServer;
+let fastHandled = 0;
 let smtp: TestSmtp;
 let dataDir: string;
 
@@ -46,17 +51,25 @@ beforeAll(async () => {
 	});
 	await boot({ config, schedule: false });
 	setMailer(createMailer({ smtpUrl: smtp.url, mailFrom: 'Cronkit <cronkit@example.com>', dataDir }));
-	api = await startApiServer({
+	const routes: Record<string, RouteModule> = {
 		'/api/session/start': startRoute as RouteModule,
 		'/api/session/heartbeat': heartbeatRoute as RouteModule,
 		'/api/session/end': endRoute as RouteModule,
 		'/api/access-keys': accessKeysRoute as RouteModule,
 		'/api/access-keys/[id]': accessKeyRoute as RouteModule
+	};
+	api = await startApiServer(routes);
+	const fastPath: FastPath = heartbeatFastPath(runtime().database.sql);
+	fast = await startApiServer(routes, (req, res) => {
+		const handled = fastPath(req, res);
+		if (handled) fastHandled++;
+		return handled;
 	});
 });
 
 afterAll(async () => {
 	await api?.close();
+	await fast?.close();
 	setMailer(undefined);
 	await shutdown('test done');
 	await smtp?.close();
@@ -70,15 +83,17 @@ let ipCounter = 0;
 /** A client address of its own per test, so the start throttle never couples tests. */
 const newIp = () => `10.0.${Math.floor(++ipCounter / 250)}.${(ipCounter % 250) + 1}`;
 
-async function send(method: string, p: string, opts: { json?: unknown; raw?: string; ip?: string; auth?: string | null; headers?: Record<string, string> } = {}): Promise<Res> {
+type SendOptions = { json?: unknown; raw?: string | Uint8Array<ArrayBuffer>; ip?: string; auth?: string | null; headers?: Record<string, string>; server?: ApiServer };
+
+async function send(method: string, p: string, opts: SendOptions = {}): Promise<Res> {
 	const headers: Record<string, string> = { ...opts.headers };
 	if (opts.ip) headers['x-test-client-ip'] = opts.ip;
 	if (opts.auth !== null && p.startsWith('/api/access-keys')) headers.authorization = `Bearer ${opts.auth ?? SECRET}`;
-	let body: string | undefined;
+	let body: string | Uint8Array<ArrayBuffer> | undefined;
 	if (opts.json !== undefined) body = JSON.stringify(opts.json);
 	if (opts.raw !== undefined) body = opts.raw;
 	if (body !== undefined) headers['content-type'] ??= 'application/json';
-	const res = await fetch(`${api.url}${p}`, { method, headers, body });
+	const res = await fetch(`${(opts.server ?? api).url}${p}`, { method, headers, body });
 	const text = await res.text();
 	let parsed: unknown = null;
 	try {
@@ -457,6 +472,90 @@ describe('access keys', () => {
 		expect(row!.text).not.toContain(created.key);
 		expect(row!.text).toContain('[redacted once sent]');
 	});
+});
+
+describe('the heartbeat fast path (scripts/server.js) answers as the route does', () => {
+	const HB = '/api/session/heartbeat';
+	type Case = { what: string; setup: () => Promise<SendOptions>; fastPath: boolean; method?: string };
+	const open = async () => device((await newKey()).key).startOk();
+	const cases: Case[] = [
+		{ what: 'an open session: 200', fastPath: true, setup: async () => ({ json: { sessionId: await open() } }) },
+		{
+			what: 'a charset in the content type: 200',
+			fastPath: true,
+			setup: async () => ({ json: { sessionId: await open() }, headers: { 'content-type': 'application/json; charset=utf-8' } })
+		},
+		{
+			what: 'a replaced session: 409 session_terminated',
+			fastPath: true,
+			setup: async () => {
+				const { key } = await newKey();
+				const first = await device(key).startOk();
+				await device(key).startOk();
+				return { json: { sessionId: first } };
+			}
+		},
+		{
+			what: 'an ended session: 410 session_expired',
+			fastPath: true,
+			setup: async () => {
+				const sessionId = await open();
+				await send('POST', '/api/session/end', { json: { sessionId } });
+				return { json: { sessionId } };
+			}
+		},
+		{
+			what: 'a stale session: 410 session_expired',
+			fastPath: true,
+			setup: async () => {
+				const sessionId = await open();
+				await silentFor(sessionId, 61);
+				return { json: { sessionId } };
+			}
+		},
+		{
+			what: 'a revoked key: 410 session_revoked',
+			fastPath: true,
+			setup: async () => {
+				const { id, key } = await newKey();
+				const sessionId = await device(key).startOk();
+				await send('DELETE', `/api/access-keys/${id}`);
+				return { json: { sessionId } };
+			}
+		},
+		{ what: 'an unknown session: 404', fastPath: true, setup: async () => ({ json: { sessionId: 'ds_unknown' } }) },
+		{ what: 'a wrong type: 400 naming sessionId', fastPath: true, setup: async () => ({ json: { sessionId: 7 } }) },
+		{ what: 'truncated JSON: 400 invalid_json', fastPath: true, setup: async () => ({ raw: '{"sessionId": "ds_' }) },
+		{ what: 'an empty body: 400 invalid_json', fastPath: true, setup: async () => ({ raw: '' }) },
+		{ what: 'not UTF-8: 400 invalid_json', fastPath: true, setup: async () => ({ raw: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }) },
+		{ what: 'an array: 400 invalid_input', fastPath: true, setup: async () => ({ raw: '[]' }) },
+		{ what: 'over 1 MB: 413', fastPath: true, setup: async () => ({ raw: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }) }) },
+		// left to SvelteKit
+		{ what: 'another method: 405', fastPath: false, method: 'PUT', setup: async () => ({ json: {} }) },
+		{ what: 'no content type: 400', fastPath: false, setup: async () => ({ raw: '{"sessionId":"x"}', headers: { 'content-type': '' } }) },
+		{ what: 'text/plain: answered by the route', fastPath: false, setup: async () => ({ raw: '{"sessionId":"ds_unknown"}', headers: { 'content-type': 'text/plain' } }) },
+		{ what: 'a cookie: answered by the route', fastPath: false, setup: async () => ({ json: { sessionId: 'ds_unknown' }, headers: { cookie: 'x=1' } }) }
+	];
+
+	for (const c of cases) {
+		it(c.what, async () => {
+			// Each server gets a request of its own, from the same situation.
+			const [viaRoute, viaFast] = [await c.setup(), await c.setup()];
+			const route = await send(c.method ?? 'POST', HB, viaRoute);
+			const before = fastHandled;
+			const quick = await send(c.method ?? 'POST', HB, { ...viaFast, server: fast });
+			expect(fastHandled - before, 'answered by the fast path').toBe(c.fastPath ? 1 : 0);
+			expect(quick.status, quick.text).toBe(route.status);
+			const shape = (r: Res) => {
+				const b = r.body as { error?: { message: string } } | null;
+				// the ids in "not found" messages differ between the two requests; the codes may not
+				return b?.error ? { ...b, error: { ...b.error, message: b.error.message.replace(/ds_[\w-]+/g, 'ds_…') } } : b;
+			};
+			expect(shape(quick)).toEqual(shape(route));
+			for (const h of ['content-type', 'cache-control', 'allow', 'retry-after']) expect(quick.headers.get(h), h).toBe(route.headers.get(h));
+			if (c.fastPath) for (const [h, v] of Object.entries(SECURITY_HEADERS)) expect(quick.headers.get(h), h).toBe(v);
+		});
+	}
 });
 
 describe('metrics', () => {

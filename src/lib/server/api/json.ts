@@ -13,12 +13,12 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * receives the 413: closing a socket with unread data makes TCP reset it, losing the response.
  * Past this, the connection is dropped.
  */
-const DRAIN_BYTES = 8 * MAX_BODY_BYTES;
+export const DRAIN_BYTES = 8 * MAX_BODY_BYTES;
 
 export const tooLarge = (limit = MAX_BODY_BYTES) =>
 	new ServiceError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`);
 
-const invalidJson = (why: string) => new ServiceError(400, 'invalid_json', `request body is not valid JSON: ${why}`);
+export const invalidJson = (why: string) => new ServiceError(400, 'invalid_json', `request body is not valid JSON: ${why}`);
 
 /** adapter-node's own BODY_SIZE_LIMIT surfaces as a stream error carrying status 413. */
 const statusOf = (err: unknown) =>
@@ -71,11 +71,14 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
 	return Buffer.concat(chunks);
 }
 
+/** Strict: a body that is not UTF-8 is refused rather than decoded with replacement characters. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Parses a JSON document; any parse or encoding failure is a 400 `invalid_json`. */
 export function parseJson(bytes: Uint8Array): unknown {
 	let text: string;
 	try {
-		text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+		text = utf8.decode(bytes);
 	} catch {
 		throw invalidJson('it is not UTF-8 text');
 	}
@@ -93,7 +96,11 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
 	if (!request.body && !request.headers.get('content-type') && Number(request.headers.get('content-length')) > 0) {
 		throw invalidJson('send it with content-type: application/json');
 	}
-	const value = parseJson(await readBody(request, limit));
+	return jsonObject(parseJson(await readBody(request, limit)));
+}
+
+/** A parsed body that must be a JSON object. */
+export function jsonObject(value: unknown): Record<string, unknown> {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
 		const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 		throw new ServiceError(400, 'invalid_input', `(body): must be a JSON object, got ${got}`, [
@@ -106,26 +113,29 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
 /** postgres.js and socket errors that mean the database cannot be reached right now. */
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03']);
 
-/** Any thrown value as an API error response; unexpected ones are logged and answered generically. */
-export function apiError(err: unknown, event?: Pick<RequestEvent, 'request' | 'url'>): Response {
+export type ErrorReply = { status: number; body: ReturnType<ServiceError['toJSON']>; headers: Record<string, string> };
+
+/** Any thrown value as the status, body and headers of an API error; unexpected ones are logged and answered generically. */
+export function errorReply(err: unknown, where: { method?: string; path?: string } = {}): ErrorReply {
 	if (err instanceof ServiceError) {
-		const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': 'Bearer realm="cronkit"' } : {};
-		return json(err.toJSON(), { status: err.status, headers });
+		return { status: err.status, body: err.toJSON(), headers: err.status === 401 ? { 'www-authenticate': 'Bearer realm="cronkit"' } : {} };
 	}
 	if (isHttpError(err) && err.status < 500) {
-		return json(new ServiceError(err.status, 'error', err.body.message).toJSON(), { status: err.status });
+		return { status: err.status, body: new ServiceError(err.status, 'error', err.body.message).toJSON(), headers: {} };
 	}
-	const where = event ? { method: event.request.method, path: event.url.pathname } : {};
 	const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
 	if (UNAVAILABLE.has(code)) {
 		log.warn({ err, ...where }, 'api request failed: database unavailable');
-		return json(new ServiceError(503, 'unavailable', 'the database is unavailable, try again shortly').toJSON(), {
-			status: 503,
-			headers: { 'retry-after': '5' }
-		});
+		return { status: 503, body: new ServiceError(503, 'unavailable', 'the database is unavailable, try again shortly').toJSON(), headers: { 'retry-after': '5' } };
 	}
 	log.error({ err, ...where }, 'api request failed');
-	return json(new ServiceError(500, 'internal', 'internal server error').toJSON(), { status: 500 });
+	return { status: 500, body: new ServiceError(500, 'internal', 'internal server error').toJSON(), headers: {} };
+}
+
+/** Any thrown value as an API error response. */
+export function apiError(err: unknown, event?: Pick<RequestEvent, 'request' | 'url'>): Response {
+	const reply = errorReply(err, event ? { method: event.request.method, path: event.url.pathname } : {});
+	return json(reply.body, { status: reply.status, headers: reply.headers });
 }
 
 /** Wraps a handler: errors become API errors, and no API response is ever cached. */

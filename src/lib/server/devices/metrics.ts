@@ -23,6 +23,9 @@ export const heartbeats = new Counter({
 	registers: [registry]
 });
 
+/** The hot path's series, resolved once rather than per heartbeat. */
+export const heartbeatOk = heartbeats.labels({ result: 'ok' });
+
 export function countEnded(reason: EndReason, n = 1): void {
 	if (n > 0) sessionsEnded.inc({ reason }, n);
 }

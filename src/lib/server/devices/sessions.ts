@@ -18,7 +18,7 @@ import { sessionRefSchema, startSessionSchema } from '../../schemas/devices';
 import type { EndReason } from '../db/schema';
 import { invalid, ServiceError } from '../errors';
 import { findKey } from './keys';
-import { countEnded, heartbeats, sessionsStarted } from './metrics';
+import { countEnded, heartbeatOk, heartbeats, sessionsStarted } from './metrics';
 import { sessionTiming, type SessionTiming } from './settings';
 import { hit } from '../auth/throttle';
 
@@ -106,7 +106,7 @@ export async function heartbeatSession(sql: Sql, body: unknown): Promise<void> {
 			update device_session set last_heartbeat_at = now()
 			where id = ${sessionId} and ended_at is null and last_heartbeat_at > now() - make_interval(secs => ${timeoutSeconds})`;
 		if (ok.count === 1) {
-			heartbeats.inc({ result: 'ok' });
+			heartbeatOk.inc();
 			return;
 		}
 		const [state] = await sql<SessionState[]>`

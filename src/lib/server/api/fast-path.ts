@@ -1,0 +1,96 @@
+/**
+ * The heartbeat fast path: `POST /api/session/heartbeat` answered straight from node:http by
+ * scripts/server.js (`npm start`), in front of SvelteKit. A heartbeat is one UPDATE, but the
+ * framework's web Request/Response, streams and hooks cost about 0.7 ms of CPU per request,
+ * 15 times the UPDATE's own client-side cost, so a fleet of devices would be bound by the
+ * framework, not the database (bench/heartbeat.ts).
+ *
+ * It runs the same service call and answers with the same statuses, error shape and headers as
+ * the route (src/routes/api/session/heartbeat), which still serves `node build/index.js` and
+ * `vite dev`; tests/integration/devices.test.ts sends both the same requests. Anything out of
+ * the ordinary (another method or content type, a cookie to resolve) is left to SvelteKit.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Sql } from 'postgres';
+import { heartbeatSession } from '../devices/sessions';
+import { ServiceError } from '../errors';
+import { SECURITY_HEADERS } from '../security-headers';
+import { DRAIN_BYTES, errorReply, jsonObject, MAX_BODY_BYTES, parseJson, tooLarge } from './json';
+
+/** Answers the request and returns true, or returns false and leaves it untouched. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const HEARTBEAT_PATH = '/api/session/heartbeat';
+
+/** Where scripts/server.js finds the fast path: it loads the app's bundle, not this module. */
+const FAST_PATH = Symbol.for('cronkit.fastPath');
+
+export function publishFastPath(fastPath: FastPath | undefined): void {
+	(globalThis as Record<symbol, unknown>)[FAST_PATH] = fastPath;
+}
+
+const isJson = (contentType: string | undefined) => contentType !== undefined && contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+
+const pathOf = (url: string | undefined) => {
+	const q = url?.indexOf('?') ?? -1;
+	return q === -1 ? url : url!.slice(0, q);
+};
+
+export function heartbeatFastPath(sql: Sql): FastPath {
+	return (req, res) => {
+		if (req.method !== 'POST' || pathOf(req.url) !== HEARTBEAT_PATH || !isJson(req.headers['content-type']) || req.headers.cookie !== undefined) {
+			return false;
+		}
+		void answer(req, res, () => readBody(req).then((bytes) => heartbeatSession(sql, jsonObject(parseJson(bytes)))));
+		return true;
+	};
+}
+
+const OK_BODY = JSON.stringify({ ok: true });
+
+async function answer(req: IncomingMessage, res: ServerResponse, run: () => Promise<void>): Promise<void> {
+	let status = 200;
+	let text = OK_BODY;
+	let extra: Record<string, string> = {};
+	try {
+		await run();
+	} catch (err) {
+		const reply = errorReply(err, { method: req.method, path: HEARTBEAT_PATH });
+		status = reply.status;
+		text = JSON.stringify(reply.body);
+		extra = reply.headers;
+	}
+	if (res.destroyed) return;
+	res.writeHead(status, {
+		...SECURITY_HEADERS,
+		'content-type': 'application/json',
+		'content-length': Buffer.byteLength(text),
+		'cache-control': 'no-store',
+		...extra
+	});
+	res.end(text);
+}
+
+const unreadable = () => new ServiceError(400, 'invalid_body', 'request body could not be read');
+
+/**
+ * The body, capped like the API's `readBody`: an oversized one is read on and thrown away up
+ * to DRAIN_BYTES so the client still receives its 413, and the connection is dropped past that.
+ */
+function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		let over = Number(req.headers['content-length'] ?? NaN) > limit;
+		let size = 0;
+		const chunks: Buffer[] = [];
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) over = true;
+			if (!over) chunks.push(chunk);
+			else if (size > DRAIN_BYTES) req.destroy();
+		});
+		req.on('end', () => (over ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks, size))));
+		// After 'end' this settles nothing; before it, the client went away mid-body.
+		req.on('close', () => reject(over ? tooLarge(limit) : unreadable()));
+		req.on('error', () => reject(unreadable()));
+	});
+}
