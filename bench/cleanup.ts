@@ -71,7 +71,7 @@ async function heartbeats(sql: Sql, stop: Promise<void>): Promise<{ latencies: n
 	return { latencies, errors };
 }
 
-function ctx(sql: Sql): JobContext<{ timeoutSeconds: number; batchSize: number }> {
+function ctx(sql: Sql): JobContext<{ timeoutSeconds: number; batchSize: number; workers: number }> {
 	const output: string[] = [];
 	return {
 		signal: new AbortController().signal,

@@ -49,31 +49,32 @@ async function expiredCounter(): Promise<number> {
 	return metric.values.find((v) => v.labels.reason === 'expired')?.value ?? 0;
 }
 
-/** `n` keys, each with one open session last heard from `agoSeconds` ago. */
-async function sessions(prefix: string, n: number, agoSeconds: number): Promise<void> {
+/** `n` keys, each with one open session last heard from `agoSeconds` ago (plus up to `spread` seconds more). */
+async function sessions(prefix: string, n: number, agoSeconds: number, spread = 0): Promise<void> {
 	await t.sql`
 		insert into access_key (id, key_hash, prefix)
 		select ${prefix} || g, sha256((${prefix} || g)::bytea), 'ck_test'
 		from generate_series(1, ${n}::int) g`;
 	await t.sql`
 		insert into device_session (id, access_key_id, started_at, last_heartbeat_at)
-		select 'ds_' || ${prefix} || g, ${prefix} || g, now() - make_interval(secs => ${agoSeconds + 60}), now() - make_interval(secs => ${agoSeconds})
+		select 'ds_' || ${prefix} || g, ${prefix} || g, now() - make_interval(secs => ${agoSeconds + 60 + spread}),
+			now() - make_interval(secs => ${agoSeconds} + g % ${spread + 1})
 		from generate_series(1, ${n}::int) g`;
 }
 
 describe('session-cleanup', () => {
 	it('ends stale sessions in batches, reports the count in output and metrics, spares live ones', async () => {
 		const batch = 10_000;
-		await setParams('session-cleanup', { batchSize: batch });
+		await setParams('session-cleanup', { batchSize: batch, workers: 1 });
 		const stale = 2 * batch + 5_000;
 		await sessions('stale-', stale, 120);
 		await sessions('live-', 300, 10);
 		const before = await expiredCounter();
 		const r = await run('session-cleanup');
 		expect(r.status).toBe('succeeded');
-		expect(r.result.metrics).toMatchObject({ ended: stale, batches: 3 });
+		expect(r.result.metrics).toMatchObject({ ended: stale, batches: 3, workers: 1 });
 		expect(r.result.message).toBe(`ended ${stale} stale sessions`);
-		expect(r.output).toContain(`ended ${stale} sessions without a heartbeat for 60 s (3 batches`);
+		expect(r.output).toContain(`ended ${stale} sessions without a heartbeat for 60 s (3 batches, 1 worker,`);
 		expect((await expiredCounter()) - before).toBe(stale);
 		const counts = await t.sql`
 			select split_part(access_key_id, '-', 1) as kind, end_reason as reason, count(*)::int as n
@@ -84,6 +85,34 @@ describe('session-cleanup', () => {
 		]);
 		// nothing left: the next run ends none
 		expect((await run('session-cleanup')).result.metrics.ended).toBe(0);
+		await setParams('session-cleanup', {});
+	});
+
+	it('splits a backlog of several batches among its workers, each ending its own range', async () => {
+		const batch = 1_000;
+		await setParams('session-cleanup', { batchSize: batch, workers: 3 });
+		const stale = 6 * batch;
+		await sessions('spread-', stale, 120, 10_000); // distinct heartbeat instants
+		await sessions('live-w-', 50, 10);
+		const r = await run('session-cleanup');
+		expect(r.status).toBe('succeeded');
+		// three ranges of 2,000: two full batches and one short (empty) one each
+		expect(r.result.metrics).toMatchObject({ ended: stale, workers: 3, batches: 9 });
+		expect(r.output).toContain('(9 batches, 3 workers,');
+		const [left] = await t.sql`
+			select count(*) filter (where access_key_id like 'spread-%' and ended_at is null)::int as stale,
+				count(*) filter (where access_key_id like 'live-w-%' and ended_at is null)::int as live
+			from device_session`;
+		expect(left).toEqual({ stale: 0, live: 50 });
+		await setParams('session-cleanup', {});
+	});
+
+	it('ends a backlog whose heartbeats share one instant (no range to split)', async () => {
+		const batch = 1_000;
+		await setParams('session-cleanup', { batchSize: batch, workers: 4 });
+		await sessions('same-', 2_500, 120);
+		const r = await run('session-cleanup');
+		expect(r.result.metrics).toMatchObject({ ended: 2_500, workers: 1 });
 		await setParams('session-cleanup', {});
 	});
 
@@ -104,7 +133,7 @@ describe('session-cleanup', () => {
 		const ctx = {
 			signal: controller.signal,
 			log: () => {},
-			params: { timeoutSeconds: 60, batchSize: 1000 },
+			params: { timeoutSeconds: 60, batchSize: 1000, workers: 2 },
 			db: { $client: t.sql },
 			execution: { id: 0, jobKey: 'session-cleanup', attempt: 1, trigger: 'manual', scheduledFor: null }
 		} as unknown as JobContext;
