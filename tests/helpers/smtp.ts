@@ -14,18 +14,6 @@ export type TestSmtp = {
 	close(): Promise<void>;
 };
 
-/** A port nobody listens on right now (SMTP "down" until a server is started on it). */
-export async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address() as net.AddressInfo;
-			srv.close(() => resolve(port));
-		});
-	});
-}
-
 export async function startSmtp(opts: { port?: number; reject?: RegExp } = {}): Promise<TestSmtp> {
 	const received: Received[] = [];
 	const server = new SMTPServer({

@@ -5,7 +5,6 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Handle } from '@sveltejs/kit';
 import { roleGate } from '../../src/lib/server/roles';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { spawnServer } from '../helpers/serve';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -40,17 +40,6 @@ function finished(child: ReturnType<typeof start>): Promise<Result> {
 }
 
 const cli = (args: string[], databaseUrl?: string) => finished(start(args, {}, databaseUrl));
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address() as net.AddressInfo;
-			srv.close(() => resolve(port));
-		});
-	});
-}
 
 beforeAll(async () => {
 	t = await createTestDatabase();
@@ -150,18 +139,9 @@ describe('cron CLI', () => {
 	});
 
 	it('worker serves only /healthz and /metrics and exits 0 on SIGTERM', async () => {
-		const port = await freePort();
-		const child = start(['worker'], { PORT: String(port), HOST: '127.0.0.1' });
+		const { child, url: base, healthz } = await spawnServer((port) => start(['worker'], { PORT: String(port), HOST: '127.0.0.1' }), 20_000);
 		const done = finished(child);
-		const base = `http://127.0.0.1:${port}`;
-		let healthz: Response | undefined;
-		const deadline = Date.now() + 20_000;
-		while (!healthz && Date.now() < deadline) {
-			healthz = await fetch(`${base}/healthz`).catch(() => undefined);
-			if (!healthz) await new Promise((r) => setTimeout(r, 100));
-		}
-		expect(healthz?.status).toBe(200);
-		expect(await healthz!.json()).toMatchObject({ status: 'ok', db: 'up', role: 'worker', scheduler: { running: true } });
+		expect(await healthz.json()).toMatchObject({ status: 'ok', db: 'up', role: 'worker', scheduler: { running: true } });
 
 		const metrics = await fetch(`${base}/metrics`);
 		expect(metrics.status).toBe(200);

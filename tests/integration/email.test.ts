@@ -15,7 +15,8 @@ import { createMailer, setMailer, type Mailer } from '../../src/lib/server/email
 import { log } from '../../src/lib/server/log';
 import { createTestDatabase, scalar, type TestDatabase } from '../helpers/db';
 import { instance } from '../helpers/scheduler';
-import { freePort, startSmtp, type TestSmtp } from '../helpers/smtp';
+import { freePort } from '../helpers/serve';
+import { startSmtp, type TestSmtp } from '../helpers/smtp';
 
 let t: TestDatabase;
 let dataDir: string;

@@ -5,11 +5,17 @@
 import { z } from 'zod';
 import { CATCH_UP_POLICIES, EXECUTION_STATUSES, OVERLAP_POLICIES, TRIGGERS } from '../cron-names';
 
+/** Keys a job cannot take: /admin/cron/{key} is already the page of that name. */
+const RESERVED_JOB_KEYS: readonly string[] = ['new', 'executions', 'settings'];
+
 export const jobKey = z
 	.string({ error: 'must be a string' })
 	.min(2, 'must be at least 2 characters')
 	.max(64, 'must be at most 64 characters')
-	.regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, 'must be a slug: lowercase letters, digits and dashes');
+	.regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, 'must be a slug: lowercase letters, digits and dashes')
+	.refine((key) => !RESERVED_JOB_KEYS.includes(key), {
+		error: (issue) => `is reserved for the admin page /admin/cron/${String(issue.input)}`
+	});
 
 /** Every field of a job as the API takes it; no defaults here, so PATCH keeps absent fields absent. */
 export const jobSchema = z.strictObject({

@@ -45,6 +45,9 @@ test('server errors name the field, next to it, and keep what was typed', async 
 	await form.create.click();
 	await expect(form.fieldError(form.key)).toContainText('slug');
 	await expect(form.key).toHaveValue('Not A Slug');
+	await form.key.fill('new');
+	await form.create.click();
+	await expect(form.fieldError(form.key)).toContainText('reserved for the admin page /admin/cron/new');
 	await form.key.fill(uniqueKey('e2e-bad'));
 	await form.create.click();
 	await expect(form.fieldError(form.url)).toContainText('http:// or https://');

@@ -5,37 +5,25 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnServer, type SpawnedServer } from '../../helpers/serve';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../helpers/accounts';
 import { expect, test } from './cron-test';
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address() as net.AddressInfo;
-			srv.close(() => resolve(port));
-		});
-	});
-}
 
 test('SIGTERM ends open event streams and exits promptly', async () => {
 	test.setTimeout(120_000);
 	const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-sse-'));
-	const port = await freePort();
-	const origin = `http://127.0.0.1:${port}`;
-	const child = spawn(process.execPath, ['build/index.js'], {
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: origin, DATA_DIR: dataDir, ADMIN_EMAIL, ADMIN_PASSWORD, LOG_LEVEL: 'warn', BODY_SIZE_LIMIT: '2M' },
-		stdio: 'ignore'
-	});
-	const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+	let server: SpawnedServer | undefined;
 	try {
-		await expect
-			.poll(async () => (await fetch(`${origin}/healthz`).catch(() => null))?.status ?? 0, { timeout: 60_000, intervals: [250, 500] })
-			.toBe(200);
+		server = await spawnServer((port) =>
+			spawn(process.execPath, ['build/index.js'], {
+				env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, ADMIN_EMAIL, ADMIN_PASSWORD, LOG_LEVEL: 'warn', BODY_SIZE_LIMIT: '2M' },
+				stdio: 'ignore'
+			})
+		);
+		const { child, url: origin } = server;
+		const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 		const login = await fetch(`${origin}/login`, {
 			method: 'POST',
 			headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
@@ -61,7 +49,7 @@ test('SIGTERM ends open event streams and exits promptly', async () => {
 		expect(await exited).toBe(0);
 		expect(Date.now() - t0).toBeLessThan(15_000);
 	} finally {
-		if (child.exitCode === null) child.kill('SIGKILL');
+		if (server?.child.exitCode === null) server.child.kill('SIGKILL');
 		await fs.rm(dataDir, { recursive: true, force: true });
 	}
 });

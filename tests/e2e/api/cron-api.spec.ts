@@ -193,6 +193,7 @@ test.describe('jobs', () => {
 			['a non-http url', { params: { url: 'ftp://example.com/' } }, 'params.url'],
 			['a bad method', { params: { url: `${selfURL}/`, method: 'TRACE' } }, 'params.method'],
 			['a key that is not a slug', { key: 'Not A Slug' }, 'key'],
+			['a key reserved for an admin page', { key: 'settings' }, 'key', /reserved/],
 			['a missing name', { name: undefined }, 'name'],
 			['a bad overlap policy', { overlap: 'sometimes' }, 'overlap', /forbid/],
 			['a bad catch-up policy', { catchUp: 'twice' }, 'catchUp'],

@@ -13,6 +13,7 @@ import type { PendingQuery, Row, Sql } from 'postgres';
 import { z } from 'zod';
 import { EXECUTION_STATUSES, TRIGGERS, type ExecutionStatus, type Trigger } from '../../cron-names';
 import { jobKey } from '../../schemas/cron';
+import { historyOrder } from '../cron/ledger';
 import { wallTimeToInstant } from './zoned';
 
 export const PAGE_SIZE = 25;
@@ -158,11 +159,7 @@ export async function listRuns(sql: Sql, filter: RunFilter, at: Cursor = {}, opt
 	if (!range) return empty;
 
 	const desc = at.after === undefined;
-	// The (job_id, id desc) and (status, id desc) indexes are NULLS LAST: only an ORDER BY
-	// spelled the same way (or its exact reverse) can use them. The primary key is the default
-	// (ASC NULLS LAST), read backwards for DESC NULLS FIRST.
-	const onPk = !filter.job && !filter.status;
-	const order = sql.unsafe(desc ? (onPk ? 'desc' : 'desc nulls last') : onPk ? 'asc' : 'asc nulls first');
+	const order = historyOrder(sql, filter, desc);
 	const where = [
 		filter.job ? sql`and job_id = ${filter.job}` : filter.status ? sql`and status = ${filter.status}` : null,
 		desc ? (at.before !== undefined ? sql`and id < ${at.before}` : null) : sql`and id > ${at.after!}`,

@@ -2,7 +2,7 @@
  * The run ledger (SPEC §4.2, DESIGN-engine.md): every state change of a run is one SQL
  * statement here, and the database's constraints decide every race between instances.
  */
-import type { Sql, TransactionSql } from 'postgres';
+import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
 import type { ExecutionStatus, OverlapPolicy, Trigger } from '../db/schema';
 import { notifyRunsSql } from './run-events';
 
@@ -17,6 +17,18 @@ type Q = Sql | TransactionSql;
  */
 export function inKeyOrder<T extends { jobId: string; scheduledFor: Date }>(ticks: T[]): T[] {
 	return [...ticks].sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : a.scheduledFor.getTime() - b.scheduledFor.getTime()));
+}
+
+/**
+ * The direction of `order by id` for a page of run history. The (job_id, id desc) and
+ * (status, id desc) indexes are NULLS LAST, and only an ORDER BY spelled the same way (or its
+ * exact reverse) can walk them: under a bare `desc` (NULLS FIRST) a generic plan walks the
+ * primary key backwards and filters, reading the whole table when few rows match. Without a
+ * job or a status the primary key (ASC NULLS LAST) serves, read backwards for a bare `desc`.
+ */
+export function historyOrder(sql: Q, by: { job?: string; status?: string }, newestFirst = true): PendingQuery<Row[]> {
+	const onPk = !by.job && !by.status;
+	return sql.unsafe(newestFirst ? (onPk ? 'desc' : 'desc nulls last') : onPk ? 'asc' : 'asc nulls first');
 }
 
 const boolArray = (xs: boolean[]) => `{${xs.map((x) => (x ? 't' : 'f')).join(',')}}`;

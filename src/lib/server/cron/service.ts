@@ -380,7 +380,7 @@ export class CronJobService {
 		return { id: Number(run!.id), status: 'queued' };
 	}
 
-	/** Keyset pagination on (job_id, id desc): as fast on page 1,000 as on page 1. */
+	/** Keyset pagination on (job_id, id desc), (status, id desc) or the primary key: as fast on page 1,000 as on page 1. */
 	async listExecutions(
 		filter: { jobKey?: string },
 		query: unknown
@@ -397,7 +397,7 @@ export class CronJobService {
 				${q.status ? sql`and status = ${q.status}` : sql``}
 				${q.trigger ? sql`and trigger = ${q.trigger}` : sql``}
 				${q.cursor ? sql`and id < ${q.cursor}` : sql``}
-			order by id desc
+			order by id ${ledger.historyOrder(sql, { job: filter.jobKey, status: q.status })}
 			limit ${q.limit + 1}`;
 		const more = rows.length > q.limit;
 		const page = rows.slice(0, q.limit);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { jobKey } from '../../schemas/cron';
 import type { Db } from '../db';
 import type { CatchUpPolicy, OverlapPolicy, Trigger } from '../db/schema';
 
@@ -60,7 +61,10 @@ export const POLICY_DEFAULTS = {
 export type RegisteredJob = JobDefinition<Record<string, unknown>>;
 export type RegisteredType = JobType<Record<string, unknown>>;
 
+/** Throws, naming the job, for a key the API would refuse too (not a slug, reserved). */
 export function defineJob<P>(def: JobDefinition<P>): RegisteredJob {
+	const key = jobKey.safeParse(def.key);
+	if (!key.success) throw new Error(`code job "${def.key}": key ${key.error.issues[0]!.message}`);
 	return def as unknown as RegisteredJob;
 }
 
