@@ -1,7 +1,8 @@
 /**
- * Open live-update streams do not hold up shutdown: a second copy of the built app (its own
- * embedded database) gets SIGTERM while a browser-like client holds /admin/events open; the
- * stream ends and the process exits well within the 30 s grace period.
+ * Open live-update streams do not hold up shutdown: a second copy of the built app, started as
+ * `npm start` runs it (scripts/start.js → scripts/server.js, its own embedded database), gets
+ * SIGTERM while a browser-like client holds /admin/events open; the stream ends and the process
+ * exits well within the 30 s grace period.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -17,8 +18,8 @@ test('SIGTERM ends open event streams and exits promptly', async () => {
 	let server: SpawnedServer | undefined;
 	try {
 		server = await spawnServer((port) =>
-			spawn(process.execPath, ['build/index.js'], {
-				env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, ADMIN_EMAIL, ADMIN_PASSWORD, LOG_LEVEL: 'warn', BODY_SIZE_LIMIT: '2M' },
+			spawn(process.execPath, ['scripts/start.js'], {
+				env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, ADMIN_EMAIL, ADMIN_PASSWORD, LOG_LEVEL: 'warn' },
 				stdio: 'ignore'
 			})
 		);
