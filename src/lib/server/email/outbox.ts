@@ -232,7 +232,11 @@ export async function failedEmailCount(sql: Sql): Promise<number> {
 
 export const PAGE_SIZE = 50;
 
-/** /admin/email: newest first, optionally one status, keyset-paginated by id. Bodies stay out. */
+/**
+ * /admin/email: newest first, optionally one status, keyset-paginated by id. Bodies stay out.
+ * The order says `nulls last` with a status, as (status, id desc nulls last) does, so that index
+ * serves it; without one the primary key does, in its own (plain) order.
+ */
 export async function listOutbox(sql: Sql, filter: { status?: EmailStatus; before?: number } = {}): Promise<{ rows: OutboxRow[]; nextBefore: number | null }> {
 	const rows = await sql<OutboxRow[]>`
 		select id, "to", subject, kind, status, attempts, last_attempt_at as "lastAttemptAt", last_error as "lastError",
@@ -241,7 +245,7 @@ export async function listOutbox(sql: Sql, filter: { status?: EmailStatus; befor
 		where true
 			${filter.status ? sql`and status = ${filter.status}` : sql``}
 			${filter.before ? sql`and id < ${filter.before}` : sql``}
-		order by id desc limit ${PAGE_SIZE + 1}`;
+		order by id ${filter.status ? sql`desc nulls last` : sql`desc`} limit ${PAGE_SIZE + 1}`;
 	const more = rows.length > PAGE_SIZE;
 	const page = more ? rows.slice(0, PAGE_SIZE) : rows;
 	return { rows: page, nextBefore: more ? page[page.length - 1]!.id : null };
