@@ -17,6 +17,8 @@ test.describe('/admin/users as an admin', () => {
 		expect(password).toMatch(/^[A-Za-z0-9]{24}$/);
 		await expect(users.row(email)).toContainText('viewer');
 		await expect(users.row(email)).toContainText('offline');
+		// created: relative and absolute, spaced ("just now · 2026-11-22 08:10 UTC")
+		await expect(users.row(email).locator('time')).toHaveText(/^(just now|.+ ago) · \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
 
 		// Shown once: a reload no longer has it.
 		await adminPage.reload();
