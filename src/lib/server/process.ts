@@ -24,11 +24,14 @@ export async function assertPortFree(host: string, port: number): Promise<void> 
 }
 
 /**
- * On SIGTERM/SIGINT: let adapter-node drain HTTP (it emits `sveltekit:shutdown` when done),
- * stop the scheduler and the database in order, then exit 0. Without adapter-node (dev),
- * there is no drain to wait for.
+ * On SIGTERM/SIGINT: stop the scheduler while the HTTP server drains (scripts/server.js and
+ * adapter-node emit `sveltekit:shutdown` when the requests in flight are answered), close the
+ * database after both, then exit 0. Without them (dev), there is no drain to wait for.
  */
-export function installShutdown(opts: { waitForHttpDrain: boolean; drainCapMs?: number }): void {
+export function installShutdown(opts: { waitForHttpDrain: boolean }): void {
+	// The server closes what is still open after SHUTDOWN_TIMEOUT (30 s) and then signals; the
+	// cap only guards against a server that never does.
+	const drainCapMs = ((Number(process.env.SHUTDOWN_TIMEOUT) || 30) + 5) * 1000;
 	let started = false;
 	const onSignal = (signal: NodeJS.Signals) => {
 		if (started) return;
@@ -36,11 +39,10 @@ export function installShutdown(opts: { waitForHttpDrain: boolean; drainCapMs?: 
 		const drained = opts.waitForHttpDrain
 			? new Promise<void>((resolve) => {
 					process.once('sveltekit:shutdown' as 'exit', () => resolve());
-					setTimeout(resolve, opts.drainCapMs ?? 10_000).unref();
+					setTimeout(resolve, drainCapMs).unref();
 				})
 			: Promise.resolve();
-		const stop = shutdown(signal);
-		Promise.all([drained, stop])
+		shutdown(signal, drained)
 			.then(() => process.exit(0))
 			.catch((err: unknown) => {
 				log.error({ err }, 'shutdown failed');

@@ -113,13 +113,17 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 
 let stopping: Promise<void> | undefined;
 
-/** Stops everything registered with `onStop`, then the database (and embedded server). */
-export function shutdown(reason: string): Promise<void> {
+/**
+ * Stops everything registered with `onStop` (the scheduler first), then the database (and
+ * embedded server), which waits for `drained` as well: HTTP requests still in flight need it.
+ */
+export function shutdown(reason: string, drained: Promise<void> = Promise.resolve()): Promise<void> {
 	stopping ??= (async () => {
 		log.info({ reason }, 'shutting down');
 		for (const hook of stopHooks) {
 			await hook().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
 		}
+		await drained;
 		await current?.database.close();
 		current = undefined;
 	})();

@@ -1,20 +1,21 @@
 /**
- * Open live-update streams do not hold up shutdown: a second copy of the built app, started as
- * `npm start` runs it (scripts/start.js → scripts/server.js, its own embedded database), gets
- * SIGTERM while a browser-like client holds /admin/events open; the stream ends and the process
- * exits well within the 30 s grace period.
+ * Shutdown of a second copy of the built app, started as `npm start` runs it (scripts/start.js →
+ * scripts/server.js, its own embedded database): open live-update streams do not hold it up,
+ * and a request in flight when SIGTERM arrives is still answered, the database staying open
+ * until HTTP has drained. The process exits 0 well within the 30 s grace period.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnServer, type SpawnedServer } from '../../helpers/serve';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../helpers/accounts';
 import { expect, test } from './cron-test';
 
-test('SIGTERM ends open event streams and exits promptly', async () => {
-	test.setTimeout(120_000);
-	const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-sse-'));
+/** Runs `fn` against a fresh app on its own DATA_DIR, killed and removed afterwards whatever happens. */
+async function withApp(fn: (server: SpawnedServer, exited: Promise<number | null>) => Promise<void>): Promise<void> {
+	const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-shutdown-'));
 	let server: SpawnedServer | undefined;
 	try {
 		server = await spawnServer((port) =>
@@ -23,8 +24,17 @@ test('SIGTERM ends open event streams and exits promptly', async () => {
 				stdio: 'ignore'
 			})
 		);
-		const { child, url: origin } = server;
-		const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+		const child = server.child;
+		await fn(server, new Promise((resolve) => child.on('exit', (code) => resolve(code))));
+	} finally {
+		if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+		await fs.rm(dataDir, { recursive: true, force: true });
+	}
+}
+
+test('SIGTERM ends open event streams and exits promptly', async () => {
+	test.setTimeout(120_000);
+	await withApp(async ({ child, url: origin }, exited) => {
 		const login = await fetch(`${origin}/login`, {
 			method: 'POST',
 			headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
@@ -49,8 +59,40 @@ test('SIGTERM ends open event streams and exits promptly', async () => {
 		// … and the process exits 0, far from the 30 s grace period.
 		expect(await exited).toBe(0);
 		expect(Date.now() - t0).toBeLessThan(15_000);
-	} finally {
-		if (server?.child.exitCode === null) server.child.kill('SIGKILL');
-		await fs.rm(dataDir, { recursive: true, force: true });
-	}
+	});
+});
+
+test('a request in flight at SIGTERM is answered from the database, then the process exits', async () => {
+	test.setTimeout(120_000);
+	await withApp(async ({ child, url }, exited) => {
+		const { port } = new URL(url);
+		const body = JSON.stringify({ sessionId: 'ds_in_flight' });
+		const socket = net.connect(Number(port), '127.0.0.1');
+		const answer = new Promise<string>((resolve, reject) => {
+			let text = '';
+			socket.on('data', (d) => (text += d.toString()));
+			socket.on('end', () => resolve(text));
+			socket.on('close', () => resolve(text));
+			socket.on('error', reject);
+		});
+		await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+		// Headers and half the body: the request is in flight, waiting for the rest.
+		socket.write(
+			`POST /api/session/heartbeat HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`
+		);
+		await new Promise((r) => setTimeout(r, 300));
+		const t0 = Date.now();
+		child.kill('SIGTERM');
+		// Long enough for the scheduler to have stopped; the server must still be serving this request.
+		await new Promise((r) => setTimeout(r, 1_500));
+		expect(child.exitCode, 'still running while a request is in flight').toBeNull();
+		// write, not end: a client half-closing its side makes Node abort the request
+		socket.write(body.slice(10));
+		const text = await answer;
+		// An unknown session: a 404 read from the database, not a 503 from a closed pool.
+		expect(text).toMatch(/^HTTP\/1\.1 404 /);
+		expect(text).toContain('"code":"not_found"');
+		expect(await exited).toBe(0);
+		expect(Date.now() - t0).toBeLessThan(15_000);
+	});
 });
