@@ -18,11 +18,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from 'postgres';
+import { freePort, spawnServer } from '../tests/helpers/serve';
 import { arg, check, fmt, heading, note, runBench, sleep, summarize, table } from './lib';
 
 const CLIENTS = arg('clients', 100);
@@ -34,60 +34,33 @@ const TARGET_RATIO = 0.7;
 const TARGET_P99 = 20;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address() as net.AddressInfo;
-			srv.close(() => resolve(port));
-		});
-	});
-}
-
 type Target = { name: string; port: number; child: ChildProcess };
 /** The app as `npm start` runs it, adapter-node's plain entry (reference), and the anchor. */
 const NAMES = ['bare', 'app', 'plain'] as const;
 type Name = (typeof NAMES)[number];
 const LABELS: Record<Name, string> = { bare: 'bare node:http', app: 'cronkit app (npm start)', plain: 'node build/index.js' };
 
-async function waitFor(port: number, urlPath: string, child: ChildProcess, ms = 60_000): Promise<void> {
-	const deadline = Date.now() + ms;
-	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-		const ok = await new Promise<boolean>((resolve) => {
-			const req = http.get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
-				res.resume();
-				resolve(res.statusCode === 200);
-			});
-			req.on('error', () => resolve(false));
-		});
-		if (ok) return;
-		await sleep(200);
-	}
-	throw new Error(`server on ${port} not ready within ${ms} ms`);
-}
-
 async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js'): Promise<Target> {
-	const port = await freePort();
-	const child = spawn(process.execPath, [path.join(root, entry)], {
-		cwd: root,
-		env: {
-			...process.env,
-			DATABASE_URL: databaseUrl,
-			DATA_DIR: dataDir,
-			PORT: String(port),
-			HOST: '127.0.0.1',
-			LOG_LEVEL: 'warn',
-			ADMIN_EMAIL: 'bench@example.com',
-			ADMIN_PASSWORD: 'bench-password-0123456789',
-			ORIGIN: `http://localhost:${port}`,
-			CRON_ROLE: 'all'
-		},
-		stdio: ['ignore', 'ignore', 'inherit']
-	});
-	await waitFor(port, '/healthz', child);
-	return { name: entry, port, child };
+	const { child, url, healthz } = await spawnServer((port) =>
+		spawn(process.execPath, [path.join(root, entry)], {
+			cwd: root,
+			env: {
+				...process.env,
+				DATABASE_URL: databaseUrl,
+				DATA_DIR: dataDir,
+				PORT: String(port),
+				HOST: '127.0.0.1',
+				LOG_LEVEL: 'warn',
+				ADMIN_EMAIL: 'bench@example.com',
+				ADMIN_PASSWORD: 'bench-password-0123456789',
+				ORIGIN: `http://localhost:${port}`,
+				CRON_ROLE: 'all'
+			},
+			stdio: ['ignore', 'ignore', 'inherit']
+		})
+	);
+	await healthz.body?.cancel();
+	return { name: entry, port: Number(new URL(url).port), child };
 }
 
 async function startBare(databaseUrl: string): Promise<Target> {
