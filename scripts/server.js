@@ -2,18 +2,12 @@
 // behind node:http, with the app's fast path tried first (src/lib/server/api/fast-path.ts: device
 // heartbeats skip the framework). It mirrors adapter-node's own build/index.js for what Cronkit
 // documents: HOST, PORT, SOCKET_PATH, KEEP_ALIVE_TIMEOUT, HEADERS_TIMEOUT, SHUTDOWN_TIMEOUT, and a
-// graceful drain that ends with `sveltekit:shutdown`, after which the app stops its scheduler and
-// database. (systemd socket activation remains with `node build/index.js`, without the fast path.)
+// graceful drain that ends with `sveltekit:shutdown`, after which the app closes its database.
+// (systemd socket activation remains with `node build/index.js`, without the fast path.)
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-// Importing the handler boots the app (its `init` hook), which publishes the fast path.
-const { handler } = await import(pathToFileURL(path.resolve('build/handler.js')).href);
-const FAST_PATH = Symbol.for('cronkit.fastPath');
-/** @typedef {(req: http.IncomingMessage, res: http.ServerResponse) => boolean} FastPath */
-const published = /** @type {Record<symbol, FastPath | undefined>} */ (/** @type {unknown} */ (globalThis));
 
 /**
  * A timeout in whole seconds from the environment, like adapter-node's.
@@ -30,12 +24,19 @@ function seconds(name) {
 	return value;
 }
 
+// Read before booting, so a bad value stops the process before it starts anything.
 const socketPath = process.env.SOCKET_PATH || undefined;
 const host = process.env.HOST || '0.0.0.0';
 const port = socketPath ? undefined : Number(process.env.PORT || 3000);
 const shutdownTimeout = seconds('SHUTDOWN_TIMEOUT') ?? 30;
 const keepAliveTimeout = seconds('KEEP_ALIVE_TIMEOUT');
 const headersTimeout = seconds('HEADERS_TIMEOUT');
+
+// Importing the handler boots the app (its `init` hook), which publishes the fast path.
+const { handler } = await import(pathToFileURL(path.resolve('build/handler.js')).href);
+const FAST_PATH = Symbol.for('cronkit.fastPath');
+/** @typedef {(req: http.IncomingMessage, res: http.ServerResponse) => boolean} FastPath */
+const published = /** @type {Record<symbol, FastPath | undefined>} */ (/** @type {unknown} */ (globalThis));
 
 let draining = false;
 
