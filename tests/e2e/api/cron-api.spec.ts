@@ -4,20 +4,9 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { test as base, expect } from '@playwright/test';
-import { CRON_SECRET, CronApi, expectApiError, QUIET_SCHEDULE, uniqueKey } from '../helpers/api';
-
-const test = base.extend<{ api: CronApi; selfURL: string }>({
-	api: async ({ request }, use) => {
-		await use(new CronApi(request));
-	},
-	/** The app as its own scheduler reaches it (IPv4, where it listens). */
-	selfURL: async ({ baseURL }, use) => {
-		const url = new URL(baseURL!);
-		url.hostname = '127.0.0.1';
-		await use(url.origin);
-	}
-});
+import { CRON_SECRET, expectApiError, QUIET_SCHEDULE, uniqueKey } from '../helpers/api';
+// The cron pages' `test`: the `api` client and `selfURL` (the app as its own scheduler reaches it).
+import { expect, test } from '../admin/cron-test';
 
 const MB = 1024 * 1024;
 
