@@ -17,7 +17,7 @@ import { compileSchedule, nextRun, previousRuns, type CompiledSchedule } from '.
 import { loadSettings, type Settings } from './settings';
 import { TimerHeap } from './timer-heap';
 import { syncCodeJobs } from './jobs';
-import type { JobHandler, RegisteredJob, RegisteredType } from './types';
+import type { JobContext, JobHandler, RegisteredJob, RegisteredType } from './types';
 
 export type SchedulerOptions = {
 	sql: Sql;
@@ -59,6 +59,19 @@ type Active = {
 	abortedFor: string | null;
 	done: Promise<Outcome['status']>;
 	fromQueue: boolean;
+};
+
+/**
+ * A run ready to start: built right after its claim, before its instant, so that starting a burst
+ * of runs at the instant costs little more than the handler calls.
+ */
+type Prepared = {
+	active: Active;
+	/** Unset when the job was not armed here yet: loaded when the run starts. */
+	armed: Armed | undefined;
+	output: OutputBuffer;
+	/** The handler's context, or why it cannot be built (invalid params); null: built at the start. */
+	context: JobContext | Error | null;
 };
 
 /** Marks thrown by our own signal so a handler's rejection is read correctly. */
@@ -299,9 +312,10 @@ export class Scheduler {
 		if (ticks.length) {
 			const claimStarted = performance.now();
 			const claimed = await ledger.claimTicks(this.sql, ticks, this.instanceId, this.leaseMs, this.settings['scheduler.paused']);
+			const toRun = claimed.filter((r) => r.status === 'running').map((r) => this.prepare(r, false));
+			// Both the claim and the preparation have to fit between the wake-up and the instant.
 			this.learnClaimTime(performance.now() - claimStarted);
 			this.lastTickAt = new Date(now);
-			const toRun = claimed.filter((r) => r.status === 'running');
 			await this.dispatchAtInstant(toRun);
 			recorded.push(...(await this.afterClaim(ticks, claimed)));
 		}
@@ -332,17 +346,17 @@ export class Scheduler {
 	}
 
 	/** Starts claimed runs at their scheduled instant (or at once if it has passed). */
-	private async dispatchAtInstant(runs: ClaimedRun[]): Promise<void> {
-		if (!runs.length) return;
-		const at = Math.min(...runs.map((r) => r.scheduledFor?.getTime() ?? 0));
+	private async dispatchAtInstant(prepared: Prepared[]): Promise<void> {
+		if (!prepared.length) return;
+		const at = Math.min(...prepared.map((p) => p.active.run.scheduledFor?.getTime() ?? 0));
 		const wait = at - Date.now();
 		if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 		if (!this.running) {
 			// Stopped between claim and instant: hand the runs back as interrupted.
-			await this.complete(runs.map((r) => interruptedOutcome(r.id, `instance ${this.instanceId} stopped before the run started`)));
+			await this.complete(prepared.map((p) => interruptedOutcome(p.active.run.id, `instance ${this.instanceId} stopped before the run started`)));
 			return;
 		}
-		for (const run of runs) this.execute(run, false);
+		for (const p of prepared) this.launch(p);
 	}
 
 	/** The claim lead starts at 150 ms and follows twice the recent claim time, within 20-250 ms. */
@@ -580,12 +594,39 @@ export class Scheduler {
 	// ---- running handlers ------------------------------------------------------------------
 
 	private execute(run: ClaimedRun, fromQueue: boolean): void {
+		this.launch(this.prepare(run, fromQueue));
+	}
+
+	private prepare(run: ClaimedRun, fromQueue: boolean): Prepared {
 		const controller = new AbortController();
 		const active: Active = { run, controller, timedOut: false, abortedFor: null, fromQueue, done: Promise.resolve('succeeded') };
+		const armed = this.jobs.get(run.jobId);
+		const output = new OutputBuffer();
+		return { active, armed, output, context: armed?.handler ? this.contextOf(armed, active, output) : null };
+	}
+
+	/** The handler's context; an Error when its params do not validate (the run fails with it). */
+	private contextOf(armed: Armed, { run, controller }: Active, output: OutputBuffer): JobContext | Error {
+		try {
+			return {
+				signal: controller.signal,
+				log: output.log.bind(output),
+				params: this.paramsFor(armed),
+				db: this.db,
+				execution: { id: run.id, jobKey: run.jobId, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
+			};
+		} catch (err) {
+			return err instanceof Error ? err : new Error(String(err));
+		}
+	}
+
+	private launch(prepared: Prepared): void {
+		const { active } = prepared;
+		const { run, fromQueue } = active;
 		this.active.set(run.id, active);
 		if (fromQueue) this.activeQueued++;
 		if (run.trigger === 'schedule' && run.scheduledFor) fireLag.observe(Math.max(0, Date.now() - run.scheduledFor.getTime()) / 1000);
-		active.done = this.runHandler(active).finally(() => {
+		active.done = this.runHandler(prepared).finally(() => {
 			this.active.delete(run.id);
 			if (fromQueue) {
 				this.activeQueued--;
@@ -594,10 +635,10 @@ export class Scheduler {
 		});
 	}
 
-	private async runHandler(active: Active): Promise<Outcome['status']> {
+	private async runHandler(prepared: Prepared): Promise<Outcome['status']> {
+		const { active, output } = prepared;
 		const { run, controller } = active;
-		const armed = this.jobs.get(run.jobId) ?? (await this.loadArmed(run.jobId));
-		const output = new OutputBuffer();
+		const armed = prepared.armed ?? (await this.loadArmed(run.jobId));
 		const started = performance.now();
 		let timer: NodeJS.Timeout | undefined;
 		const finish = (o: Omit<Outcome, 'id' | 'output' | 'durationMs'>) =>
@@ -610,17 +651,9 @@ export class Scheduler {
 		let status: Outcome['status'];
 		let outcome: Omit<Outcome, 'id' | 'output' | 'durationMs'>;
 		try {
-			const params = this.paramsFor(armed);
-			const handler = armed.handler;
-			const pending = Promise.resolve(
-				handler({
-					signal: controller.signal,
-					log: (...args) => output.log(...args),
-					params,
-					db: this.db,
-					execution: { id: run.id, jobKey: run.jobId, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
-				})
-			);
+			const context = prepared.context ?? this.contextOf(armed, active, output);
+			if (context instanceof Error) throw context;
+			const pending = Promise.resolve(armed.handler(context));
 			timer = setTimeout(() => {
 				active.timedOut = true;
 				controller.abort(new RunAborted(`timed out after ${timeoutMs} ms`));
