@@ -18,7 +18,7 @@ export const DRAIN_BYTES = 8 * MAX_BODY_BYTES;
 export const tooLarge = (limit = MAX_BODY_BYTES) =>
 	new ServiceError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`);
 
-export const invalidJson = (why: string) => new ServiceError(400, 'invalid_json', `request body is not valid JSON: ${why}`);
+const invalidJson = (why: string) => new ServiceError(400, 'invalid_json', `request body is not valid JSON: ${why}`);
 
 /** adapter-node's own BODY_SIZE_LIMIT surfaces as a stream error carrying status 413. */
 const statusOf = (err: unknown) =>

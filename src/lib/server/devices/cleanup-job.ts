@@ -29,7 +29,10 @@ export const sessionCleanup = defineJob({
 		const [{ cutoff }] = await sql<[{ cutoff: Date }]>`select now() - make_interval(secs => ${params.timeoutSeconds}) as cutoff`;
 		const ranges = await split(sql, cutoff, params.batchSize, params.workers);
 		const progress: Progress = { ended: 0, batches: 0 };
-		await Promise.all(ranges.map((range) => endRange(sql, cutoff, range, params.batchSize, signal, progress)));
+		// Every range settles before the run ends, even when one of them fails.
+		const settled = await Promise.allSettled(ranges.map((range) => endRange(sql, cutoff, range, params.batchSize, signal, progress)));
+		const failed = settled.find((s) => s.status === 'rejected');
+		if (failed) throw failed.reason;
 		const { ended, batches } = progress;
 		const ms = Math.round(performance.now() - started);
 		const workers = ranges.length;
