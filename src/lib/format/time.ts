@@ -62,10 +62,16 @@ export function zoneLabel(value: DateInput, timeZone = 'UTC'): string {
 	return part?.value === 'GMT' ? 'GMT+0' : (part?.value ?? timeZone);
 }
 
+/** The wall clock of an instant in `timeZone`: year, month, day, hour, minute, second (24 h), zone name. */
+export function zonedParts(value: DateInput, timeZone: string): Partial<Record<Intl.DateTimeFormatPartTypes, string>> {
+	const parts: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+	for (const p of formatter(timeZone).formatToParts(toDate(value))) parts[p.type] = p.value;
+	return parts;
+}
+
 /** "2025-03-30 02:30:00 GMT+2" in `timeZone` (default UTC); `seconds: false` drops seconds. */
 export function formatAbsolute(value: DateInput, timeZone = 'UTC', opts: { seconds?: boolean } = {}): string {
-	const parts: Record<string, string> = {};
-	for (const p of formatter(timeZone).formatToParts(toDate(value))) parts[p.type] = p.value;
+	const parts = zonedParts(value, timeZone);
 	const time = opts.seconds === false ? `${parts.hour}:${parts.minute}` : `${parts.hour}:${parts.minute}:${parts.second}`;
 	return `${parts.year}-${parts.month}-${parts.day} ${time} ${zoneLabel(value, timeZone)}`;
 }

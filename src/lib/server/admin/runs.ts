@@ -14,27 +14,17 @@ import { z } from 'zod';
 import { EXECUTION_STATUSES, TRIGGERS, type ExecutionStatus, type Trigger } from '../../cron-names';
 import { jobKey } from '../../schemas/cron';
 import { historyOrder } from '../cron/ledger';
+import type { ExecutionView } from '../cron/service';
 import { wallTimeToInstant } from './zoned';
 
 export const PAGE_SIZE = 25;
 export const SCAN_BUDGET = 5_000;
 
-export type RunRow = {
-	id: number;
-	jobKey: string;
-	trigger: Trigger;
-	status: ExecutionStatus;
-	scheduledFor: string | null;
-	runAt: string;
-	startedAt: string | null;
-	finishedAt: string | null;
-	durationMs: number | null;
-	attempt: number;
-	instanceId: string | null;
-	triggeredBy: string | null;
-	/** The first 300 characters. */
-	errorMessage: string | null;
-};
+/** A row of the history tables: the REST API's view of a run, less output, result and stack; the error's first 300 characters. */
+export type RunRow = Pick<
+	ExecutionView,
+	'id' | 'jobKey' | 'trigger' | 'status' | 'scheduledFor' | 'runAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'attempt' | 'instanceId' | 'triggeredBy' | 'errorMessage'
+>;
 
 export type RunFilter = { job?: string; status?: ExecutionStatus; trigger?: Trigger; from?: Date; to?: Date };
 export type Cursor = { before?: number; after?: number };

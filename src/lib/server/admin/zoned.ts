@@ -3,36 +3,17 @@
  * page says which zone it reads them in) to instants and back.
  */
 
-const parts = new Map<string, Intl.DateTimeFormat>();
+import { zonedParts } from '../../format/time';
 
-function fmt(zone: string): Intl.DateTimeFormat {
-	let f = parts.get(zone);
-	if (!f) {
-		f = new Intl.DateTimeFormat('en-US', {
-			timeZone: zone,
-			year: 'numeric',
-			month: '2-digit',
-			day: '2-digit',
-			hour: '2-digit',
-			minute: '2-digit',
-			second: '2-digit',
-			hourCycle: 'h23'
-		});
-		parts.set(zone, f);
-	}
-	return f;
-}
-
-function wallOf(epochMs: number, zone: string): Record<string, number> {
-	const out: Record<string, number> = {};
-	for (const p of fmt(zone).formatToParts(new Date(epochMs))) if (p.type !== 'literal') out[p.type] = Number(p.value);
-	return out;
+function wallOf(epochMs: number, zone: string): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
+	const p = zonedParts(epochMs, zone);
+	return { year: Number(p.year), month: Number(p.month), day: Number(p.day), hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second) };
 }
 
 /** The zone's offset from UTC at that instant, in ms. */
 function offsetAt(epochMs: number, zone: string): number {
 	const w = wallOf(epochMs, zone);
-	const asUtc = Date.UTC(w.year!, w.month! - 1, w.day!, w.hour!, w.minute!, w.second!);
+	const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
 	return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
 
@@ -54,6 +35,6 @@ export function wallTimeToInstant(wall: string, zone: string): Date | null {
 /** An instant as the `datetime-local` value of its wall time in `zone` (to refill the form). */
 export function instantToWallTime(at: Date, zone: string): string {
 	const w = wallOf(at.getTime(), zone);
-	const p = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
+	const p = (n: number) => String(n).padStart(2, '0');
 	return `${w.year}-${p(w.month)}-${p(w.day)}T${p(w.hour)}:${p(w.minute)}`;
 }

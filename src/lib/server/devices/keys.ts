@@ -48,14 +48,8 @@ export type AccessKeyView = {
 
 export type CreatedAccessKey = { id: string; key: string; prefix: string; emailId: number | null };
 
-type KeyRow = {
-	id: string;
-	prefix: string;
-	label: string | null;
-	email: string | null;
-	createdAt: Date;
-	createdBy: string | null;
-	revokedAt: Date | null;
+/** A row of `listAccessKeys`: the view's own fields, the two sessions' flattened. */
+type KeyRow = Omit<AccessKeyView, 'activeSession' | 'lastSession'> & {
 	activeDeviceId: string | null;
 	activeStartedAt: Date | null;
 	activeHeartbeatAt: Date | null;
