@@ -1,9 +1,9 @@
 /**
  * The heartbeat fast path: `POST /api/session/heartbeat` answered straight from node:http by
- * scripts/server.js (`npm start`), in front of SvelteKit. A heartbeat is one UPDATE, but the
- * framework's web Request/Response, streams and hooks cost about 0.7 ms of CPU per request,
- * 15 times the UPDATE's own client-side cost, so a fleet of devices would be bound by the
- * framework, not the database (bench/heartbeat.ts).
+ * scripts/server.js (`npm start`), in front of SvelteKit. A heartbeat is one UPDATE, but through
+ * the framework's web Request/Response, streams and hooks it costs 400-450 µs of server CPU
+ * against 115-135 µs here (bench/heartbeat.ts), so a fleet of devices would be bound by the
+ * framework, not the database.
  *
  * It runs the same service call and answers with the same statuses, error shape and headers as
  * the route (src/routes/api/session/heartbeat), which still serves `node build/index.js` and
