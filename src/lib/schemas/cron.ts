@@ -59,3 +59,13 @@ export const previewQuerySchema = z.object({
 	count: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(5),
 	from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant' }).optional()
 });
+
+/** POST /api/cron/run: how long to wait for the runs it starts before answering. */
+export const runDueQuerySchema = z.object({
+	budgetMs: z.coerce
+		.number({ error: 'must be a number' })
+		.int('must be a whole number')
+		.min(0, 'must be between 0 and 600000')
+		.max(600_000, 'must be between 0 and 600000')
+		.default(25_000)
+});

@@ -141,3 +141,36 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 	});
 	return { inserted, updated };
 }
+
+/** Rows locked in key order by every writer of `cron_job`, so instances never deadlock. */
+const LOCK_IN_KEY_ORDER = `select key from cron_job where key = any($1::text[]) order by key for no key update`;
+
+/** Skipped and missed ticks are a job's latest news too (the list shows them). */
+export async function recordLatest(sql: Sql, runs: { jobId: string; status: string; scheduledFor: Date | null }[]): Promise<void> {
+	if (!runs.length) return;
+	await sql.unsafe(
+		`with locked as materialized (${LOCK_IN_KEY_ORDER})
+		update cron_job j set last_status = u.status, last_run_at = u.at
+		from unnest($1::text[], $2::text[], $3::timestamptz[]) as u(key, status, at), locked k
+		where j.key = u.key and k.key = j.key and (j.last_run_at is null or j.last_run_at <= u.at)`,
+		[runs.map((r) => r.jobId), runs.map((r) => r.status), runs.map((r) => (r.scheduledFor ?? new Date()).toISOString())] as never
+	);
+}
+
+/** Stores jobs' next fire instants for the list page; rows already right are not written. */
+export async function storeNextRuns(sql: Sql, next: Map<string, number | null>): Promise<void> {
+	if (!next.size) return;
+	const keys = [...next.keys()];
+	await sql.unsafe(
+		`with locked as materialized (${LOCK_IN_KEY_ORDER})
+		update cron_job j set next_run_at = u.next
+		from unnest($1::text[], $2::timestamptz[]) as u(key, next), locked k
+		where j.key = u.key and k.key = j.key and j.next_run_at is distinct from u.next`,
+		[keys, keys.map((k) => next.get(k)).map((n) => (n == null ? null : new Date(n).toISOString()))] as never
+	);
+}
+
+/** Why a job cannot be scheduled (null: it can), as the scheduler found when arming it. */
+export async function setConfigError(sql: Sql, key: string, error: string | null): Promise<void> {
+	await sql`update cron_job set config_error = ${error} where key = ${key} and config_error is distinct from ${error}`;
+}

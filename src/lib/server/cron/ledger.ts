@@ -47,33 +47,107 @@ export type Tick = { jobId: string; scheduledFor: Date; overlap: OverlapPolicy }
 
 const RUN_COLUMNS = 'id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
 const RAW_RUN_COLUMNS = 'id, job_id, trigger, scheduled_for, attempt, status, started_at';
+const DB_NOW_MS = '(extract(epoch from now()) * 1000)::float8';
+
+export type TickClaim = {
+	/** Rows this instance inserted: `running` (or `skipped` under the global pause). */
+	claimed: ClaimedRun[];
+	/** Not due yet by the database's clock (this instance's clock runs ahead): claim later. */
+	early: Tick[];
+	/** Later than the late tolerance by the database's clock: for the catch-up policy. */
+	late: Tick[];
+	/** The database's clock when the statement ran (ms), when it returned a row. */
+	dbNow: number | null;
+};
 
 /**
- * Claims ticks due at once in one statement: each `(job, scheduled_for)` row is inserted by
- * exactly one instance (the unique index decides) and starts `running` under this instance's
- * lease (claims happen just ahead of the instant, so `started_at` is the later of the two). A `forbid` job whose slot is taken yields no row here; see `recordOverlapSkips`.
- * Under the global pause the ticks are recorded `skipped` instead.
+ * Claims ticks in one statement. The database's clock decides what is due: a tick more than
+ * `leadMs` ahead of `now()` is returned as early, one more than `lateMs` behind as late, and
+ * only the rest are inserted. Each `(job, scheduled_for)` row is inserted by exactly one
+ * instance (the unique index decides) and is `running` under this instance's lease; its
+ * `started_at` stays empty until the handler really starts (`markStarted`). A `forbid` job
+ * whose slot is taken yields no row here; see `recordOverlapSkips`. Under the global pause the
+ * ticks are recorded `skipped` instead.
  */
-export async function claimTicks(sql: Q, unsorted: Tick[], instanceId: string, leaseMs: number, paused: boolean): Promise<ClaimedRun[]> {
-	if (!unsorted.length) return [];
+export async function claimTicks(
+	sql: Q,
+	unsorted: Tick[],
+	o: { instanceId: string; leaseMs: number; paused: boolean; leadMs: number; lateMs: number }
+): Promise<TickClaim> {
+	if (!unsorted.length) return { claimed: [], early: [], late: [], dbNow: null };
 	const ticks = inKeyOrder(unsorted);
-	return sql.unsafe<ClaimedRun[]>(
-		`with ins as (insert into cron_job_execution
-			(job_id, trigger, scheduled_for, run_at, status, exclusive, instance_id, started_at, lease_expires_at, error_message, finished_at)
+	const rows = await sql.unsafe<(ClaimedRun & { cls: 'claimed' | 'early' | 'late'; dbNow: number })[]>(
+		`with u as (
+			select u.job_id, u.scheduled_for, u.overlap,
+				case when u.scheduled_for > now() + make_interval(secs => $7::double precision / 1000) then 'early'
+					when u.scheduled_for < now() - make_interval(secs => $8::double precision / 1000) then 'late'
+					else 'due' end as cls
+			from unnest($1::text[], $5::timestamptz[], $6::text[]) as u(job_id, scheduled_for, overlap)
+		), ins as (insert into cron_job_execution
+			(job_id, trigger, scheduled_for, run_at, status, exclusive, instance_id, lease_expires_at, error_message, finished_at)
 		select u.job_id, 'schedule', u.scheduled_for, u.scheduled_for,
 			case when $4 then 'skipped' else 'running' end,
 			u.overlap = 'forbid' and not $4,
-			$2, case when $4 then null else greatest(now(), u.scheduled_for) end,
+			$2,
 			case when $4 then null else greatest(now(), u.scheduled_for) + make_interval(secs => $3::double precision / 1000) end,
 			case when $4 then 'scheduler paused' end,
 			case when $4 then now() end
-		from unnest($1::text[], $5::timestamptz[], $6::text[]) as u(job_id, scheduled_for, overlap)
+		from u where u.cls = 'due'
 		order by u.job_id, u.scheduled_for
 		on conflict do nothing
 		returning ${RAW_RUN_COLUMNS}
 		), note as (${notifyRunsSql('ins')})
-		select ${RUN_COLUMNS} from ins where (select count(*) from note) >= 0`,
-		[ticks.map((t) => t.jobId), instanceId, leaseMs, paused, ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.overlap)] as never
+		select 'claimed' as cls, ${RUN_COLUMNS}, ${DB_NOW_MS} as "dbNow" from ins where (select count(*) from note) >= 0
+		union all
+		select u.cls, null, u.job_id, 'schedule', u.scheduled_for, 1, null, null, ${DB_NOW_MS} from u where u.cls <> 'due'`,
+		[
+			ticks.map((t) => t.jobId),
+			o.instanceId,
+			o.leaseMs,
+			o.paused,
+			ticks.map((t) => t.scheduledFor.toISOString()),
+			ticks.map((t) => t.overlap),
+			o.leadMs,
+			o.lateMs
+		] as never
+	);
+	const out: TickClaim = { claimed: [], early: [], late: [], dbNow: rows[0]?.dbNow ?? null };
+	const overlapOf = new Map(ticks.map((t) => [t.jobId, t.overlap]));
+	for (const { cls, dbNow: _, ...r } of rows) {
+		if (cls === 'claimed') out.claimed.push(r);
+		else out[cls].push({ jobId: r.jobId, scheduledFor: r.scheduledFor!, overlap: overlapOf.get(r.jobId)! });
+	}
+	return out;
+}
+
+/** Records when claimed ticks' handlers really started (database time), one statement a burst. */
+export async function markStarted(sql: Q, started: { id: number; at: Date }[]): Promise<void> {
+	if (!started.length) return;
+	await sql.unsafe(
+		`update cron_job_execution e set started_at = u.at
+		from unnest($1::bigint[], $2::timestamptz[]) as u(id, at)
+		where e.id = u.id and e.started_at is null`,
+		[started.map((s) => s.id), started.map((s) => s.at.toISOString())] as never
+	);
+}
+
+export type UnrunTick = { jobId: string; scheduledFor: Date; status: Extract<ExecutionStatus, 'skipped' | 'missed'>; note: string };
+
+/**
+ * Records ticks that will not run (`skipped`, `missed`) so every tick is accounted for. A tick
+ * another instance already recorded conflicts on (job, scheduled_for) and stays as it is.
+ */
+export async function recordUnrun(sql: Q, unsorted: UnrunTick[]): Promise<ClaimedRun[]> {
+	if (!unsorted.length) return [];
+	const ticks = inKeyOrder(unsorted);
+	return sql.unsafe<ClaimedRun[]>(
+		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, finished_at, error_message)
+		select u.job_id, 'schedule', u.scheduled_for, u.scheduled_for, u.status, now(), u.note
+		from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) as u(job_id, scheduled_for, status, note)
+		order by u.job_id, u.scheduled_for
+		on conflict do nothing
+		returning ${RUN_COLUMNS}`,
+		[ticks.map((t) => t.jobId), ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.status), ticks.map((t) => t.note)] as never
 	);
 }
 
@@ -82,17 +156,12 @@ export async function claimTicks(sql: Q, unsorted: Tick[], instanceId: string, l
  * held. Ticks that another instance did claim conflict on (job, scheduled_for) and stay as
  * they are, so this is safe to call with every unclaimed tick.
  */
-export async function recordOverlapSkips(sql: Q, ticks: Tick[]): Promise<ClaimedRun[]> {
-	const forbid = inKeyOrder(ticks.filter((t) => t.overlap === 'forbid'));
-	if (!forbid.length) return [];
-	return sql.unsafe<ClaimedRun[]>(
-		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, finished_at, error_message)
-		select u.job_id, 'schedule', u.scheduled_for, u.scheduled_for, 'skipped', now(), 'previous run still running (overlap: forbid)'
-		from unnest($1::text[], $2::timestamptz[]) as u(job_id, scheduled_for)
-		order by u.job_id, u.scheduled_for
-		on conflict do nothing
-		returning ${RUN_COLUMNS}`,
-		[forbid.map((t) => t.jobId), forbid.map((t) => t.scheduledFor.toISOString())] as never
+export function recordOverlapSkips(sql: Q, ticks: Tick[]): Promise<ClaimedRun[]> {
+	return recordUnrun(
+		sql,
+		ticks
+			.filter((t) => t.overlap === 'forbid')
+			.map((t) => ({ jobId: t.jobId, scheduledFor: t.scheduledFor, status: 'skipped', note: 'previous run still running (overlap: forbid)' }))
 	);
 }
 
@@ -113,7 +182,7 @@ export async function cancelReplaced(sql: Q, newRuns: { id: number; jobId: strin
 }
 
 function cancelled(id: number, why: string): Outcome {
-	return { id, status: 'cancelled', durationMs: null, output: null, result: null, errorMessage: why, errorStack: null, release: false };
+	return { id, status: 'cancelled', durationMs: null, output: null, result: null, errorMessage: why, errorStack: null, release: false, owner: null };
 }
 
 export type EnqueueInput = {
@@ -190,6 +259,40 @@ export async function claimQueued(sql: Q, limit: number, instanceId: string, lea
 	}
 }
 
+/**
+ * Claims one queued run by id for this instance (the CLI's `run`): running under our lease,
+ * out of other workers' reach. A `forbid` job whose slot is held refuses (unique violation).
+ */
+export async function claimRun(sql: Q, id: number, instanceId: string, leaseMs: number): Promise<ClaimedRun | undefined> {
+	const [run] = await sql.unsafe<ClaimedRun[]>(
+		`with upd as (
+			update cron_job_execution e set status = 'running', instance_id = $2, started_at = now(), run_at = now(),
+				lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
+				exclusive = (select overlap = 'forbid' from cron_job where key = e.job_id)
+			where id = $1 and status = 'queued'
+			returning ${RAW_RUN_COLUMNS}
+		), note as (${notifyRunsSql('upd')})
+		select ${RUN_COLUMNS} from upd where (select count(*) from note) >= 0`,
+		[id, instanceId, leaseMs] as never
+	);
+	return run;
+}
+
+/**
+ * For catch-up: per job, the instant from which ticks are owed: its latest recorded tick, or
+ * when it was created, enabled or rescheduled if that is later.
+ */
+export async function owedSince(sql: Q, keys: string[]): Promise<Map<string, number>> {
+	if (!keys.length) return new Map();
+	const rows = await sql.unsafe<{ key: string; from: number }[]>(
+		`select j.key, (extract(epoch from greatest(j.ticks_owed_since,
+				(select max(e.scheduled_for) from cron_job_execution e where e.job_id = j.key))) * 1000)::float8 as "from"
+		from cron_job j where j.key = any($1::text[])`,
+		[keys] as never
+	);
+	return new Map(rows.map((r) => [r.key, r.from]));
+}
+
 /** When the next queued run falls due (for the worker's wake-up timer). */
 export async function nextQueuedAt(sql: Q): Promise<Date | null> {
 	const [row] = await sql<{ at: Date | null }[]>`
@@ -207,9 +310,24 @@ export type Outcome = {
 	errorStack: string | null;
 	/** The handler has really stopped: free the job's slot and drop the lease. */
 	release: boolean;
+	/**
+	 * The fence: the instance that ran the handler. Its outcome counts only while it still holds
+	 * the run's lease (a paused process that resumes late changes nothing). Null for outcomes
+	 * decided elsewhere (cancel, the lease reaper).
+	 */
+	owner: string | null;
 };
 
-export type Settled = { id: number; jobId: string; status: ExecutionStatus; attempt: number; durationMs: number | null; transitioned: boolean };
+export type Settled = {
+	id: number;
+	jobId: string;
+	status: ExecutionStatus;
+	attempt: number;
+	durationMs: number | null;
+	transitioned: boolean;
+	/** Refused: its owner no longer held the lease. */
+	fenced: boolean;
+};
 
 /**
  * Ends runs in one transaction-sized statement (DESIGN "Completion"): the terminal status
@@ -221,28 +339,31 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 	if (!outcomes.length) return { settled: [], retries: 0 };
 	const rows = await sql.unsafe<(Settled & { retryId: number | null })[]>(
 		`with input as (
-			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[])
-				as u(id, status, duration_ms, output, result, error_message, error_stack, release)
+			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[])
+				as u(id, status, duration_ms, output, result, error_message, error_stack, release, owner)
 		), cur as (
-			select e.id, e.status as prev from cron_job_execution e join input i on i.id = e.id
+			select e.id, e.status as prev,
+				i.owner is not null and (e.instance_id is distinct from i.owner or e.lease_expires_at is null or e.lease_expires_at < now()) as fenced
+			from cron_job_execution e join input i on i.id = e.id
 			order by e.id
 			for update of e
 		), upd as (
 			update cron_job_execution e set
-				status = case when c.prev = 'running' then i.status else e.status end,
-				finished_at = case when c.prev = 'running' then now() else e.finished_at end,
-				duration_ms = case when c.prev = 'running'
+				status = case when c.prev = 'running' and not c.fenced then i.status else e.status end,
+				finished_at = case when c.prev = 'running' and not c.fenced then now() else e.finished_at end,
+				duration_ms = case when c.prev = 'running' and not c.fenced
 					then coalesce(i.duration_ms, (extract(epoch from now() - e.started_at) * 1000)::int)
 					else e.duration_ms end,
-				output = coalesce(e.output, i.output),
-				result = case when c.prev = 'running' then i.result else e.result end,
-				error_message = case when c.prev = 'running' then i.error_message else e.error_message end,
-				error_stack = case when c.prev = 'running' then i.error_stack else e.error_stack end,
-				exclusive = case when i.release then false else e.exclusive end,
-				lease_expires_at = case when i.release then null else e.lease_expires_at end
+				output = case when c.fenced then e.output else coalesce(e.output, i.output) end,
+				result = case when c.prev = 'running' and not c.fenced then i.result else e.result end,
+				error_message = case when c.prev = 'running' and not c.fenced then i.error_message else e.error_message end,
+				error_stack = case when c.prev = 'running' and not c.fenced then i.error_stack else e.error_stack end,
+				exclusive = case when i.release and not c.fenced then false else e.exclusive end,
+				lease_expires_at = case when i.release and not c.fenced then null else e.lease_expires_at end
 			from input i join cur c on c.id = i.id
 			where e.id = i.id
-			returning e.id, e.job_id, e.status, e.attempt, e.started_at, e.finished_at, e.duration_ms, (c.prev = 'running') as transitioned
+			returning e.id, e.job_id, e.status, e.attempt, e.started_at, e.finished_at, e.duration_ms,
+				(c.prev = 'running' and not c.fenced) as transitioned, c.fenced
 		), done as (
 			select * from upd where transitioned
 		), retry as (
@@ -275,7 +396,7 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 			where j.key = l.job_id
 			returning 1
 		)
-		select u.id, u.job_id as "jobId", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned,
+		select u.id, u.job_id as "jobId", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned, u.fenced,
 			r.id as "retryId", (select count(*) from jobs) as _jobs
 		from upd u left join retry r on r.retry_of = u.id
 		where (select count(*) from note) >= 0`,
@@ -287,25 +408,35 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 			outcomes.map((o) => (o.result === undefined ? null : o.result)),
 			outcomes.map((o) => o.errorMessage),
 			outcomes.map((o) => o.errorStack),
-			boolArray(outcomes.map((o) => o.release))
+			boolArray(outcomes.map((o) => o.release)),
+			outcomes.map((o) => o.owner)
 		] as never
 	);
 	return {
-		settled: rows.map((r) => ({ id: Number(r.id), jobId: r.jobId, status: r.status, attempt: r.attempt, durationMs: r.durationMs, transitioned: r.transitioned })),
+		settled: rows.map((r) => ({
+			id: Number(r.id),
+			jobId: r.jobId,
+			status: r.status,
+			attempt: r.attempt,
+			durationMs: r.durationMs,
+			transitioned: r.transitioned,
+			fenced: r.fenced
+		})),
 		retries: rows.filter((r) => r.retryId !== null).length
 	};
 }
 
 /**
  * Renews this instance's leases in one statement. Returns the runs that are still ours and
- * what the database says of them (a run cancelled elsewhere shows up as `cancelled`).
+ * what the database says of them (a run cancelled elsewhere shows up as `cancelled`). A lease
+ * that has expired is not renewed, even before a reaper has seen it: it is lost for good.
  */
 export async function renewLeases(sql: Q, ids: number[], instanceId: string, leaseMs: number): Promise<Map<number, ExecutionStatus>> {
 	if (!ids.length) return new Map();
 	const rows = await sql.unsafe<{ id: number; status: ExecutionStatus }[]>(
 		`update cron_job_execution
 		set lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
-		where id = any($1::bigint[]) and instance_id = $2 and (status = 'running' or exclusive)
+		where id = any($1::bigint[]) and instance_id = $2 and (status = 'running' or exclusive) and lease_expires_at >= now()
 		returning id, status`,
 		[ids, instanceId, leaseMs] as never
 	);
@@ -336,7 +467,8 @@ export async function reapExpiredLeases(sql: Sql, limit = 500): Promise<Settled[
 				result: null,
 				errorMessage: `lease expired: instance ${r.instanceId ?? '?'} stopped heartbeating`,
 				errorStack: null,
-				release: true
+				release: true,
+				owner: null
 			}))
 		);
 		return settled;

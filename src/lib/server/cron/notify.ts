@@ -7,7 +7,9 @@ export type Signal =
 	| { t: 'job'; key: string }
 	| { t: 'settings' }
 	| { t: 'queue' }
-	| { t: 'cancel'; ids: number[] };
+	| { t: 'cancel'; ids: number[] }
+	/** A listener's proof that its subscription still hears (see listener.ts). */
+	| { t: 'ping'; id: string };
 
 /** Inside a transaction the notification is delivered at commit, never for a rollback. */
 export async function notify(sql: Sql | TransactionSql, signal: Signal): Promise<void> {

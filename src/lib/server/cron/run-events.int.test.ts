@@ -62,9 +62,11 @@ describe('run state notifications (cronkit_runs)', () => {
 	it('does not notify for a claim that took nothing', async () => {
 		heard.length = 0;
 		expect(await ledger.claimQueued(t.sql, 10, 'bulk', 30_000)).toEqual([]);
-		expect(await ledger.claimTicks(t.sql, [{ jobId: 'quick', scheduledFor: new Date('2020-01-01T00:00:00Z'), overlap: 'forbid' }], 'x', 1000, false)).toHaveLength(1);
+		const tick = { jobId: 'quick', scheduledFor: new Date('2020-01-01T00:00:00Z'), overlap: 'forbid' as const };
+		const o = { instanceId: 'x', leaseMs: 1000, paused: false, leadMs: 0, lateMs: 10 * 365 * 24 * 3600_000 };
+		expect((await ledger.claimTicks(t.sql, [tick], o)).claimed).toHaveLength(1);
 		// the same tick again: the insert yields no row, so no notification
-		expect(await ledger.claimTicks(t.sql, [{ jobId: 'quick', scheduledFor: new Date('2020-01-01T00:00:00Z'), overlap: 'forbid' }], 'x', 1000, false)).toHaveLength(0);
+		expect((await ledger.claimTicks(t.sql, [tick], o)).claimed).toHaveLength(0);
 		await eventually(async () => heard.length >= 1);
 		await new Promise((r) => setTimeout(r, 200));
 		expect(heard).toHaveLength(1);

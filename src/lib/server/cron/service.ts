@@ -8,6 +8,7 @@ import {
 	createJobSchema,
 	executionQuerySchema,
 	previewQuerySchema,
+	runDueQuerySchema,
 	updateJobSchema
 } from '../../schemas/cron';
 import { audit } from '../audit';
@@ -18,7 +19,7 @@ import { drift, findJob, listJobs, settingsOf, ticksRestart } from './jobs';
 import * as ledger from './ledger';
 import { notify } from './notify';
 import { compileSchedule, describe, nextRun, preview, ScheduleError } from './schedule';
-import type { RunSummary, Scheduler } from './scheduler';
+import type { RunDueResult, Scheduler } from './scheduler';
 import { loadSettings, settingsSchema, updateSettings, type Settings } from './settings';
 import { POLICY_DEFAULTS, type RegisteredJob, type RegisteredType } from './types';
 
@@ -422,8 +423,10 @@ export class CronJobService {
 		return this.getExecution(id);
 	}
 
-	runDue(): Promise<RunSummary[]> {
-		return this.deps.scheduler.runDue();
+	runDue(query: unknown): Promise<RunDueResult> {
+		const parsed = runDueQuerySchema.safeParse(query);
+		if (!parsed.success) throw invalid(parsed.error);
+		return this.deps.scheduler.runDue(parsed.data.budgetMs);
 	}
 
 	async preview(query: unknown) {

@@ -1,4 +1,4 @@
-/** A binary min-heap of fire instants: one timer serves every job (SPEC §4.2). */
+/** A binary min-heap of fire instants: one timer serves every job (see timers.ts). */
 export type HeapEntry = { at: number; key: string; gen: number };
 
 export class TimerHeap {
@@ -43,6 +43,10 @@ export class TimerHeap {
 			}
 		}
 		return top;
+	}
+
+	entries(): readonly HeapEntry[] {
+		return this.items;
 	}
 
 	/** Drops stale entries (lazy deletion keeps re-arming O(log n)). */

@@ -33,6 +33,12 @@ export const ticksTotal = new Counter({
 	registers: [registry]
 });
 
+export const clockOffset = new Gauge({
+	name: 'cronkit_clock_offset_seconds',
+	help: "This instance's clock minus the database's, as last measured (ticks start by the database's clock)",
+	registers: [registry]
+});
+
 type GaugeSource = () => Promise<number>;
 const sources = new Map<string, GaugeSource>();
 

@@ -1,0 +1,105 @@
+/**
+ * The jobs one instance has loaded: each job row with its compiled schedule, its handler and
+ * why it cannot run (if so). Re-arming a job gives it a new generation; timer entries of older
+ * generations are stale and ignored.
+ */
+import type { CronJob } from '../db/schema';
+import { compileSchedule, type CompiledSchedule } from './schedule';
+import type { JobHandler, RegisteredJob, RegisteredType } from './types';
+
+export type Armed = {
+	job: CronJob;
+	schedule: CompiledSchedule | null;
+	handler: JobHandler<Record<string, unknown>> | null;
+	error: string | null;
+	gen: number;
+	/** The next fire instant on the timer (database time), null when not scheduled. */
+	nextAt: number | null;
+};
+
+const NO_HANDLER = 'no handler registered in code';
+
+export type ArmedJobsDeps = {
+	definitions: Map<string, RegisteredJob>;
+	types: Record<string, RegisteredType>;
+	/** Environment for `${NAME}` in schedules declared in code. */
+	env: Record<string, string | undefined> | undefined;
+	/** The zone of jobs that set none (a runtime setting). */
+	defaultZone: () => string;
+	/** The job's stored config error differs from what arming found. */
+	onConfigError: (key: string, error: string | null) => void;
+};
+
+export class ArmedJobs {
+	private readonly map = new Map<string, Armed>();
+	private gen = 0;
+
+	constructor(private readonly deps: ArmedJobsDeps) {}
+
+	get size(): number {
+		return this.map.size;
+	}
+
+	get(key: string): Armed | undefined {
+		return this.map.get(key);
+	}
+
+	keys(): IterableIterator<string> {
+		return this.map.keys();
+	}
+
+	values(): IterableIterator<Armed> {
+		return this.map.values();
+	}
+
+	delete(key: string): void {
+		this.map.delete(key);
+	}
+
+	/** Should this job be on the timer? */
+	schedulable(a: Armed): a is Armed & { schedule: CompiledSchedule } {
+		return a.job.enabled && a.schedule !== null && a.error === null;
+	}
+
+	zoneOf(job: CronJob): string {
+		return job.timezone ?? this.deps.defaultZone();
+	}
+
+	/** Loads a job row: compiles its schedule and finds its handler, as a new generation. */
+	load(job: CronJob): Armed {
+		let schedule: CompiledSchedule | null = null;
+		let error: string | null = job.configError === NO_HANDLER ? NO_HANDLER : null;
+		const handler = this.handlerFor(job);
+		if (!error && !handler) error = job.source === 'code' ? NO_HANDLER : `unknown job type "${job.type}"`;
+		if (!error) {
+			try {
+				// Only schedules declared in code read the environment.
+				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.deps.env : {});
+			} catch (err) {
+				error = (err as Error).message;
+			}
+		}
+		const armed: Armed = { job, schedule, handler, error, gen: ++this.gen, nextAt: null };
+		this.map.set(job.key, armed);
+		if ((job.configError ?? null) !== error && error !== NO_HANDLER) this.deps.onConfigError(job.key, error);
+		return armed;
+	}
+
+	private handlerFor(job: CronJob): JobHandler<Record<string, unknown>> | null {
+		if (job.source === 'code') return this.deps.definitions.get(job.key)?.handler ?? null;
+		return Object.hasOwn(this.deps.types, job.type) ? this.deps.types[job.type]!.handler : null;
+	}
+
+	/** The job's params, validated (and defaulted) by its own schema; throws naming the field. */
+	paramsFor(a: Armed): Record<string, unknown> {
+		const { job } = a;
+		const schema = job.source === 'code' ? this.deps.definitions.get(job.key)?.params : this.deps.types[job.type]?.params;
+		if (!schema) return job.params;
+		const parsed = schema.safeParse(job.params);
+		if (!parsed.success) {
+			const issue = parsed.error.issues[0];
+			throw new Error(`invalid params: ${issue?.path.join('.') || 'params'} ${issue?.message ?? ''}`.trim());
+		}
+		return parsed.data as Record<string, unknown>;
+	}
+}

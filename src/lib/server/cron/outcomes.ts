@@ -1,0 +1,105 @@
+/**
+ * Group commit of run outcomes: while one settle statement is in flight the next outcomes
+ * gather, so a burst of completions costs a few statements, not one each. A failed statement
+ * never drops an outcome: it is tried again with backoff until it is written, or until the
+ * run's lease has passed (by then the ledger refuses it and the run is `interrupted`).
+ */
+import { runDuration, runsTotal } from '../metrics';
+import { backoff, type Engine } from './engine';
+import { delay } from './clock';
+import * as ledger from './ledger';
+import type { Outcome } from './ledger';
+
+type Pending = {
+	outcome: Outcome;
+	/** Monotonic time past which the run's lease is surely gone. */
+	leaseUntil: number;
+	waiters: (() => void)[];
+};
+
+export class OutcomeWriter {
+	private pending = new Map<number, Pending>();
+	private flushing: Promise<void> | null = null;
+	private failures = 0;
+	/** Set when stopping gave up on an unreachable database: stop retrying. */
+	private closed = false;
+
+	constructor(
+		private readonly engine: Engine,
+		private readonly deps: { onRetriesQueued: () => void }
+	) {}
+
+	get size(): number {
+		return this.pending.size;
+	}
+
+	/** Records outcomes; resolves once they are durable (or moot: the lease passed). */
+	complete(outcomes: Outcome[], leaseUntil: number): Promise<void> {
+		const waits = outcomes.map(
+			(o) =>
+				new Promise<void>((resolve) => {
+					const p = this.pending.get(o.id);
+					if (p) {
+						// The same run twice in one batch (timed out, then stopped): merge.
+						p.outcome.release ||= o.release;
+						p.waiters.push(resolve);
+					} else this.pending.set(o.id, { outcome: o, leaseUntil, waiters: [resolve] });
+				})
+		);
+		this.flushing ??= this.flush().finally(() => (this.flushing = null));
+		return Promise.all(waits).then(() => undefined);
+	}
+
+	/** Waits for what is being written, at most `ms`; false if it did not finish (database away). */
+	async drain(ms: number): Promise<boolean> {
+		if (!this.flushing) return true;
+		let timer;
+		const done = await Promise.race([
+			this.flushing.then(() => true),
+			new Promise<boolean>((r) => (timer = this.engine.clock.setTimeout(() => r(false), ms)))
+		]);
+		this.engine.clock.clearTimeout(timer);
+		if (!done) this.closed = true;
+		return done;
+	}
+
+	private async flush(): Promise<void> {
+		const { clock, log, sql, timing } = this.engine;
+		while (this.pending.size) {
+			const batch = [...this.pending.values()].slice(0, 500);
+			for (const b of batch) this.pending.delete(b.outcome.id);
+			try {
+				const { settled, retries } = await ledger.settle(
+					sql,
+					batch.map((b) => b.outcome)
+				);
+				this.failures = 0;
+				const fenced = settled.filter((s) => s.fenced).map((s) => s.id);
+				if (fenced.length) log.warn({ runs: fenced }, 'outcomes refused: this instance no longer held their leases');
+				for (const s of settled) {
+					if (!s.transitioned) continue;
+					runsTotal.inc({ job: s.jobId, status: s.status });
+					if (s.durationMs !== null) runDuration.observe({ job: s.jobId }, s.durationMs / 1000);
+				}
+				for (const b of batch) for (const w of b.waiters) w();
+				if (retries) this.deps.onRetriesQueued();
+			} catch (err) {
+				this.failures++;
+				const now = clock.monotonic();
+				const moot = batch.filter((b) => now > b.leaseUntil);
+				if (this.failures === 1 || moot.length) log.error({ err, moot: moot.map((b) => b.outcome.id) }, 'could not record run outcomes; retrying');
+				for (const b of moot) for (const w of b.waiters) w();
+				for (const b of batch) {
+					if (now > b.leaseUntil) continue;
+					const again = this.pending.get(b.outcome.id);
+					if (again) {
+						again.outcome.release ||= b.outcome.release;
+						again.waiters.push(...b.waiters);
+					} else this.pending.set(b.outcome.id, b);
+				}
+				if (this.closed) return;
+				await delay(clock, backoff(timing, this.failures));
+			}
+		}
+	}
+}

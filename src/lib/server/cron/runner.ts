@@ -1,0 +1,248 @@
+/**
+ * Runs handlers: prepares a claimed run (context, signal, params, output) right after its claim,
+ * starts it at its instant (by the local clock and the database's, whichever is later), stops it
+ * at its timeout, aborts it on cancel, replace, a lost lease or shutdown, and hands its outcome
+ * to the outcome writer. A run stays "active" here until its outcome is durable, so its lease
+ * keeps being renewed meanwhile.
+ */
+import { fireLag } from '../metrics';
+import type { Armed, ArmedJobs } from './armed';
+import { delay } from './clock';
+import type { Engine } from './engine';
+import * as ledger from './ledger';
+import type { ClaimedRun, Outcome } from './ledger';
+import { OutputBuffer } from './output';
+import type { OutcomeWriter } from './outcomes';
+import type { JobContext } from './types';
+
+export type Active = {
+	run: ClaimedRun;
+	controller: AbortController;
+	timedOut: boolean;
+	/** Why the signal was aborted by us (cancel, lease lost, shutdown). */
+	abortedFor: string | null;
+	done: Promise<Outcome['status']>;
+	fromQueue: boolean;
+	/** Monotonic time until which the lease surely holds (last renewal sent + lease). */
+	leaseUntil: number;
+};
+
+/** A run ready to start: built right after its claim, so starting a burst costs little more than the handler calls. */
+export type Prepared = {
+	active: Active;
+	/** Unset when the job was not loaded here yet: loaded when the run starts. */
+	armed: Armed | undefined;
+	output: OutputBuffer;
+	/** The handler's context, or why it cannot be built (invalid params); null: built at the start. */
+	context: JobContext | Error | null;
+};
+
+/** Marks thrown by our own signal so a handler's rejection is read correctly. */
+export class RunAborted extends Error {
+	override name = 'AbortError';
+}
+
+export function interruptedOutcome(id: number, why: string, owner: string): Outcome {
+	return { id, status: 'interrupted', durationMs: null, output: null, result: null, errorMessage: why, errorStack: null, release: true, owner };
+}
+
+/** Below this many ms to an instant, wait by spinning: timers may fire a little early. */
+const SPIN_MS = 2;
+
+export class Runner {
+	readonly active = new Map<number, Active>();
+	private queued = 0;
+
+	constructor(
+		private readonly engine: Engine,
+		private readonly jobs: ArmedJobs,
+		private readonly outcomes: OutcomeWriter,
+		private readonly deps: {
+			/** Loads a job this instance has not armed (a run claimed right after its creation). */
+			loadJob: (key: string) => Promise<Armed | undefined>;
+			/** A queued run finished: room for another. */
+			onQueuedDone: () => void;
+			isRunning: () => boolean;
+			/** Writes that must happen eventually (tried again while the database is away). */
+			defer: (name: string, write: () => Promise<unknown>) => void;
+		}
+	) {}
+
+	/** How many runs claimed from the queue are going (the concurrency limit counts them). */
+	get queuedActive(): number {
+		return this.queued;
+	}
+
+	prepare(run: ClaimedRun, fromQueue: boolean): Prepared {
+		const controller = new AbortController();
+		const active: Active = {
+			run,
+			controller,
+			timedOut: false,
+			abortedFor: null,
+			fromQueue,
+			done: Promise.resolve('succeeded'),
+			leaseUntil: this.engine.clock.monotonic() + this.engine.timing.leaseMs
+		};
+		const armed = this.jobs.get(run.jobId);
+		const output = new OutputBuffer();
+		return { active, armed, output, context: armed?.handler ? this.contextOf(armed, active, output) : null };
+	}
+
+	execute(run: ClaimedRun, fromQueue: boolean): Active {
+		const p = this.prepare(run, fromQueue);
+		this.launch(p);
+		return p.active;
+	}
+
+	/**
+	 * Starts claimed runs at their instant: once both the local clock and the database's (as
+	 * estimated) have reached it, never before. Then records when they started, in one statement.
+	 */
+	async startAt(prepared: Prepared[]): Promise<void> {
+		if (!prepared.length) return;
+		const { clock, time, instanceId } = this.engine;
+		const at = Math.min(...prepared.map((p) => p.active.run.scheduledFor?.getTime() ?? 0));
+		// Local clock ≥ at and local + offset ≥ at.
+		const target = at + Math.max(0, -time.offsetMs);
+		for (let left = target - clock.now(); left > 0; left = target - clock.now()) {
+			if (left > SPIN_MS) await delay(clock, left - SPIN_MS);
+			else while (clock.now() < target); // sub-millisecond: timers and Date.now() disagree
+		}
+		if (!this.deps.isRunning()) {
+			// Stopped between claim and instant: hand the runs back as interrupted.
+			const why = `instance ${instanceId} stopped before the run started`;
+			await this.outcomes.complete(
+				prepared.map((p) => interruptedOutcome(p.active.run.id, why, instanceId)),
+				Math.min(...prepared.map((p) => p.active.leaseUntil))
+			);
+			return;
+		}
+		const startedAt = new Date(time.now());
+		for (const p of prepared) this.launch(p);
+		const started = prepared.map((p) => ({ id: p.active.run.id, at: startedAt }));
+		this.deps.defer(`started:${started[0]!.id}`, () => ledger.markStarted(this.engine.sql, started));
+	}
+
+	/** The handler's context; an Error when its params do not validate (the run fails with it). */
+	private contextOf(armed: Armed, { run, controller }: Active, output: OutputBuffer): JobContext | Error {
+		try {
+			return {
+				signal: controller.signal,
+				log: output.log.bind(output),
+				params: this.jobs.paramsFor(armed),
+				db: this.engine.db,
+				execution: { id: run.id, jobKey: run.jobId, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
+			};
+		} catch (err) {
+			return err instanceof Error ? err : new Error(String(err));
+		}
+	}
+
+	launch(prepared: Prepared): void {
+		const { active } = prepared;
+		const { run, fromQueue } = active;
+		this.active.set(run.id, active);
+		if (fromQueue) this.queued++;
+		if (run.trigger === 'schedule' && run.scheduledFor) fireLag.observe(Math.max(0, this.engine.clock.now() - run.scheduledFor.getTime()) / 1000);
+		active.done = this.runHandler(prepared).finally(() => {
+			this.active.delete(run.id);
+			if (fromQueue) {
+				this.queued--;
+				this.deps.onQueuedDone();
+			}
+		});
+	}
+
+	private async runHandler(prepared: Prepared): Promise<Outcome['status']> {
+		const { active, output } = prepared;
+		const { run, controller } = active;
+		const { clock, instanceId } = this.engine;
+		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobId));
+		const started = clock.monotonic();
+		let timer;
+		const finish = (o: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>) =>
+			this.outcomes.complete(
+				[{ id: run.id, output: output.text(), durationMs: Math.round(clock.monotonic() - started), owner: instanceId, ...o }],
+				active.leaseUntil
+			);
+		if (!armed?.handler) {
+			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobId} no longer exists`, errorStack: null, release: true });
+			return 'failed';
+		}
+		const timeoutMs = armed.job.timeoutMs;
+		let status: Outcome['status'];
+		let outcome: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>;
+		try {
+			const context = prepared.context ?? this.contextOf(armed, active, output);
+			if (context instanceof Error) throw context;
+			const pending = Promise.resolve(armed.handler(context));
+			timer = clock.setTimeout(() => {
+				active.timedOut = true;
+				controller.abort(new RunAborted(`timed out after ${timeoutMs} ms`));
+				// The run is timed_out now; a handler that ignores its signal keeps the job's
+				// slot (and its lease renewed) until it really stops.
+				void finish({ status: 'timed_out', result: null, errorMessage: `timed out after ${timeoutMs} ms`, errorStack: null, release: false });
+			}, timeoutMs);
+			const result = await pending;
+			status = 'succeeded';
+			outcome = { status, result: result ?? null, errorMessage: null, errorStack: null, release: true };
+		} catch (err) {
+			const e = err instanceof Error ? err : new Error(String(err));
+			status = active.abortedFor ? 'cancelled' : 'failed';
+			outcome = {
+				status,
+				result: null,
+				errorMessage: active.abortedFor ? `${active.abortedFor}: ${e.message}` : e.message,
+				errorStack: e.stack ?? null,
+				release: true
+			};
+		} finally {
+			clock.clearTimeout(timer);
+		}
+		if (!active.timedOut) {
+			await finish(outcome);
+			return status;
+		}
+		// Free the slot now that the handler has stopped; the timed_out status stays.
+		await this.outcomes.complete(
+			[{ id: run.id, status: 'timed_out', durationMs: null, output: null, result: null, errorMessage: null, errorStack: null, release: true, owner: instanceId }],
+			active.leaseUntil
+		);
+		return 'timed_out';
+	}
+
+	abort(ids: Iterable<number>, reason: string): void {
+		for (const id of ids) {
+			const a = this.active.get(id);
+			if (a && !a.controller.signal.aborted) {
+				a.abortedFor = reason;
+				a.controller.abort(new RunAborted(reason));
+			}
+		}
+	}
+
+	/**
+	 * Leases renewed (statement sent at monotonic `sentAt`): `held` says which runs are still
+	 * ours and their status. A run missing from it lost its lease; a cancelled one is stopped.
+	 */
+	renewed(ids: number[], held: Map<number, string>, sentAt: number): void {
+		for (const id of ids) {
+			const a = this.active.get(id);
+			if (!a) continue;
+			const status = held.get(id);
+			if (status !== undefined) a.leaseUntil = sentAt + this.engine.timing.leaseMs;
+			if (a.controller.signal.aborted) continue;
+			if (status === undefined) this.abort([id], 'lease lost (the run was recovered by another instance)');
+			else if (status === 'cancelled') this.abort([id], 'cancelled');
+		}
+	}
+
+	/** Runs whose lease has surely passed (renewals failed for longer than the lease): abort them. */
+	abortExpired(): number[] {
+		const now = this.engine.clock.monotonic();
+		const expired = [...this.active.values()].filter((a) => now > a.leaseUntil && !a.controller.signal.aborted).map((a) => a.run.id);
+		this.abort(expired, 'lease lost (it could not be renewed for longer than the lease)');
+		return expired;
+	}
+}
