@@ -13,6 +13,8 @@ export type TestDatabase = {
 	db: Db;
 	/** Opens another pool on the same database (another "instance"). */
 	pool(max?: number): Sql;
+	/** Ends this pool with the others when the database is dropped. */
+	track(pool: Sql): Sql;
 	drop(): Promise<void>;
 };
 
@@ -38,6 +40,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 		sql,
 		db: wrap(sql),
 		pool,
+		track(p) {
+			pools.push(p);
+			return p;
+		},
 		async drop() {
 			await Promise.all(pools.map((p) => p.end({ timeout: 1 })));
 			const a = postgres(adminUrl, { max: 1, onnotice: () => {} });

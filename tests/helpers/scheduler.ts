@@ -1,7 +1,7 @@
 /** Scheduler instances on a test database, each with its own pool (as separate processes would). */
 import pino from 'pino';
 import type { Sql } from 'postgres';
-import { wrap } from '../../src/lib/server/db';
+import { openPool, wrap } from '../../src/lib/server/db';
 import { Scheduler, type SchedulerOptions } from '../../src/lib/server/cron/scheduler';
 import { CronJobService } from '../../src/lib/server/cron/service';
 import { jobTypes } from '../../src/lib/server/cron/registry';
@@ -15,9 +15,10 @@ export type Instance = { scheduler: Scheduler; service: CronJobService; sql: Sql
 export function instance(
 	t: TestDatabase,
 	definitions: RegisteredJob[],
-	opts: Partial<SchedulerOptions> & { name?: string } = {}
+	opts: Partial<SchedulerOptions> & { name?: string; /** Connect here instead (a fault proxy). */ url?: string } = {}
 ): Instance {
-	const sql = t.pool(opts.concurrency ? Math.min(20, opts.concurrency) : 10);
+	const max = opts.concurrency ? Math.min(20, opts.concurrency) : 10;
+	const sql = opts.url ? t.track(openPool(opts.url, max)) : t.pool(max);
 	const db = wrap(sql);
 	const scheduler = new Scheduler({
 		sql,
@@ -30,6 +31,7 @@ export function instance(
 		leaseMs: 3_000,
 		pollMs: 500,
 		resyncMs: 2_000,
+		listenCheckMs: 1_000,
 		...opts
 	});
 	const service = new CronJobService({ sql, db, defaultTimezone: 'UTC', definitions, types: jobTypes, scheduler });

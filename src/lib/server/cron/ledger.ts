@@ -50,12 +50,18 @@ const RAW_RUN_COLUMNS = 'id, job_id, trigger, scheduled_for, attempt, status, st
 const DB_NOW_MS = '(extract(epoch from now()) * 1000)::float8';
 
 export type TickClaim = {
-	/** Rows this instance inserted: `running` (or `skipped` under the global pause). */
+	/**
+	 * Rows this instance holds for these ticks: inserted now (`running`, or `skipped` under the
+	 * global pause), or inserted by an earlier claim of ours whose answer was lost (a connection
+	 * that failed after the commit) and never started.
+	 */
 	claimed: ClaimedRun[];
 	/** Not due yet by the database's clock (this instance's clock runs ahead): claim later. */
 	early: Tick[];
 	/** Later than the late tolerance by the database's clock: for the catch-up policy. */
 	late: Tick[];
+	/** Late ticks an earlier claim of ours inserted but never started: to be released. */
+	orphaned: ClaimedRun[];
 	/** The database's clock when the statement ran (ms), when it returned a row. */
 	dbNow: number | null;
 };
@@ -67,16 +73,20 @@ export type TickClaim = {
  * instance (the unique index decides) and is `running` under this instance's lease; its
  * `started_at` stays empty until the handler really starts (`markStarted`). A `forbid` job
  * whose slot is taken yields no row here; see `recordOverlapSkips`. Under the global pause the
- * ticks are recorded `skipped` instead.
+ * ticks are recorded `skipped` instead. A tick this instance already holds but never started
+ * (its earlier claim committed, the answer was lost) is returned again: claimed when due,
+ * orphaned when late.
  */
 export async function claimTicks(
 	sql: Q,
 	unsorted: Tick[],
 	o: { instanceId: string; leaseMs: number; paused: boolean; leadMs: number; lateMs: number }
 ): Promise<TickClaim> {
-	if (!unsorted.length) return { claimed: [], early: [], late: [], dbNow: null };
+	const out: TickClaim = { claimed: [], early: [], late: [], orphaned: [], dbNow: null };
+	if (!unsorted.length) return out;
 	const ticks = inKeyOrder(unsorted);
-	const rows = await sql.unsafe<(ClaimedRun & { cls: 'claimed' | 'early' | 'late'; dbNow: number })[]>(
+	type Row = ClaimedRun & { cls: 'claimed' | 'early' | 'late' | 'mine_due' | 'mine_late'; dbNow: number };
+	const rows = await sql.unsafe<Row[]>(
 		`with u as (
 			select u.job_id, u.scheduled_for, u.overlap,
 				case when u.scheduled_for > now() + make_interval(secs => $7::double precision / 1000) then 'early'
@@ -99,6 +109,11 @@ export async function claimTicks(
 		), note as (${notifyRunsSql('ins')})
 		select 'claimed' as cls, ${RUN_COLUMNS}, ${DB_NOW_MS} as "dbNow" from ins where (select count(*) from note) >= 0
 		union all
+		-- Rows inserted by an earlier statement (this one's are not visible here).
+		select 'mine_' || u.cls, e.id, e.job_id, e.trigger, e.scheduled_for, e.attempt, e.status, e.started_at, ${DB_NOW_MS}
+		from u join cron_job_execution e on e.job_id = u.job_id and e.scheduled_for = u.scheduled_for
+		where u.cls <> 'early' and e.instance_id = $2 and e.status = 'running' and e.started_at is null
+		union all
 		select u.cls, null, u.job_id, 'schedule', u.scheduled_for, 1, null, null, ${DB_NOW_MS} from u where u.cls <> 'due'`,
 		[
 			ticks.map((t) => t.jobId),
@@ -111,11 +126,15 @@ export async function claimTicks(
 			o.lateMs
 		] as never
 	);
-	const out: TickClaim = { claimed: [], early: [], late: [], dbNow: rows[0]?.dbNow ?? null };
+	out.dbNow = rows[0]?.dbNow ?? null;
 	const overlapOf = new Map(ticks.map((t) => [t.jobId, t.overlap]));
+	const orphanedAt = new Set(rows.filter((r) => r.cls === 'mine_late').map((r) => `${r.jobId}\u0000${r.scheduledFor!.getTime()}`));
 	for (const { cls, dbNow: _, ...r } of rows) {
-		if (cls === 'claimed') out.claimed.push(r);
-		else out[cls].push({ jobId: r.jobId, scheduledFor: r.scheduledFor!, overlap: overlapOf.get(r.jobId)! });
+		if (cls === 'claimed' || cls === 'mine_due') out.claimed.push(r);
+		else if (cls === 'mine_late') out.orphaned.push(r);
+		else if (!orphanedAt.has(`${r.jobId}\u0000${r.scheduledFor!.getTime()}`)) {
+			out[cls].push({ jobId: r.jobId, scheduledFor: r.scheduledFor!, overlap: overlapOf.get(r.jobId)! });
+		}
 	}
 	return out;
 }

@@ -238,7 +238,7 @@ export class Scheduler {
 		const now = time.now();
 		const due = this.timers.takeDue(now + this.claims.leadMs, now, timing.lateToleranceMs);
 		this.timers.rearm();
-		if (due.length) await this.claims.claim(due);
+		if (due.length) await this.claims.take(due, now);
 	}
 
 	private async measureClock(): Promise<void> {

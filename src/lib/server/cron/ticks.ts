@@ -4,9 +4,11 @@
  * followed by what the claim implies (overlap skips, replacements, the job's latest news).
  *
  * Faults: a tick whose claim fails, or that the database finds early, waits here and is claimed
- * again (with backoff) while it is within the late tolerance; past it, it goes to catch-up as
- * soon as the database answers. Ticks the timers find already late (the process was frozen or
- * stalled) go to catch-up over the whole gap. Nothing here can take a job off the timers.
+ * again (with backoff) while it is within the late tolerance; past it, it is owed, and goes to
+ * catch-up as soon as the database answers. Ticks the timers find already late (the process was
+ * frozen or stalled) are owed with every tick of the gap. Owed ticks of a job are planned
+ * together once no claim is in flight, so one outage makes one `once` catch-up run per job.
+ * Nothing here can take a job off the timers.
  */
 import { ticksTotal } from '../metrics';
 import type { Armed, ArmedJobs } from './armed';
@@ -17,10 +19,11 @@ import { recordLatest } from './jobs';
 import * as ledger from './ledger';
 import type { ClaimedRun, Tick } from './ledger';
 import { notify } from './notify';
-import type { Runner } from './runner';
+import { interruptedOutcome, type Runner } from './runner';
+import { previousRuns } from './schedule';
 import type { DueTick } from './timers';
 
-/** Ticks of one job waiting for a claim: instants ascending, the oldest beyond the cap dropped. */
+/** Ticks of one job waiting for a claim or a catch-up: instants ascending, the oldest beyond the cap dropped. */
 type Waiting = { gen: number; instants: number[]; droppedSince: number | null };
 
 export class TickClaims {
@@ -28,8 +31,7 @@ export class TickClaims {
 	leadMs = 150;
 	lastTickAt: number | null = null;
 	private waiting = new Map<string, Waiting>();
-	/** Jobs whose ticks the timers found late: catch-up over the whole gap. */
-	private gaps = new Set<string>();
+	private inflight = 0;
 	private retryTimer: Timer | undefined;
 	private retryAt = Infinity;
 	private failures = 0;
@@ -52,7 +54,7 @@ export class TickClaims {
 
 	/** Ticks waiting for a claim or a catch-up (for status and tests). */
 	get backlog(): number {
-		let n = this.gaps.size;
+		let n = 0;
 		for (const w of this.waiting.values()) n += w.instants.length;
 		return n;
 	}
@@ -62,17 +64,31 @@ export class TickClaims {
 		this.engine.clock.clearTimeout(this.retryTimer);
 	}
 
-	/** Claims due ticks, starts the claimed runs at their instant, and records what follows. */
-	async claim(due: DueTick[]): Promise<void> {
-		const { time, timing, sql, instanceId, clock } = this.engine;
-		const now = time.now();
-		const late = due.filter((d) => now - d.at > timing.lateToleranceMs);
-		if (late.length) this.gap(late.map((d) => d.armed.job.key));
-		const onTime = due.filter((d) => now - d.at <= timing.lateToleranceMs);
-		if (!onTime.length) return;
-		const ticks: Tick[] = onTime.map((d) => ({ jobId: d.armed.job.key, scheduledFor: new Date(d.at), overlap: d.armed.job.overlap }));
+	/**
+	 * The timers' due ticks: those on time are claimed; a tick already late means the timers
+	 * were held up (a frozen process), so it and every tick of the job since are owed.
+	 */
+	async take(due: DueTick[], now: number): Promise<void> {
+		const { timing } = this.engine;
+		const onTime: DueTick[] = [];
+		for (const d of due) {
+			if (now - d.at <= timing.lateToleranceMs) onTime.push(d);
+			else if (d.armed.schedule) {
+				// The timers armed the job's next instant from now: the ticks in between are owed.
+				const gap = previousRuns(d.armed.schedule, CATCH_UP_CAP + 1, new Date(now)).map((x) => x.getTime());
+				this.hold([d, ...gap.filter((at) => at > d.at).map((at) => ({ armed: d.armed, at }))]);
+			}
+		}
+		if (onTime.length) await this.claim(onTime);
+	}
+
+	/** Claims ticks, starts the claimed runs at their instant, and records what follows. */
+	private async claim(due: DueTick[]): Promise<void> {
+		const { timing, sql, instanceId, clock, time } = this.engine;
+		const ticks: Tick[] = due.map((d) => ({ jobId: d.armed.job.key, scheduledFor: new Date(d.at), overlap: d.armed.job.overlap }));
 		const began = clock.monotonic();
 		let res: ledger.TickClaim;
+		this.inflight++;
 		try {
 			res = await ledger.claimTicks(sql, ticks, {
 				instanceId,
@@ -83,17 +99,21 @@ export class TickClaims {
 			});
 		} catch (err) {
 			this.failed(err, 'claiming ticks failed; they will be claimed again');
-			this.wait(onTime);
+			this.hold(due);
 			return;
+		} finally {
+			this.inflight--;
 		}
 		this.failures = 0;
-		const toRun = res.claimed.filter((r) => r.status === 'running').map((r) => this.runner.prepare(r, false));
+		// Never twice: a row adopted from a lost answer may not be one we already run.
+		const fresh = res.claimed.filter((r) => !this.runner.active.has(r.id));
+		const toRun = fresh.filter((r) => r.status === 'running').map((r) => this.runner.prepare(r, false));
 		// Both the claim and the preparation have to fit between the wake-up and the instant.
 		this.learnClaimTime(clock.monotonic() - began);
-		this.lastTickAt = now;
+		this.lastTickAt = time.now();
 		if (res.early.length || res.late.length) this.deps.clockSuspect();
-		if (res.early.length) this.wait(this.dueOf(res.early));
-		if (res.late.length) this.wait(this.dueOf(res.late));
+		if (res.early.length || res.late.length) this.hold(this.dueOf([...res.early, ...res.late]));
+		if (res.orphaned.length) this.release(res.orphaned);
 		await this.runner.startAt(toRun);
 		await this.afterClaim(ticks, res);
 	}
@@ -113,8 +133,9 @@ export class TickClaims {
 	/** Skips and replacements that follow a claim, and the jobs' latest news. */
 	private async afterClaim(ticks: Tick[], res: ledger.TickClaim): Promise<void> {
 		const { claimed } = res;
-		const seen = new Set([...claimed, ...res.early.map((t) => ({ jobId: t.jobId, scheduledFor: t.scheduledFor })), ...res.late].map((r) => `${r.jobId}\u0000${r.scheduledFor?.getTime()}`));
-		const unclaimed = ticks.filter((t) => !seen.has(`${t.jobId}\u0000${t.scheduledFor.getTime()}`));
+		const key = (jobId: string, at: Date | null) => `${jobId}\u0000${at?.getTime()}`;
+		const seen = new Set([...claimed, ...res.orphaned, ...res.early, ...res.late].map((r) => key(r.jobId, r.scheduledFor)));
+		const unclaimed = ticks.filter((t) => !seen.has(key(t.jobId, t.scheduledFor)));
 		ticksTotal.inc({ outcome: 'claimed' }, claimed.filter((r) => r.status === 'running').length);
 		ticksTotal.inc({ outcome: 'skipped' }, claimed.filter((r) => r.status === 'skipped').length);
 		const recorded = claimed.map((r) => r.jobId);
@@ -126,7 +147,7 @@ export class TickClaims {
 				recorded.push(...skipped.map((r) => r.jobId));
 			} catch (err) {
 				this.failed(err, 'recording overlap skips failed; trying again');
-				this.wait(this.dueOf(unclaimed));
+				this.hold(this.dueOf(unclaimed));
 			}
 		}
 		const replacing = claimed.filter((r) => r.status === 'running' && this.jobs.get(r.jobId)?.job.overlap === 'replace');
@@ -145,18 +166,24 @@ export class TickClaims {
 		}
 	}
 
+	/** Rows of ours from a lost answer whose tick is now late: never started, so given back. */
+	private release(runs: ClaimedRun[]): void {
+		const { instanceId } = this.engine;
+		const why = `instance ${instanceId} claimed this tick but lost the database's answer until it was too late to start`;
+		this.deps.defer(`release:${runs[0]!.id}`, () =>
+			ledger.settle(
+				this.engine.sql,
+				runs.map((r) => interruptedOutcome(r.id, why, instanceId))
+			)
+		);
+	}
+
 	private latest(runs: ClaimedRun[]): void {
 		this.deps.defer(`latest:${runs[0]!.id}`, () => recordLatest(this.engine.sql, runs));
 	}
 
-	/** Jobs whose ticks were found late: their whole gap goes to catch-up. */
-	private gap(keys: string[]): void {
-		for (const k of keys) this.gaps.add(k);
-		this.scheduleRetry(0);
-	}
-
-	/** Ticks to claim again: at their instant if early, after a backoff if their claim failed. */
-	private wait(due: DueTick[]): void {
+	/** Ticks to claim again (at their instant if early, after a backoff if their claim failed) or owed. */
+	private hold(due: DueTick[]): void {
 		for (const { armed, at } of due) {
 			let w = this.waiting.get(armed.job.key);
 			if (!w || w.gen !== armed.gen) {
@@ -168,7 +195,7 @@ export class TickClaims {
 			w.instants.sort((x, y) => x - y);
 			if (w.instants.length > CATCH_UP_CAP + 1) {
 				const dropped = w.instants.shift()!;
-				w.droppedSince ??= dropped;
+				w.droppedSince = Math.min(w.droppedSince ?? Infinity, dropped);
 			}
 		}
 		this.scheduleRetry(this.failures ? backoff(this.engine.timing, this.failures) : this.nextWaitingDelay());
@@ -178,7 +205,7 @@ export class TickClaims {
 		if (this.failures++ === 0) this.engine.log.warn({ err }, what);
 	}
 
-	/** Until the earliest waiting tick is within the claim lead. */
+	/** Until the earliest waiting tick is within the claim lead (owed ticks: now). */
 	private nextWaitingDelay(): number {
 		let first = Infinity;
 		for (const w of this.waiting.values()) if (w.instants.length) first = Math.min(first, w.instants[0]!);
@@ -200,15 +227,14 @@ export class TickClaims {
 	}
 
 	/**
-	 * Claims waiting ticks whose time has come; sends those past the late tolerance, and the
-	 * gaps, to catch-up. Whatever fails stays for the next try.
+	 * Claims waiting ticks whose time has come, then sends owed ticks (past the late tolerance)
+	 * to catch-up, once no claim is in flight. Whatever fails stays for the next try.
 	 */
 	async retry(): Promise<void> {
 		if (this.stopped) return;
 		const { time, timing, log } = this.engine;
 		const now = time.now();
 		const ready: DueTick[] = [];
-		const late = new Map<Armed, OwedTicks>();
 		for (const [key, w] of this.waiting) {
 			const armed = this.jobs.get(key);
 			// Re-armed (edited, disabled) since: ticks of the old configuration are not owed.
@@ -216,41 +242,45 @@ export class TickClaims {
 				this.waiting.delete(key);
 				continue;
 			}
-			const past = w.instants.filter((at) => now - at > timing.lateToleranceMs);
-			if (past.length) late.set(armed, { owed: past.reverse(), truncatedSince: w.droppedSince });
 			for (const at of w.instants) if (now - at <= timing.lateToleranceMs && at - this.leadMs <= now) ready.push({ armed, at });
-			w.instants = w.instants.filter((at) => at - this.leadMs > now);
-			if (past.length) w.droppedSince = null;
-			if (!w.instants.length) this.waiting.delete(key);
+			w.instants = w.instants.filter((at) => !(now - at <= timing.lateToleranceMs && at - this.leadMs <= now));
+			if (!w.instants.length && w.droppedSince === null) this.waiting.delete(key);
 		}
 		// Ticks still within the tolerance first: they can run on time.
 		if (ready.length) await this.claim(ready);
-		try {
-			if (late.size) await this.catchUp.forTicks(late, now);
-			if (this.gaps.size) {
-				const only = [...this.gaps];
-				await this.catchUp.afterDowntime(now, { only });
-				for (const k of only) this.gaps.delete(k);
-				this.deps.touched(only);
-			}
-			this.failures = 0;
-		} catch (err) {
-			this.failed(err, 'catch-up failed; trying again');
-			for (const [armed, owed] of late) this.restore(armed, owed);
-			this.scheduleRetry(backoff(timing, this.failures));
+		if (this.inflight > 0) {
+			// Claims still out may come back late: plan every owed tick of a job together.
+			if (this.waiting.size) this.scheduleRetry(Math.max(50, backoff(timing, this.failures)));
 			return;
 		}
-		if (late.size) {
-			log.info({ jobs: [...late.keys()].map((a) => a.job.key) }, 'ticks whose claims failed went to catch-up');
-			this.deps.touched([...late.keys()].map((a) => a.job.key));
+		const owed = new Map<Armed, OwedTicks>();
+		const at = time.now();
+		for (const [key, w] of this.waiting) {
+			const armed = this.jobs.get(key)!;
+			const past = w.instants.filter((t) => at - t > timing.lateToleranceMs);
+			if (past.length) owed.set(armed, { owed: past.reverse(), truncatedSince: w.droppedSince });
 		}
-		if (this.waiting.size && !this.failures) this.scheduleRetry(this.nextWaitingDelay());
-	}
-
-	/** Puts late ticks back after a failed catch-up (still owed; still capped). */
-	private restore(armed: Armed, { owed, truncatedSince }: OwedTicks): void {
-		this.wait(owed.map((at) => ({ armed, at })));
-		const w = this.waiting.get(armed.job.key);
-		if (w && truncatedSince !== null) w.droppedSince = Math.min(w.droppedSince ?? Infinity, truncatedSince);
+		if (owed.size) {
+			try {
+				await this.catchUp.forTicks(owed, at);
+				this.failures = 0;
+			} catch (err) {
+				this.failed(err, 'catch-up failed; trying again');
+				this.scheduleRetry(backoff(timing, this.failures));
+				return;
+			}
+			for (const [armed, o] of owed) {
+				const w = this.waiting.get(armed.job.key);
+				if (!w) continue;
+				const done = new Set(o.owed);
+				w.instants = w.instants.filter((t) => !done.has(t));
+				w.droppedSince = null;
+				if (!w.instants.length) this.waiting.delete(armed.job.key);
+			}
+			const keys = [...owed.keys()].map((a) => a.job.key);
+			log.info({ jobs: keys, ticks: [...owed.values()].reduce((n, o) => n + o.owed.length, 0) }, 'owed ticks went to catch-up');
+			this.deps.touched(keys);
+		}
+		if (this.waiting.size) this.scheduleRetry(this.failures ? backoff(timing, this.failures) : this.nextWaitingDelay());
 	}
 }
