@@ -29,10 +29,10 @@ export type OwedTicks = {
 /** Ticks of `schedule` after `from` and at or before `now`, most recent first, capped. */
 export function owedTicks(schedule: CompiledSchedule, from: number, now: number): OwedTicks {
 	// Usually nothing is owed: one previous run tells, before enumerating up to the cap.
-	const latest = previousRuns(schedule, 1, new Date(now))[0];
+	const latest = previousRuns(schedule, 1, new Date(now + 1))[0];
 	if (!latest || latest.getTime() <= from) return { owed: [], truncatedSince: null };
 	// One more than the cap tells whether older ticks were cut off.
-	const owed = previousRuns(schedule, CATCH_UP_CAP + 1, new Date(now))
+	const owed = previousRuns(schedule, CATCH_UP_CAP + 1, new Date(now + 1))
 		.map((d) => d.getTime())
 		.filter((t) => t > from && t <= now);
 	const truncated = owed.length > CATCH_UP_CAP;

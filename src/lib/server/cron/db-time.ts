@@ -41,6 +41,11 @@ export class DbTime {
 		return this.clock.now() + this.offsetMs;
 	}
 
+	/** The earliest the database's clock can read now, given the last sample's uncertainty. */
+	earliestNow(): number {
+		return this.now() - (this.measured ? this.uncertaintyMs : 0);
+	}
+
 	get measured(): boolean {
 		return this.measuredAt > -Infinity;
 	}
@@ -55,7 +60,8 @@ export class DbTime {
 		const mono = receivedMono - sentMono;
 		if (Math.abs(wall - mono) > 50 || mono < 0) return false;
 		this.offsetMs = dbMs - (sentAt + receivedAt) / 2;
-		this.uncertaintyMs = mono / 2;
+		// Half the round trip, plus the wall clock's 1 ms resolution.
+		this.uncertaintyMs = mono / 2 + 1;
 		this.measuredAt = receivedMono;
 		return true;
 	}

@@ -46,8 +46,19 @@ export function interruptedOutcome(id: number, why: string, owner: string): Outc
 	return { id, status: 'interrupted', durationMs: null, output: null, result: null, errorMessage: why, errorStack: null, release: true, owner };
 }
 
+/** A local clock further behind the database's than this is not waited for. */
+const LOCAL_CLOCK_WAIT_MAX_MS = 100;
+
 /** Below this many ms to an instant, wait by spinning: timers may fire a little early. */
 const SPIN_MS = 2;
+
+/** Busy-waits a sub-millisecond remainder (a timer cannot be that precise). */
+function spin(ms: number): void {
+	const until = performance.now() + ms;
+	while (performance.now() < until) {
+		// waiting
+	}
+}
 
 export class Runner {
 	readonly active = new Map<number, Active>();
@@ -103,11 +114,18 @@ export class Runner {
 		if (!prepared.length) return;
 		const { clock, time, instanceId } = this.engine;
 		const at = Math.min(...prepared.map((p) => p.active.run.scheduledFor?.getTime() ?? 0));
-		// Local clock ≥ at and local + offset ≥ at.
-		const target = at + Math.max(0, -time.offsetMs);
-		for (let left = target - clock.now(); left > 0; left = target - clock.now()) {
-			if (left > SPIN_MS) await delay(clock, left - SPIN_MS);
-			else while (clock.now() < target); // sub-millisecond: timers and Date.now() disagree
+		// The database's clock reaches `at` this far ahead on the monotonic clock (immune to a
+		// wall-clock step while we wait). The local wall clock must reach it too, unless it is
+		// so far behind that waiting for it would make the run late (it is then reported skewed).
+		const dbAt = clock.monotonic() + (at - time.earliestNow());
+		const left = () => {
+			const db = dbAt - clock.monotonic();
+			const local = at - clock.now();
+			return local - db > LOCAL_CLOCK_WAIT_MAX_MS ? db : Math.max(db, local);
+		};
+		for (let ms = left(); ms > 0; ms = left()) {
+			if (ms > SPIN_MS) await delay(clock, ms - SPIN_MS);
+			else spin(ms);
 		}
 		if (!this.deps.isRunning()) {
 			// Stopped between claim and instant: hand the runs back as interrupted.

@@ -171,7 +171,7 @@ export function nextRuns(s: Pick<CompiledSchedule, 'pattern' | 'timezone'>, coun
 	return cronFor(s.pattern, s.timezone).nextRuns(count, after);
 }
 
-/** Up to `count` fire instants at or before `before`, most recent first. */
+/** Up to `count` fire instants strictly before `before`, most recent first. */
 export function previousRuns(s: Pick<CompiledSchedule, 'pattern' | 'timezone'>, count: number, before: Date): Date[] {
 	return cronFor(s.pattern, s.timezone).previousRuns(count, before);
 }

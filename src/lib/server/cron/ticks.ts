@@ -75,7 +75,7 @@ export class TickClaims {
 			if (now - d.at <= timing.lateToleranceMs) onTime.push(d);
 			else if (d.armed.schedule) {
 				// The timers armed the job's next instant from now: the ticks in between are owed.
-				const gap = previousRuns(d.armed.schedule, CATCH_UP_CAP + 1, new Date(now)).map((x) => x.getTime());
+				const gap = previousRuns(d.armed.schedule, CATCH_UP_CAP + 1, new Date(now + 1)).map((x) => x.getTime());
 				this.hold([d, ...gap.filter((at) => at > d.at).map((at) => ({ armed: d.armed, at }))]);
 			}
 		}
