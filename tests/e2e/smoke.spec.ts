@@ -20,6 +20,10 @@ test('/healthz reports the database up', async ({ request }) => {
 	const res = await request.get('/healthz');
 	expect(res.status()).toBe(200);
 	const body = await res.json();
-	expect(body).toMatchObject({ status: 'ok', db: 'up' });
+	expect(body).toMatchObject({ status: 'ok', db: 'up', warnings: [] });
 	expect(typeof body.scheduler).toBe('object');
+	// This instance runs the scheduler and registered itself; its clock is the database's.
+	expect(body.workers.live).toBeGreaterThanOrEqual(1);
+	expect(Math.abs(body.clockOffsetMs)).toBeLessThan(1000);
+	expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
 });

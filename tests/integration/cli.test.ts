@@ -141,7 +141,9 @@ describe('cron CLI', () => {
 	it('worker serves only /healthz and /metrics and exits 0 on SIGTERM', async () => {
 		const { child, url: base, healthz } = await spawnServer((port) => start(['worker'], { PORT: String(port), HOST: '127.0.0.1' }), 20_000);
 		const done = finished(child);
-		expect(await healthz.json()).toMatchObject({ status: 'ok', db: 'up', role: 'worker', scheduler: { running: true } });
+		expect(await healthz.json()).toMatchObject({ status: 'ok', db: 'up', role: 'worker', scheduler: { running: true }, workers: { live: 1 } });
+		const [registered] = await t.sql`select role, stopped_at as "stoppedAt" from cron_instance where pid = ${child.pid!}`;
+		expect(registered).toEqual({ role: 'worker', stoppedAt: null });
 
 		const metrics = await fetch(`${base}/metrics`);
 		expect(metrics.status).toBe(200);
@@ -149,6 +151,8 @@ describe('cron CLI', () => {
 		const text = await metrics.text();
 		expect(text).toContain('# TYPE cronkit_runs_total counter');
 		expect(text).toMatch(/^cronkit_queue_depth \d+$/m);
+		expect(text).toMatch(/^cronkit_workers_live 1$/m);
+		expect(text).toMatch(/^cronkit_clock_offset_seconds -?\d/m);
 
 		for (const p of ['/', '/admin/cron', '/api/cron/jobs']) {
 			const res = await fetch(`${base}${p}`);
@@ -162,6 +166,9 @@ describe('cron CLI', () => {
 		expect(r).toMatchObject({ code: 0, signal: null });
 		expect(Date.now() - stopAt).toBeLessThan(5_000);
 		expect(r.stderr).toBe('');
+		// A clean stop says so in the registry: no longer counted as a live worker.
+		const [stopped] = await t.sql`select stopped_at is not null as stopped from cron_instance where pid = ${child.pid!}`;
+		expect(stopped).toEqual({ stopped: true });
 	});
 });
 

@@ -6,10 +6,13 @@ import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
 import { syncCodeJobs } from './cron/jobs';
 import { codeJobs, jobTypes } from './cron/registry';
+import { systemClock } from './cron/clock';
+import { DbTime } from './cron/db-time';
 import { Scheduler } from './cron/scheduler';
 import { CronJobService } from './cron/service';
 import { connect, type Database } from './db';
 import { migrate } from './db/migrate';
+import { InstanceRegistry } from './instances/registry';
 import { log, setLogLevel } from './log';
 
 export type Runtime = {
@@ -17,6 +20,10 @@ export type Runtime = {
 	database: Database;
 	scheduler: Scheduler;
 	cron: CronJobService;
+	/** The database's clock as this instance estimates it (scheduler and registry share it). */
+	time: DbTime;
+	/** This process in the instance registry; undefined for one-shot CLI commands. */
+	registry: InstanceRegistry | undefined;
 	startedAt: Date;
 };
 
@@ -76,6 +83,7 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 			throw new Error(`creating the first admin failed: ${(err as Error).message}`);
 		}
 	}
+	const time = new DbTime(systemClock);
 	const scheduler = new Scheduler({
 		sql: database.sql,
 		db: database.db,
@@ -83,7 +91,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		defaultTimezone: config.cronTimezone,
 		definitions: codeJobs,
 		types: jobTypes,
-		log: log.child({ component: 'scheduler' })
+		log: log.child({ component: 'scheduler' }),
+		time
 	});
 	const cron = new CronJobService({
 		sql: database.sql,
@@ -93,17 +102,27 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		types: jobTypes,
 		scheduler
 	});
-	current = { config, database, scheduler, cron, startedAt: new Date() };
+	const schedule = opts.schedule ?? config.cronRole !== 'web';
+	// Long-running processes register themselves; one-shot CLI commands do not.
+	const registry =
+		opts.mode !== 'attach' || schedule
+			? new InstanceRegistry({ sql: database.sql, log, time, id: config.instanceId, role: schedule ? config.cronRole : 'web' })
+			: undefined;
+	current = { config, database, scheduler, cron, time, registry, startedAt: new Date() };
 	try {
 		// A started scheduler syncs code definitions itself; without one (web role, CLI) the
 		// job table must still know every code job.
-		if (opts.schedule ?? config.cronRole !== 'web') await scheduler.start();
+		if (schedule) await scheduler.start();
 		else await syncCodeJobs(database.sql, codeJobs);
+		await registry?.start();
 	} catch (err) {
 		await shutdown('scheduler failed to start');
 		throw err;
 	}
-	onStop(() => scheduler.close());
+	onStop(async () => {
+		await scheduler.close();
+		await registry?.stop();
+	});
 	log.info(
 		{ role: config.cronRole, instance: config.instanceId, embedded: !!database.embedded, ms: Math.round(performance.now() - started) },
 		'cronkit booted'

@@ -464,11 +464,13 @@ test.describe('runs', () => {
 	test('POST /api/cron/run runs what is due and reports it', async ({ api, selfURL }) => {
 		const { key } = await api.createHttpJob(`${selfURL}/healthz`);
 		const id = await api.trigger(key);
-		const res = await api.post('/api/cron/run', { timeout: 60_000 });
+		const res = await api.post('/api/cron/run?budgetMs=5000', { timeout: 60_000 });
 		expect(res.status()).toBe(200);
-		const { ran } = await res.json();
-		expect(Array.isArray(ran)).toBe(true);
+		const { ran, running, left } = await res.json();
 		for (const r of ran) expect(r).toEqual({ id: expect.any(Number), jobKey: expect.any(String), status: expect.any(String) });
+		for (const r of running) expect(r).toEqual({ id: expect.any(Number), jobKey: expect.any(String) });
+		expect(left).toEqual(expect.any(Number));
+		await expectApiError(await api.post('/api/cron/run?budgetMs=-1'), 400, 'invalid_input');
 		// whichever took it (this request or the scheduler), the run completes
 		expect((await api.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
 	});

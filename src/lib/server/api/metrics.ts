@@ -3,6 +3,7 @@
  * queued and running runs, with one query shared by the three gauges of a scrape.
  */
 import { registerDeviceGauges } from '../devices/gauges';
+import { liveSummary, type LiveSummary } from '../instances/registry';
 import { databaseGauge } from '../metrics';
 import { runtime } from '../runtime';
 
@@ -25,6 +26,15 @@ function counts(): Promise<Counts> {
 	return pending;
 }
 
+let summary: Promise<LiveSummary> | null = null;
+
+function live(): Promise<LiveSummary> {
+	summary ??= liveSummary(runtime().database.sql).finally(() => {
+		summary = null;
+	});
+	return summary;
+}
+
 let registered = false;
 
 export function registerDatabaseGauges(): void {
@@ -37,5 +47,11 @@ export function registerDatabaseGauges(): void {
 		'cronkit_expired_leases',
 		'Running runs whose lease has expired (their instance stopped heartbeating; reaped soon)',
 		async () => (await counts()).expired
+	);
+	databaseGauge('cronkit_workers_live', 'Live instances that run the scheduler (CRON_ROLE all or worker)', async () => (await live()).workers);
+	databaseGauge(
+		'cronkit_queue_due_runs',
+		'Queued runs due now; with no live worker they wait until one starts or POST /api/cron/run is called',
+		async () => (await live()).due
 	);
 }

@@ -44,7 +44,7 @@ export function owedTicks(schedule: CompiledSchedule, from: number, now: number)
 export function planCatchUp(
 	job: { key: string; catchUp: Armed['job']['catchUp']; catchUpMaxAgeMs: number },
 	{ owed, truncatedSince }: OwedTicks,
-	o: { now: number; paused: boolean; why: string }
+	o: { now: number; paused: boolean; why: string; /** The latest owed tick already runs (claimed as a regular tick). */ latestTaken?: boolean }
 ): CatchUpPlan {
 	const plan: CatchUpPlan = { missed: [], queued: [] };
 	const oldest = owed[owed.length - 1];
@@ -60,7 +60,7 @@ export function planCatchUp(
 				? `${o.why}; earlier ticks since ${new Date(truncatedSince).toISOString()} were missed too`
 				: o.why;
 		if (t < cutoff) plan.missed.push({ jobId: job.key, scheduledFor, status: 'missed', note: `${note} (older than catch-up max age)` });
-		else if (job.catchUp === 'all' || (job.catchUp === 'once' && i === 0)) {
+		else if (job.catchUp === 'all' || (job.catchUp === 'once' && i === 0 && !o.latestTaken)) {
 			plan.queued.push({ jobId: job.key, trigger: 'catch_up', scheduledFor, runAt: new Date(o.now), triggeredBy: 'catch-up' });
 		} else plan.missed.push({ jobId: job.key, scheduledFor, status: 'missed', note: `${note} (catch-up: ${job.catchUp})` });
 	});
@@ -89,10 +89,9 @@ export class CatchUp {
 			const from = since.get(a.job.key);
 			if (from === undefined || !a.schedule) continue;
 			const owed = owedTicks(a.schedule, from, now);
-			if (o.claimLatest && owed.owed.length) {
-				latest.push({ jobId: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });
-			}
-			plans.push(planCatchUp(a.job, owed, { now, paused: this.deps.paused(), why: 'missed while no instance was running' }));
+			const latestTaken = !!o.claimLatest && owed.owed.length > 0;
+			if (latestTaken) latest.push({ jobId: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });
+			plans.push(planCatchUp(a.job, owed, { now, paused: this.deps.paused(), why: 'missed while no instance was running', latestTaken }));
 		}
 		await this.apply(plans);
 		return latest;

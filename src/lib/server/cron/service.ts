@@ -423,7 +423,7 @@ export class CronJobService {
 		return this.getExecution(id);
 	}
 
-	runDue(query: unknown): Promise<RunDueResult> {
+	async runDue(query: unknown): Promise<RunDueResult> {
 		const parsed = runDueQuerySchema.safeParse(query);
 		if (!parsed.success) throw invalid(parsed.error);
 		return this.deps.scheduler.runDue(parsed.data.budgetMs);

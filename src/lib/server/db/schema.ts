@@ -163,6 +163,29 @@ export const auditLog = pgTable(
 	(t) => [index('audit_log_entity_idx').on(t.entity, t.entityId, t.id.desc())]
 );
 
+/**
+ * Every running Cronkit process registers here and keeps its row fresh, so any instance can
+ * tell whether queued runs have a live worker to take them, and which clocks are off.
+ */
+export const cronInstance = pgTable(
+	'cron_instance',
+	{
+		id: text('id').primaryKey(),
+		/** CRON_ROLE: `all` and `worker` run the scheduler, `web` does not. */
+		role: text('role').notNull(),
+		version: text('version').notNull(),
+		host: text('host').notNull(),
+		pid: integer('pid').notNull(),
+		startedAt: tstz('started_at').notNull().defaultNow(),
+		lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
+		/** This instance's clock minus the database's, as it last measured (ms). */
+		clockOffsetMs: integer('clock_offset_ms'),
+		/** Set on a clean shutdown; a crashed instance just stops being seen. */
+		stoppedAt: tstz('stopped_at')
+	},
+	(t) => [index('cron_instance_seen_idx').on(t.lastSeenAt)]
+);
+
 export type CronJob = typeof cronJob.$inferSelect;
 export type NewCronJob = typeof cronJob.$inferInsert;
 export type CronJobExecution = typeof cronJobExecution.$inferSelect;
