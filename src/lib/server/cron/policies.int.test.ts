@@ -28,6 +28,13 @@ afterEach(async () => {
 	t = undefined;
 });
 
+/** A handler that blocks until the test opens the gate: the test decides how long a run lasts. */
+function gate() {
+	let open: () => void = () => undefined;
+	const opened = new Promise<void>((r) => (open = r));
+	return { wait: () => opened, open: () => open() };
+}
+
 /** Tracks how many copies of a handler run at once. */
 function concurrency() {
 	let now = 0;
@@ -48,25 +55,27 @@ function concurrency() {
 describe('overlap', () => {
 	it('forbid: ticks during a run are recorded skipped and no two copies run', async () => {
 		const c = concurrency();
-		const a = await setup([defineJob({ key: 'slow', name: 'Slow', schedule: '* * * * * *', handler: () => c.during(() => sleep(2200)) })]);
+		const g = gate();
+		const a = await setup([defineJob({ key: 'slow', name: 'Slow', schedule: '* * * * * *', handler: () => c.during(g.wait) })]);
 		await a.scheduler.start();
-		await sleep(4500);
-		await a.scheduler.stop(5000);
-		const rows = await runs('slow');
+		const skipped = await eventually(async () => {
+			const rows = (await runs('slow')).filter((r) => r.status === 'skipped');
+			return rows.length >= 2 ? rows : null;
+		});
+		g.open();
+		await eventually(async () => (await runs('slow')).some((r) => r.status === 'succeeded'));
 		expect(c.max).toBe(1);
-		expect(rows.filter((r) => r.status === 'succeeded').length).toBeGreaterThanOrEqual(1);
-		const skipped = rows.filter((r) => r.status === 'skipped');
-		expect(skipped.length).toBeGreaterThanOrEqual(2);
 		expect(skipped[0]!.errorMessage).toBe('previous run still running (overlap: forbid)');
 	});
 
 	it('allow: runs overlap', async () => {
 		const c = concurrency();
-		const a = await setup([defineJob({ key: 'slow', name: 'Slow', schedule: '* * * * * *', overlap: 'allow', handler: () => c.during(() => sleep(2200)) })]);
+		const g = gate();
+		const a = await setup([defineJob({ key: 'slow', name: 'Slow', schedule: '* * * * * *', overlap: 'allow', handler: () => c.during(g.wait) })]);
 		await a.scheduler.start();
-		await sleep(3500);
+		await eventually(async () => c.max >= 2);
+		g.open();
 		await a.scheduler.stop(5000);
-		expect(c.max).toBeGreaterThanOrEqual(2);
 		expect((await runs('slow')).filter((r) => r.status === 'skipped')).toEqual([]);
 	});
 
@@ -77,42 +86,39 @@ describe('overlap', () => {
 				name: 'Slow',
 				schedule: '* * * * * *',
 				overlap: 'replace',
-				handler: ({ signal }) =>
-					new Promise<void>((resolve, reject) => {
-						const timer = setTimeout(resolve, 5000);
-						signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)));
-					})
+				handler: ({ signal }) => new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
 			})
 		]);
 		await a.scheduler.start();
-		await sleep(3300);
+		const cancelled = await eventually(async () => {
+			const rows = (await runs('slow')).filter((r) => r.status === 'cancelled');
+			return rows.length >= 2 ? rows : null;
+		});
 		await a.scheduler.stop(200);
-		const rows = await runs('slow');
-		const cancelled = rows.filter((r) => r.status === 'cancelled');
-		expect(cancelled.length).toBeGreaterThanOrEqual(2);
 		expect(cancelled[0]!.errorMessage).toMatch(/^replaced by run \d+ \(overlap: replace\)/);
-		expect(rows.filter((r) => r.status === 'running')).toEqual([]);
+		expect((await runs('slow')).filter((r) => r.status === 'running')).toEqual([]);
 	});
 });
 
 describe('timeouts', () => {
 	it('a handler that ignores its signal is timed_out at the deadline and keeps the slot', async () => {
 		const c = concurrency();
-		const a = await setup([
-			defineJob({ key: 'deaf-handler', name: 'Deaf handler', schedule: '* * * * * *', timeoutMs: 400, handler: () => c.during(() => sleep(2600)) })
-		]);
+		const g = gate();
+		const a = await setup([defineJob({ key: 'deaf-handler', name: 'Deaf handler', schedule: '* * * * * *', timeoutMs: 400, handler: () => c.during(g.wait) })]);
 		await a.scheduler.start();
 		const first = await eventually(async () => (await runs('deaf-handler')).find((r) => r.status === 'timed_out'), 5000);
 		// Marked at the deadline, not when the handler finally returned.
 		expect(first.finishedAt!.getTime() - first.startedAt!.getTime()).toBeLessThan(1500);
 		expect(first.errorMessage).toBe('timed out after 400 ms');
-		await sleep(3500);
-		await a.scheduler.stop(5000);
-		const rows = await runs('deaf-handler');
-		// Ticks while the ignored handler still ran were skipped: never a second copy.
+		// Ticks while the ignored handler still runs are skipped: never a second copy.
+		await eventually(async () => (await runs('deaf-handler')).some((r) => r.status === 'skipped'));
 		expect(c.max).toBe(1);
-		expect(rows.filter((r) => r.status === 'skipped').length).toBeGreaterThanOrEqual(1);
-		expect(rows.filter((r) => r.exclusive)).toEqual([]);
+		expect((await runs('deaf-handler')).filter((r) => r.exclusive).map((r) => r.id)).toEqual([first.id]);
+		// The handler stops at last: the slot is freed.
+		g.open();
+		await eventually(async () => !(await runs('deaf-handler')).some((r) => r.exclusive && r.id === first.id));
+		await a.scheduler.stop(5000);
+		expect(c.max).toBe(1);
 	});
 
 	it('a handler that honours its signal stops at the deadline', async () => {
@@ -276,13 +282,16 @@ describe('pause, live config and shutdown', () => {
 		const a = await setup(defs, { name: 'a' });
 		const b = await setup(defs, { name: 'b' });
 		await Promise.all([a.scheduler.start(), b.scheduler.start()]);
+		await eventually(async () => ran.length >= 1);
+		const pausedAt = Date.now();
 		await a.service.updateSettings({ 'scheduler.paused': true }, { name: 'test' });
-		await sleep(1000);
-		const before = ran.length;
-		await sleep(2000);
-		expect(ran.length).toBe(before);
-		const skipped = (await runs('tick')).filter((r) => r.status === 'skipped');
-		expect(skipped.length).toBeGreaterThanOrEqual(2);
+		// Ticks from a second after the pause on are skipped, whichever instance claims them.
+		const skipped = await eventually(async () => {
+			const rows = (await runs('tick')).filter((r) => r.status === 'skipped' && r.scheduledFor!.getTime() > pausedAt + 1000);
+			return rows.length >= 2 ? rows : null;
+		});
+		const late = await t!.sql`select 1 from cron_job_execution where job_id = 'tick' and status <> 'skipped' and scheduled_for > ${new Date(pausedAt + 1000)}`;
+		expect(late).toHaveLength(0);
 		expect(skipped.at(-1)!.errorMessage).toBe('scheduler paused');
 		await b.service.trigger('tick', 'manual', { name: 'test' });
 		await eventually(async () => ran.includes('manual'));
@@ -294,15 +303,14 @@ describe('pause, live config and shutdown', () => {
 		const b = await setup(defs, { name: 'b', resyncMs: 60_000 });
 		await Promise.all([a.scheduler.start(), b.scheduler.start()]);
 		await a.service.updateJob('edit-me', { schedule: '* * * * * *' }, { name: 'test' });
-		await sleep(2500);
-		const rows = await runs('edit-me');
-		expect(rows.length).toBeGreaterThanOrEqual(1);
-		// b heard it too: disable on b, and a stops within 1 s.
+		// Both instances armed the new schedule within a second (no resync: the notification).
+		await eventually(async () => [a, b].every((i) => Date.parse(i.scheduler.status().nextTickAt ?? '') - Date.now() <= 1000), 1000, 20);
+		await eventually(async () => (await runs('edit-me')).length >= 1);
+		// b heard it too: disable on b, and neither runs it from a second after.
+		const disabledAt = Date.now();
 		await b.service.setEnabled('edit-me', false, { name: 'test' });
-		await sleep(1000);
-		const count = (await runs('edit-me')).length;
-		await sleep(1500);
-		expect((await runs('edit-me')).length).toBe(count);
+		await eventually(async () => [a, b].every((i) => i.scheduler.status().nextTickAt === null), 1000, 20);
+		expect(await scalar(t!.sql`select count(*)::int from cron_job_execution where job_id = 'edit-me' and scheduled_for > ${new Date(disabledAt + 1000)}`)).toBe(0);
 		// A restart (code sync with the unchanged code default) keeps the admin's edits.
 		await a.scheduler.stop(1000);
 		const c = await setup(defs, { name: 'c' });
@@ -314,7 +322,7 @@ describe('pause, live config and shutdown', () => {
 	it('shutdown waits for running handlers within the grace period and interrupts the rest', async () => {
 		const defs = [
 			defineJob({ key: 'quick', name: 'Quick', schedule: '0 0 1 1 *', handler: () => sleep(500) }),
-			defineJob({ key: 'endless', name: 'Endless', schedule: '0 0 1 1 *', handler: () => sleep(20_000) })
+			defineJob({ key: 'endless', name: 'Endless', schedule: '0 0 1 1 *', handler: () => gate().wait() })
 		];
 		const a = await setup(defs);
 		await a.scheduler.start();
