@@ -23,12 +23,15 @@ export class DeferredWrites {
 		return this.waiting.size;
 	}
 
-	/** Tries `write` now; keeps it for later if it fails. */
-	run(name: string, write: () => Promise<unknown>): void {
-		write().catch((err: unknown) => {
-			if (this.failures === 0) this.engine.log.warn({ err, write: name }, 'write failed; it will be tried again');
-			this.keep(name, write);
-		});
+	/** Tries `write` now; keeps it for later if it fails. Resolves after the first try either way. */
+	run(name: string, write: () => Promise<unknown>): Promise<void> {
+		return write().then(
+			() => undefined,
+			(err: unknown) => {
+				if (this.failures === 0) this.engine.log.warn({ err, write: name }, 'write failed; it will be tried again');
+				this.keep(name, write);
+			}
+		);
 	}
 
 	private keep(name: string, write: () => Promise<unknown>): void {

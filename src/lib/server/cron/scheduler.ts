@@ -103,7 +103,7 @@ export class Scheduler {
 		this.engine = engine;
 		this.settings = { 'scheduler.paused': false, 'executions.retentionDays': 30, 'scheduler.defaultTimezone': opts.defaultTimezone };
 		this.deferred = new DeferredWrites(engine);
-		const defer = (name: string, write: () => Promise<unknown>) => this.deferred.run(name, write);
+		const defer = (name: string, write: () => Promise<unknown>) => void this.deferred.run(name, write);
 		this.jobs = new ArmedJobs({
 			definitions: new Map(opts.definitions.map((d) => [d.key, d])),
 			types: opts.types,
@@ -123,7 +123,7 @@ export class Scheduler {
 		this.claims = new TickClaims(engine, this.jobs, this.runner, this.catchUp, {
 			paused: () => this.settings['scheduler.paused'],
 			defer,
-			touched: (keys) => this.touchNextRuns(keys),
+			touched: (keys) => void this.touchNextRuns(keys),
 			clockSuspect: () => void this.measureClock().then(() => this.timers.rearm())
 		});
 		this.timers = new TickTimers({
@@ -158,7 +158,7 @@ export class Scheduler {
 		await this.catchUp.afterDowntime(time.now());
 		this.timers.start();
 		// New code jobs and next runs gone stale while no instance ran: the list shows them.
-		this.touchNextRuns([...this.jobs.keys()]);
+		await this.touchNextRuns([...this.jobs.keys()]);
 		this.intervals.push(
 			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
 			clock.setInterval(() => void this.leases.reap(), this.leases.periodMs),
@@ -249,10 +249,10 @@ export class Scheduler {
 		}
 	}
 
-	private touchNextRuns(keys: string[]): void {
-		if (!keys.length) return;
+	private touchNextRuns(keys: string[]): Promise<void> {
+		if (!keys.length) return Promise.resolve();
 		for (const k of keys) this.nextRunsDirty.add(k);
-		this.deferred.run('next-runs', () => this.flushNextRuns());
+		return this.deferred.run('next-runs', () => this.flushNextRuns());
 	}
 
 	/** Writes the dirty jobs' next runs as they are now (so a retried write is never stale). */
@@ -279,7 +279,7 @@ export class Scheduler {
 		if (before['scheduler.defaultTimezone'] !== this.settings['scheduler.defaultTimezone']) {
 			const now = this.engine.time.now();
 			for (const a of [...this.jobs.values()]) if (a.job.timezone === null) this.arm(a.job, now);
-			this.touchNextRuns([...this.jobs.keys()]);
+			void this.touchNextRuns([...this.jobs.keys()]);
 		}
 	}
 
@@ -304,7 +304,7 @@ export class Scheduler {
 			return;
 		}
 		this.arm(job, this.engine.time.now());
-		this.touchNextRuns([key]);
+		void this.touchNextRuns([key]);
 	}
 
 	/**
@@ -410,7 +410,7 @@ export class Scheduler {
 		const running = started.filter((a) => this.runner.active.has(a.run.id)).map((a) => ({ id: a.run.id, jobKey: a.run.jobId }));
 		const now = time.now();
 		for (const a of this.jobs.values()) if (this.jobs.schedulable(a)) a.nextAt = nextRun(a.schedule, new Date(now))?.getTime() ?? null;
-		this.touchNextRuns([...this.jobs.keys()]);
+		void this.touchNextRuns([...this.jobs.keys()]);
 		const [row] = await sql<{ left: number }[]>`
 			select count(*)::int as left from cron_job_execution where status = 'queued' and run_at <= now()`;
 		return { ran, running, left: row!.left };
