@@ -68,9 +68,11 @@ describe('a statement that fails', () => {
 		await eventually(async () => (await ticksOf('claim-once')).filter((r) => r.scheduledFor.getTime() > injectedAt + 2 * SECOND).length >= 2, 15_000);
 		// The fault fired: the sequence that counts failures was used.
 		expect(await scalar<boolean>(t.sql`select is_called from test_fault_claim_seq`)).toBe(true);
+		// No tick lost or doubled. The failed one is claimed again within the late tolerance; on a
+		// machine stalled past it, it is owed to catch-up instead: accounted for either way.
 		const rows = await ticksOf('claim-once');
 		expectContiguous(rows);
-		expect(rows.every((r) => r.trigger === 'schedule')).toBe(true);
+		expect(rows.filter((r) => r.trigger !== 'schedule').length).toBeLessThanOrEqual(1);
 	});
 
 	it('completions refused for a while land when the database takes them; no run stays running', async () => {
@@ -129,7 +131,12 @@ describe('the database away', () => {
 				where job_id = 'outage-skip' and trigger = 'schedule' and status = 'succeeded' and scheduled_for >= ${new Date(upAt)}
 				order by scheduled_for limit 1`;
 			return row;
-		}, 10_000);
+		}, 10_000).catch(async (err: Error) => {
+			// Say what the instance and the ledger looked like, for whoever reads a failure.
+			const rows = await t.sql`select id, scheduled_for, status, trigger, started_at, instance_id, exclusive, error_message
+				from cron_job_execution where job_id = 'outage-skip' order by id desc limit 12`;
+			throw new Error(`${err.message}; status ${JSON.stringify(inst.scheduler.status())}; rows ${JSON.stringify(rows)}`);
+		});
 		expect(resumed.startedAt.getTime() - upAt).toBeLessThan(5_000);
 		await eventually(async () => (await scalar<string>(t.sql`select status from cron_job_execution where id = ${manual!.id}`)) === 'succeeded', 10_000);
 		// Catch-up done, queue drained.

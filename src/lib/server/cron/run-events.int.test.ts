@@ -64,9 +64,12 @@ describe('run state notifications (cronkit_runs)', () => {
 		expect(await ledger.claimQueued(t.sql, 10, 'bulk', 30_000)).toEqual([]);
 		const tick = { jobId: 'quick', scheduledFor: new Date('2020-01-01T00:00:00Z'), overlap: 'forbid' as const };
 		const o = { instanceId: 'x', leaseMs: 1000, paused: false, leadMs: 0, lateMs: 10 * 365 * 24 * 3600_000 };
-		expect((await ledger.claimTicks(t.sql, [tick], o)).claimed).toHaveLength(1);
-		// the same tick again: the insert yields no row, so no notification
-		expect((await ledger.claimTicks(t.sql, [tick], o)).claimed).toHaveLength(0);
+		const [first] = (await ledger.claimTicks(t.sql, [tick], o)).claimed;
+		expect(first).toBeDefined();
+		// the same tick again: the insert yields no row, so no notification. Another instance
+		// gets nothing; the instance that holds it (an answer it lost) gets its own row back.
+		expect((await ledger.claimTicks(t.sql, [tick], { ...o, instanceId: 'y' })).claimed).toHaveLength(0);
+		expect((await ledger.claimTicks(t.sql, [tick], o)).claimed.map((r) => r.id)).toEqual([first!.id]);
 		await eventually(async () => heard.length >= 1);
 		await new Promise((r) => setTimeout(r, 200));
 		expect(heard).toHaveLength(1);
