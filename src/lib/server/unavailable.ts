@@ -38,8 +38,11 @@ export function noteUnavailable(code: string, where: { method?: string; path?: s
 	unlogged = 0;
 }
 
-/** Requests whose load, action or endpoint failed on a database fault (see `serverError`). */
-const faulted = new WeakSet<RequestEvent>();
+/**
+ * Requests whose load, action or endpoint failed on a database fault (see `serverError`), by
+ * their `locals`: SvelteKit hands the hooks copies of the event, which share that object.
+ */
+const faulted = new WeakSet<App.Locals>();
 
 /**
  * SvelteKit's `handleError`: a database fault marks the request for `databaseFaults`; any
@@ -48,7 +51,7 @@ const faulted = new WeakSet<RequestEvent>();
 export const serverError: HandleServerError = ({ error, event, status, message }) => {
 	const code = unavailableCode(error);
 	if (code) {
-		faulted.add(event);
+		faulted.add(event.locals);
 		noteUnavailable(code, { method: event.request.method, path: event.url.pathname });
 		return { message: MESSAGE, code: 'database_unavailable' };
 	}
@@ -110,7 +113,7 @@ export const databaseFaults: Handle = async ({ event, resolve }) => {
 		noteUnavailable(code, { method: event.request.method, path: event.url.pathname });
 		return unavailableResponse(event);
 	}
-	if (!faulted.has(event)) return response;
+	if (!faulted.has(event.locals)) return response;
 	await response.body?.cancel();
 	return unavailableResponse(event);
 };

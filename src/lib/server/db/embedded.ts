@@ -48,6 +48,8 @@ export type EmbeddedOptions = {
 	notice?: (line: string) => void;
 	/** Extra `-c name=value` settings (tests turn fsync off). */
 	settings?: Record<string, string>;
+	/** The port to listen on (tests restart a server where its clients expect it); default a free one. */
+	port?: number;
 };
 
 type LockInfo = { pid: number; port?: number };
@@ -359,12 +361,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
 		let child: ChildProcess | undefined;
 		let port = 0;
 		for (let attempt = 0; !child; attempt++) {
-			port = await freePort();
+			port = opts.port ?? (await freePort());
 			try {
 				child = await startServer(postgres, pgDir, port, ids, opts.settings ?? {}, log);
 			} catch (err) {
 				// Another process may take the port between our probe and the bind: try another.
-				if (attempt >= 2 || !String((err as Error).message).includes('could not')) throw err;
+				if (opts.port || attempt >= 2 || !String((err as Error).message).includes('could not')) throw err;
 			}
 		}
 		const server = child;
