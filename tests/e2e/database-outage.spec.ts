@@ -13,7 +13,7 @@ import { expect, test } from '@playwright/test';
 import { startEmbedded, type EmbeddedServer } from '../../src/lib/server/db/embedded';
 import { freezeCluster } from '../helpers/postgres-freeze';
 import { spawnServer, type SpawnedServer } from '../helpers/serve';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/accounts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminSessionCookie } from './helpers/accounts';
 import { CRON_SECRET } from './helpers/api';
 import { expectNoSeriousA11yViolations } from './helpers/axe';
 
@@ -126,14 +126,7 @@ test('while the database is stopped or frozen every request gets a 503, and all 
 			})
 		);
 		const origin = server.url;
-		const login = await fetch(`${origin}/login`, {
-			method: 'POST',
-			headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
-			body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-			redirect: 'manual'
-		});
-		expect(login.status).toBe(303);
-		const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+		const cookie = await adminSessionCookie(origin);
 		await expectRecovered(origin, cookie);
 
 		// ---- stopped: connections are refused ------------------------------------------------

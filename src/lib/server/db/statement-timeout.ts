@@ -130,16 +130,9 @@ function limitScope<T>(ms: number, what: string, open: (body: (tx: TransactionSq
 			} finally {
 				if (!gaveUp) arm(`end of a ${what}`);
 			}
-		}).then(
-			(value) => {
-				clearTimeout(timer);
-				resolve(value);
-			},
-			(err: unknown) => {
-				clearTimeout(timer);
-				reject(err);
-			}
-		);
+		})
+			.finally(() => clearTimeout(timer))
+			.then(resolve, reject);
 	});
 }
 
