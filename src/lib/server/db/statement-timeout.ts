@@ -2,9 +2,8 @@
  * A client-side time limit on every query (DB_STATEMENT_TIMEOUT_MS). postgres.js has no
  * per-query timeout, and a server-side `statement_timeout` never fires in a backend that does
  * not run (a frozen server or VM, a dead network path): without a limit here, a request would
- * wait for such a database forever. It is not set server-side either: a `statement_timeout`
- * that cancels postgres.js's own array-types query on a new connection rejects a promise no
- * caller holds (porsager/postgres#1205), which would crash the process.
+ * wait for such a database forever. Nor is `statement_timeout` set on the connections: the
+ * limited pool and its unbounded view share them, so it would bind the exempt work too.
  *
  * `withStatementTimeout(sql, ms)` is a view of a pool in which each query races a timer from
  * the moment it is awaited (waiting for a free connection counts): on time-out the caller
@@ -16,7 +15,8 @@
  *
  * Not limited: LISTEN (postgres.js gives it a connection of its own that waits indefinitely by
  * design), `reserve()` (refused on a limited view: a reservation given up on would hold its
- * connection forever), and cursors read with `for await`.
+ * connection forever), and cursors read with `for await` (`forEach` and callback cursors are
+ * limited as a whole, like any awaited query).
  *
  * Work that may rightly run longer says so with `unbounded(sql)`, which returns the pool
  * without limits (migrations, pruning, benchmark seeding): grep for `unbounded(` to see them.
