@@ -4,7 +4,7 @@ import * as schema from './schema';
 import { startEmbedded, type EmbeddedServer } from './embedded';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, limitQuery, unbounded, withStatementTimeout } from './statement-timeout';
 
-export { StatementTimeoutError, unbounded } from './statement-timeout';
+export { unbounded } from './statement-timeout';
 
 /** Drizzle over postgres.js; `$client` is the pool for SQL-first code. */
 export type Db = PostgresJsDatabase<typeof schema> & { $client: Sql };
