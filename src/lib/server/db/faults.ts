@@ -44,5 +44,3 @@ export function unavailableCode(err: unknown): string | undefined {
 	}
 	return undefined;
 }
-
-export const isDatabaseUnavailable = (err: unknown): boolean => unavailableCode(err) !== undefined;
