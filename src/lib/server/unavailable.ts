@@ -87,7 +87,7 @@ a { color: #1d4ed8; }
 `;
 
 /** The 503 answer for `event`: JSON for the API and for SvelteKit's data requests, else the page. */
-export function unavailableResponse(event: Pick<RequestEvent, 'url' | 'isDataRequest'>): Response {
+function unavailableResponse(event: Pick<RequestEvent, 'url' | 'isDataRequest'>): Response {
 	const headers: Record<string, string> = { ...SECURITY_HEADERS, 'cache-control': 'no-store', 'retry-after': String(RETRY_AFTER_SECONDS) };
 	if (event.url.pathname.startsWith('/api/')) {
 		return new Response(JSON.stringify(databaseUnavailable().toJSON()), { status: 503, headers: { ...headers, 'content-type': 'application/json' } });
