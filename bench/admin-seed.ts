@@ -7,8 +7,11 @@
  * Statuses: 90% succeeded, 5% failed, 1% timed_out, 0.5% interrupted, 2% skipped, 1% missed,
  * 0.5% cancelled; triggers: 95% schedule, 3% manual, 2% retry. Runs are spread evenly over the
  * last 30 days, ids in time order (as the scheduler writes them).
+ *
+ * Seeding is exempt from DB_STATEMENT_TIMEOUT_MS: one statement writes millions of rows.
  */
 import type { Sql } from 'postgres';
+import { unbounded } from '../src/lib/server/db';
 
 export const JOB_PREFIX = 'bench-';
 export const jobKey = (i: number) => `${JOB_PREFIX}${String(i).padStart(4, '0')}`;
@@ -16,8 +19,8 @@ export const jobKey = (i: number) => `${JOB_PREFIX}${String(i).padStart(4, '0')}
 const SCHEDULES = ['* * * * *', '*/5 * * * *', '*/15 * * * *', '0 * * * *', '0 */6 * * *', '30 2 * * *', '0 9 * * 1-5', 'daily', 'every_10_minutes', '@weekly'];
 
 /** `count` UI jobs (type http, never due during the bench) with denormalised state filled in. */
-export async function seedJobs(sql: Sql, count: number): Promise<void> {
-	await sql`
+export async function seedJobs(pool: Sql, count: number): Promise<void> {
+	await unbounded(pool)`
 		insert into cron_job (key, name, description, source, type, params, schedule, timezone, enabled, timeout_ms, max_retries,
 			overlap, catch_up, catch_up_max_age_ms, next_run_at, last_run_at, last_status, last_duration_ms, consecutive_failures,
 			created_by, updated_by)
@@ -49,7 +52,8 @@ const INDEXES = [
  * rebuilt afterwards (a bulk build beats 10 M incremental inserts), then ANALYZE and VACUUM
  * (visibility map, as autovacuum would leave it).
  */
-export async function seedRuns(sql: Sql, rows: number, jobs: number, progress: (step: string, ms: number) => void = () => {}): Promise<void> {
+export async function seedRuns(pool: Sql, rows: number, jobs: number, progress: (step: string, ms: number) => void = () => {}): Promise<void> {
+	const sql = unbounded(pool);
 	const bulk = rows >= 200_000;
 	let t = performance.now();
 	const step = (name: string) => {
@@ -114,6 +118,6 @@ export async function seedRuns(sql: Sql, rows: number, jobs: number, progress: (
 }
 
 /** Removes every run (between the 10 k and 10 M phases). */
-export async function clearRuns(sql: Sql): Promise<void> {
-	await sql.unsafe('truncate cron_job_execution');
+export async function clearRuns(pool: Sql): Promise<void> {
+	await unbounded(pool).unsafe('truncate cron_job_execution');
 }

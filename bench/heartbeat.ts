@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from 'postgres';
+import { unbounded } from '../src/lib/server/db';
 import { freePort, spawnServer } from '../tests/helpers/serve';
 import { arg, check, fmt, heading, note, runBench, sleep, summarize, table } from './lib';
 
@@ -138,7 +139,9 @@ async function load(target: Target, sessions: string[], seconds: number, everyMs
 	return { latencies, ms, statuses, errors, cpuMs: (await cpuMsOf(target.child.pid)) - cpu0 };
 }
 
-async function seed(sql: Sql): Promise<string[]> {
+/** Exempt from DB_STATEMENT_TIMEOUT_MS, as every benchmark's seeding. */
+async function seed(pool: Sql): Promise<string[]> {
+	const sql = unbounded(pool);
 	await sql`
 		insert into access_key (id, key_hash, prefix)
 		select 'hb-' || g, sha256(('hb-' || g)::bytea), 'ck_bench' from generate_series(1, ${CLIENTS}::int) g`;

@@ -11,6 +11,7 @@
  */
 import type { Sql } from 'postgres';
 import { syncCodeJobs } from '../src/lib/server/cron/jobs';
+import { unbounded } from '../src/lib/server/db';
 import { defineJob } from '../src/lib/server/cron/types';
 import { arg, check, createScheduler, fmt, heading, note, runBench, sleep, table } from './lib';
 
@@ -60,10 +61,11 @@ async function cronkit(sql: Sql, poll: Sql): Promise<Result & { bootMs: number; 
 		defineJob({ key: `tp-${i}`, name: `throughput ${i}`, schedule: '0 0 1 1 *', overlap: 'allow', catchUp: 'skip', handler: () => {} })
 	);
 	await syncCodeJobs(sql, definitions);
-	await sql`
+	// Seeding, exempt from DB_STATEMENT_TIMEOUT_MS.
+	await unbounded(sql)`
 		insert into cron_job_execution (job_id, trigger, run_at, status, triggered_by)
 		select 'tp-' || (g % ${JOBS}), 'manual', now(), 'queued', 'bench' from generate_series(1, ${RUNS}::int) g`;
-	await sql`analyze cron_job_execution`;
+	await unbounded(sql)`analyze cron_job_execution`;
 	const scheduler = createScheduler(sql, definitions, { concurrency: CONCURRENCY });
 	const samples: { ms: number; done: number }[] = [];
 	const t0 = performance.now();

@@ -1,4 +1,4 @@
-import type { Handle, ServerInit } from '@sveltejs/kit';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
@@ -9,6 +9,7 @@ import { assertPortFree, installShutdown } from '$lib/server/process';
 import { roleGate } from '$lib/server/roles';
 import { boot, fatal } from '$lib/server/runtime';
 import { SECURITY_HEADERS } from '$lib/server/security-headers';
+import { databaseFaults, serverError } from '$lib/server/unavailable';
 
 export const init: ServerInit = async () => {
 	try {
@@ -31,5 +32,8 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 };
 
 // roleGate first: a worker answers only /healthz and /metrics and never reads a session.
+// databaseFaults turns a database fault anywhere after it into a 503 (API error or error page).
 // authHandle resolves the session; adminGate guards the whole (admin) group before any load.
-export const handle = sequence(securityHeaders, roleGate, authHandle, adminGate);
+export const handle = sequence(securityHeaders, roleGate, databaseFaults, authHandle, adminGate);
+
+export const handleError: HandleServerError = serverError;

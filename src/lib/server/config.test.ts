@@ -12,6 +12,11 @@ describe('parseConfig', () => {
 		expect(c.cronTimezone).toBe('UTC');
 		expect(c.dataDir).toMatch(/\/data$/);
 		expect(c.instanceId).toMatch(/-\d+$/);
+		expect(c.dbStatementTimeoutMs).toBe(10_000);
+	});
+
+	it('reads DB_STATEMENT_TIMEOUT_MS', () => {
+		expect(parseConfig({ DB_STATEMENT_TIMEOUT_MS: '1500' }).dbStatementTimeoutMs).toBe(1500);
 	});
 
 	it('treats empty values as unset', () => {
@@ -25,7 +30,11 @@ describe('parseConfig', () => {
 		['CRON_TIMEZONE', 'Mars/Olympus', /^Invalid configuration: CRON_TIMEZONE is not a known IANA time zone/],
 		['DATABASE_URL', 'mysql://x', /^Invalid configuration: DATABASE_URL must be a postgres/],
 		['LOG_LEVEL', 'loud', /^Invalid configuration: LOG_LEVEL must be one of/],
-		['ADMIN_EMAIL', 'not-an-email', /^Invalid configuration: ADMIN_EMAIL is not a valid email/]
+		['ADMIN_EMAIL', 'not-an-email', /^Invalid configuration: ADMIN_EMAIL is not a valid email/],
+		['DB_STATEMENT_TIMEOUT_MS', 'soon', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be a number of milliseconds \(got "soon"\)$/],
+		['DB_STATEMENT_TIMEOUT_MS', '2.5', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds/],
+		['DB_STATEMENT_TIMEOUT_MS', '0', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be between 100 and 3600000 \(milliseconds\)/],
+		['DB_STATEMENT_TIMEOUT_MS', '86400000', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be between 100 and 3600000/]
 	])('rejects %s=%s with one line naming the variable', (name, value, message) => {
 		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
 		expect(() => parseConfig({ [name]: value })).toThrow(message);

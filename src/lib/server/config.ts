@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from './db/statement-timeout';
 
 /** IANA zone check through Intl: the runtime's own zone database is the one croner uses. */
 export function isValidTimeZone(zone: string): boolean {
@@ -20,6 +21,12 @@ const port = z.coerce
 	.int('must be a whole number')
 	.min(1, 'must be between 1 and 65535')
 	.max(65535, 'must be between 1 and 65535');
+
+const statementTimeout = z.coerce
+	.number({ error: 'must be a number of milliseconds' })
+	.int('must be a whole number of milliseconds')
+	.min(100, 'must be between 100 and 3600000 (milliseconds)')
+	.max(3_600_000, 'must be between 100 and 3600000 (milliseconds)');
 
 const envSchema = z.object({
 	DATABASE_URL: z.preprocess(
@@ -70,7 +77,8 @@ const envSchema = z.object({
 				error: 'must be one of fatal, error, warn, info, debug, trace, silent'
 			})
 			.default('info')
-	)
+	),
+	DB_STATEMENT_TIMEOUT_MS: z.preprocess(emptyToUndefined, statementTimeout.default(DEFAULT_STATEMENT_TIMEOUT_MS))
 });
 
 export type Config = {
@@ -88,6 +96,8 @@ export type Config = {
 	smtpUrl: string | undefined;
 	mailFrom: string;
 	logLevel: string;
+	/** Client-side limit on one query (src/lib/server/db/statement-timeout.ts). */
+	dbStatementTimeoutMs: number;
 };
 
 /** Thrown for invalid configuration; `message` is the one line shown to the operator. */
@@ -120,6 +130,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
 		smtpUrl: e.SMTP_URL,
 		mailFrom: e.MAIL_FROM,
-		logLevel: e.LOG_LEVEL
+		logLevel: e.LOG_LEVEL,
+		dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS
 	};
 }

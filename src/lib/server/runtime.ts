@@ -62,6 +62,7 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		databaseUrl: config.databaseUrl,
 		dataDir: config.dataDir,
 		mode: opts.mode,
+		statementTimeoutMs: config.dbStatementTimeoutMs,
 		log: (line) => log.debug({ postgres: line }),
 		notice: (line) => log.info(line)
 	});

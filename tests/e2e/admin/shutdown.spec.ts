@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnServer, type SpawnedServer } from '../../helpers/serve';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../helpers/accounts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminSessionCookie } from '../helpers/accounts';
 import { expect, test } from './cron-test';
 
 /** Runs `fn` against a fresh app on its own DATA_DIR, killed and removed afterwards whatever happens. */
@@ -35,14 +35,7 @@ async function withApp(fn: (server: SpawnedServer, exited: Promise<number | null
 test('SIGTERM ends open event streams and exits promptly', async () => {
 	test.setTimeout(120_000);
 	await withApp(async ({ child, url: origin }, exited) => {
-		const login = await fetch(`${origin}/login`, {
-			method: 'POST',
-			headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
-			body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-			redirect: 'manual'
-		});
-		expect(login.status).toBe(303);
-		const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+		const cookie = await adminSessionCookie(origin);
 		const events = await fetch(`${origin}/admin/events`, { headers: { cookie, accept: 'text/event-stream' } });
 		expect(events.status).toBe(200);
 		expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);

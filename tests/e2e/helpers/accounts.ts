@@ -26,6 +26,21 @@ export const viewerFor = (parallelIndex: number): Account => ({
  */
 export const formHeaders = (baseURL: string) => ({ origin: new URL(baseURL).origin, accept: 'text/html' });
 
+/**
+ * Signs the first admin in to the app at `origin` (one started by the test itself) with a plain
+ * form post; returns the Cookie header that carries the session.
+ */
+export async function adminSessionCookie(origin: string): Promise<string> {
+	const login = await fetch(`${origin}/login`, {
+		method: 'POST',
+		headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+		redirect: 'manual'
+	});
+	expect(login.status, `login answered ${login.status}`).toBe(303);
+	return login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
 /** Signs in through the /login form action over HTTP; the session cookie lands in `request`'s cookie jar. */
 export async function loginRequest(request: APIRequestContext, baseURL: string, account: Pick<Account, 'email' | 'password'>): Promise<void> {
 	const res = await request.post('/login', {

@@ -243,10 +243,15 @@ describe('API responses', () => {
 		spy.mockRestore();
 	});
 
-	it('answers a lost database connection with a 503', () => {
+	it('answers a lost database connection with a 503 database_unavailable, also when it is wrapped', async () => {
 		const spy = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
-		const res = apiError(Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }));
-		expect(res.status).toBe(503);
+		const lost = Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' });
+		for (const err of [lost, new Error('Failed query: select 1', { cause: lost })]) {
+			const res = apiError(err);
+			expect(res.status).toBe(503);
+			expect(res.headers.get('retry-after')).toBe('5');
+			expect(await res.json()).toEqual({ error: { code: 'database_unavailable', message: 'the database is unavailable; try again shortly', issues: [] } });
+		}
 		spy.mockRestore();
 	});
 

@@ -3,8 +3,10 @@
  * every error in the `{"error": {code, message, issues}}` shape, never a stack trace.
  */
 import { isHttpError, json, type RequestEvent } from '@sveltejs/kit';
+import { unavailableCode } from '../db/faults';
 import { ServiceError } from '../errors';
 import { log } from '../log';
+import { databaseUnavailable, noteUnavailable, RETRY_AFTER_SECONDS } from '../unavailable';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -110,9 +112,6 @@ export function jsonObject(value: unknown): Record<string, unknown> {
 	return value as Record<string, unknown>;
 }
 
-/** postgres.js and socket errors that mean the database cannot be reached right now. */
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03']);
-
 export type ErrorReply = { status: number; body: ReturnType<ServiceError['toJSON']>; headers: Record<string, string> };
 
 /** Any thrown value as the status, body and headers of an API error; unexpected ones are logged and answered generically. */
@@ -123,10 +122,10 @@ export function errorReply(err: unknown, where: { method?: string; path?: string
 	if (isHttpError(err) && err.status < 500) {
 		return { status: err.status, body: new ServiceError(err.status, 'error', err.body.message).toJSON(), headers: {} };
 	}
-	const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-	if (UNAVAILABLE.has(code)) {
-		log.warn({ err, ...where }, 'api request failed: database unavailable');
-		return { status: 503, body: new ServiceError(503, 'unavailable', 'the database is unavailable, try again shortly').toJSON(), headers: { 'retry-after': '5' } };
+	const code = unavailableCode(err);
+	if (code) {
+		noteUnavailable(code, where);
+		return { status: 503, body: databaseUnavailable().toJSON(), headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };
 	}
 	log.error({ err, ...where }, 'api request failed');
 	return { status: 500, body: new ServiceError(500, 'internal', 'internal server error').toJSON(), headers: {} };

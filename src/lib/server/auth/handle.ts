@@ -1,7 +1,10 @@
 /**
  * The auth handle: resolves the session cookie into `locals.user` / `locals.sessionId` for
  * every request, re-sends the cookie when its expiry slid forward, clears an invalid one, and
- * marks the user as seen (throttled, off the request's critical path).
+ * marks the user as seen (throttled, off the request's critical path). When the session
+ * cannot be looked up (the database is away) the request fails, and `databaseFaults`
+ * (unavailable.ts) answers 503: treating it as signed out would send a signed-in admin to
+ * /login and make the API answer 401.
  */
 import type { Handle, RequestEvent } from '@sveltejs/kit';
 import { log } from '../log';
@@ -24,13 +27,7 @@ export const authHandle: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.sessionId = null;
 	if (event.cookies.get(SESSION_COOKIE) !== undefined) {
-		let result: ValidatedSession | null | undefined;
-		try {
-			result = await sessionOf(event);
-		} catch (err) {
-			// Database trouble: treat the request as signed out, but keep the cookie for later.
-			log.warn({ err }, 'session validation failed');
-		}
+		const result = await sessionOf(event);
 		if (result === null) deleteSessionCookie(event.cookies, event.url);
 		if (result) {
 			event.locals.user = result.user;

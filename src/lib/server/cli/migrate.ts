@@ -12,6 +12,7 @@ export async function migrateCommand(config: Config): Promise<number> {
 		dataDir: config.dataDir,
 		mode: 'attach',
 		max: 2,
+		statementTimeoutMs: config.dbStatementTimeoutMs,
 		log: (line) => log.debug({ postgres: line }),
 		notice: (line) => log.info(line)
 	});

@@ -1,3 +1,4 @@
+import { unbounded } from '../db/statement-timeout';
 import { loadSettings } from './settings';
 import { defineJob } from './types';
 
@@ -6,7 +7,8 @@ const BATCH = 5000;
 /**
  * Built-in `prune-executions`: deletes finished runs older than `executions.retentionDays`,
  * oldest first in batches along the primary key (ids grow with time), so it never holds long
- * locks and stops scanning where recent rows begin.
+ * locks and stops scanning where recent rows begin. Exempt from DB_STATEMENT_TIMEOUT_MS: a
+ * batch over a history of millions of rows may rightly take longer than a request may wait.
  */
 export const pruneExecutions = defineJob({
 	key: 'prune-executions',
@@ -16,7 +18,7 @@ export const pruneExecutions = defineJob({
 	timeoutMs: 30 * 60_000,
 	catchUp: 'once',
 	async handler({ db, signal, log }) {
-		const sql = db.$client;
+		const sql = unbounded(db.$client);
 		const settings = await loadSettings(sql, 'UTC');
 		const days = settings['executions.retentionDays'];
 		let after = 0;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postmasterPid } from '../../../../tests/helpers/postgres-freeze';
 import { startEmbedded } from './embedded';
 
 /** Starts a separate process owning the embedded server, resolving with its port. */
@@ -20,18 +21,39 @@ function startOwner(dataDir: string): Promise<{ child: ChildProcess; port: numbe
 	});
 }
 
-function postmasterPid(dataDir: string) {
-	return fs.readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').then((t) => Number(t.split('\n')[0]));
-}
-
-function alive(pid: number) {
+/** Is `pid` running? A zombie (an orphan that exited, not yet reaped by PID 1) is not. */
+async function running(pid: number): Promise<boolean> {
 	try {
 		process.kill(pid, 0);
-		return true;
 	} catch {
 		return false;
 	}
+	const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+	return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
+
+/** Polls until `pid` has stopped; how long that took, or null past `deadlineMs`. */
+async function stoppedWithin(pid: number, deadlineMs: number): Promise<number | null> {
+	const t0 = Date.now();
+	while (Date.now() - t0 < deadlineMs) {
+		if (!(await running(pid))) return Date.now() - t0;
+		await new Promise((r) => setTimeout(r, 25));
+	}
+	return (await running(pid)) ? null : Date.now() - t0;
+}
+
+/** The watchdog process of the server in `dataDir` (its command line names the pid file). */
+async function watchdogOf(dataDir: string): Promise<number> {
+	const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+	for (const entry of await fs.readdir('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		const cmdline = (await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+		if (cmdline.includes('cronkit-pg-watchdog') && cmdline.includes(pidFile)) return Number(entry);
+	}
+	throw new Error(`no watchdog for ${dataDir}`);
+}
+
+const pgDir = (dataDir: string) => path.join(dataDir, 'postgres');
 
 describe('embedded PostgreSQL lifecycle', () => {
 	let dataDir: string;
@@ -63,15 +85,39 @@ describe('embedded PostgreSQL lifecycle', () => {
 		await again.stop();
 	});
 
-	it('recovers after its owner was killed with SIGKILL', async () => {
-		const { child } = await startOwner(dataDir);
-		const orphan = await postmasterPid(dataDir);
+	it('stops its server within 5 s of its owner being killed with SIGKILL; the next owner starts', async () => {
+		const { child, port } = await startOwner(dataDir);
+		const server = await postmasterPid(pgDir(dataDir));
+		// The CLI's attach mode reaches the server of a live owner.
+		const attached = await startEmbedded({ dataDir, mode: 'attach' });
+		expect(attached).toMatchObject({ owned: false, port });
+		const viaAttach = postgres(attached.url, { max: 1 });
+		expect(await viaAttach`select v from kept`).toEqual([{ v: 'still here' }]);
+		await viaAttach.end();
+
 		child.kill('SIGKILL');
 		await new Promise((r) => child.once('exit', r));
-		expect(alive(orphan)).toBe(true); // the server outlives its owner…
+		expect(await stoppedWithin(server, 5_000), 'the orphaned server stopped within 5 s').not.toBeNull();
 
 		const next = await startEmbedded({ dataDir, mode: 'own' });
-		expect(alive(orphan)).toBe(false); // …until the next start stops it and starts afresh
+		const sql = postgres(next.url, { max: 1 });
+		expect(await sql`select v from kept`).toEqual([{ v: 'still here' }]);
+		await sql.end();
+		await next.stop();
+	});
+
+	it('recovers an orphaned server and a stale lock when the watchdog was killed too', async () => {
+		const { child } = await startOwner(dataDir);
+		const orphan = await postmasterPid(pgDir(dataDir));
+		const watchdog = await watchdogOf(dataDir);
+		process.kill(watchdog, 'SIGKILL');
+		expect(await stoppedWithin(watchdog, 5_000)).not.toBeNull();
+		child.kill('SIGKILL');
+		await new Promise((r) => child.once('exit', r));
+		expect(await running(orphan)).toBe(true); // nothing stopped it …
+
+		const next = await startEmbedded({ dataDir, mode: 'own' });
+		expect(await running(orphan)).toBe(false); // … until the next start did, and started afresh
 		const sql = postgres(next.url, { max: 1 });
 		expect(await sql`select v from kept`).toEqual([{ v: 'still here' }]);
 		await sql.end();
@@ -80,11 +126,14 @@ describe('embedded PostgreSQL lifecycle', () => {
 
 	it('leaves no server behind after SIGTERM', async () => {
 		const { child } = await startOwner(dataDir);
-		const pid = await postmasterPid(dataDir);
+		const pid = await postmasterPid(pgDir(dataDir));
+		const watchdog = await watchdogOf(dataDir);
 		child.kill('SIGTERM');
 		const code = await new Promise((r) => child.once('exit', r));
 		expect(code).toBe(0);
-		expect(alive(pid)).toBe(false);
+		expect(await running(pid)).toBe(false);
+		// The watchdog saw the clean stop and left.
+		expect(await stoppedWithin(watchdog, 5_000)).not.toBeNull();
 	});
 
 	it('names a DATA_DIR it cannot write', async () => {

@@ -5,7 +5,9 @@
  * Ownership of a DATA_DIR is a lock file holding the owner's pid and the server's port, so
  * that a second app on the same directory fails clearly, the CLI can reach the server the app
  * started, and a start after SIGKILL finds the stale lock and the orphaned server and recovers.
- * PostgreSQL refuses to run as root, so as root the server runs as an unprivileged OS user.
+ * An owner killed outright (SIGKILL, OOM) leaves no server running for long: a watchdog process
+ * stops it within moments (see `startWatchdog`). PostgreSQL refuses to run as root, so as root
+ * the server (and its watchdog) runs as an unprivileged OS user.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -48,19 +50,26 @@ export type EmbeddedOptions = {
 	notice?: (line: string) => void;
 	/** Extra `-c name=value` settings (tests turn fsync off). */
 	settings?: Record<string, string>;
+	/** The port to listen on (tests restart a server where its clients expect it); default a free one. */
+	port?: number;
 };
 
 type LockInfo = { pid: number; port?: number };
 
 type OsIds = { uid: number; gid: number } | undefined;
 
-function isAlive(pid: number): boolean {
+/**
+ * Is `pid` a running process? A zombie is not: an orphan that exited stays one until an init
+ * process reaps it, which some containers' PID 1 does late or never.
+ */
+async function isAlive(pid: number): Promise<boolean> {
 	try {
 		process.kill(pid, 0);
-		return true;
 	} catch (err) {
-		return (err as NodeJS.ErrnoException).code === 'EPERM';
+		if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
 	}
+	const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+	return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 async function commandLine(pid: number): Promise<string> {
@@ -126,10 +135,10 @@ async function freePort(): Promise<number> {
 async function waitForExit(pid: number, ms: number): Promise<boolean> {
 	const deadline = Date.now() + ms;
 	while (Date.now() < deadline) {
-		if (!isAlive(pid)) return true;
+		if (!(await isAlive(pid))) return true;
 		await new Promise((r) => setTimeout(r, 100));
 	}
-	return !isAlive(pid);
+	return !(await isAlive(pid));
 }
 
 /** Lock files this process holds: after a container restart our pid may equal a dead owner's. */
@@ -137,7 +146,7 @@ const heldHere = new Set<string>();
 
 async function ownerIsLive(owner: LockInfo, file: string): Promise<boolean> {
 	if (owner.pid === process.pid) return heldHere.has(file);
-	return isAlive(owner.pid) && (await commandLine(owner.pid)).includes('node');
+	return (await isAlive(owner.pid)) && (await commandLine(owner.pid)).includes('node');
 }
 
 class DataDirLock {
@@ -200,7 +209,7 @@ async function stopOrphan(pgDir: string, log: (l: string) => void): Promise<void
 	const text = await fs.readFile(pidFile, 'utf8').catch(() => '');
 	if (!text) return;
 	const pid = Number(text.split('\n')[0]);
-	if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && (await commandLine(pid)).includes('postgres')) {
+	if (Number.isInteger(pid) && pid > 0 && (await isAlive(pid)) && (await commandLine(pid)).includes('postgres')) {
 		log(`stopping orphaned PostgreSQL (pid ${pid}) left by a previous run`);
 		process.kill(pid, 'SIGINT'); // fast shutdown: rolls back open transactions, keeps data
 		if (!(await waitForExit(pid, 20_000))) {
@@ -298,6 +307,32 @@ function startServer(
 	});
 }
 
+/**
+ * The watchdog: `sh` blocked in `cat` on a pipe whose other end only the owner holds (Node
+ * opens it close-on-exec, so no other child inherits it). Whenever the owner dies, SIGKILL
+ * included, the kernel closes that end, `cat` returns, and the watchdog asks the postmaster for
+ * a fast shutdown (SIGINT, as `pg_ctl stop -m fast` does) if postmaster.pid still names the
+ * server it was started for. After a clean stop the file is gone and it just exits. A shell,
+ * not a second Node process: it costs about a megabyte while it waits.
+ */
+const WATCHDOG = 'cat >/dev/null; [ "$(head -n 1 "$2" 2>/dev/null)" = "$1" ] && kill -INT "$1" 2>/dev/null; exit 0';
+
+function startWatchdog(postmasterPid: number, pgDir: string, ids: OsIds): ChildProcess {
+	const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'cronkit-pg-watchdog', String(postmasterPid), path.join(pgDir, 'postmaster.pid')], {
+		...(ids ?? {}),
+		// Its own session: a terminal's Ctrl-C reaches the app, which stops the server in order.
+		detached: true,
+		stdio: ['pipe', 'ignore', 'ignore']
+	});
+	// Without a watchdog (spawn failed) an orphaned server is still stopped by the next start.
+	watchdog.on('error', () => {});
+	watchdog.stdin!.on('error', () => {});
+	// Neither the process nor the pipe keeps the owner's event loop alive.
+	watchdog.unref();
+	(watchdog.stdin as unknown as { unref(): void }).unref();
+	return watchdog;
+}
+
 async function readPassword(file: string): Promise<string> {
 	if (await exists(file)) return (await fs.readFile(file, 'utf8')).trim();
 	const password = randomBytes(24).toString('base64url');
@@ -359,15 +394,16 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
 		let child: ChildProcess | undefined;
 		let port = 0;
 		for (let attempt = 0; !child; attempt++) {
-			port = await freePort();
+			port = opts.port ?? (await freePort());
 			try {
 				child = await startServer(postgres, pgDir, port, ids, opts.settings ?? {}, log);
 			} catch (err) {
 				// Another process may take the port between our probe and the bind: try another.
-				if (attempt >= 2 || !String((err as Error).message).includes('could not')) throw err;
+				if (opts.port || attempt >= 2 || !String((err as Error).message).includes('could not')) throw err;
 			}
 		}
 		const server = child;
+		const watchdog = startWatchdog(server.pid!, pgDir, ids);
 		await lock.update({ pid: process.pid, port });
 		await ensureDatabase(urlFor(password, port, 'postgres'));
 		let stopping: Promise<void> | undefined;
@@ -389,6 +425,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
 							await exited;
 						}
 					}
+					// The server is down and its pid file gone: the watchdog exits without a word.
+					watchdog.stdin!.destroy();
 					await lock.release();
 				})();
 				return stopping;

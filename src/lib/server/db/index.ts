@@ -2,11 +2,15 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
 import * as schema from './schema';
 import { startEmbedded, type EmbeddedServer } from './embedded';
+import { DEFAULT_STATEMENT_TIMEOUT_MS, limitQuery, unbounded, withStatementTimeout } from './statement-timeout';
+
+export { unbounded } from './statement-timeout';
 
 /** Drizzle over postgres.js; `$client` is the pool for SQL-first code. */
 export type Db = PostgresJsDatabase<typeof schema> & { $client: Sql };
 
 export type Database = {
+	/** The pool, every query limited to DB_STATEMENT_TIMEOUT_MS (`unbounded(sql)` lifts it). */
 	sql: Sql;
 	db: Db;
 	url: string;
@@ -22,12 +26,21 @@ export type ConnectOptions = {
 	/** `own` for the app, `attach` for the CLI (reuse the app's embedded server). */
 	mode?: 'own' | 'attach';
 	max?: number;
+	/** DB_STATEMENT_TIMEOUT_MS: the limit on each query (statement-timeout.ts). */
+	statementTimeoutMs?: number;
 	log?: (line: string) => void;
 	notice?: (line: string) => void;
 };
 
-export function openPool(url: string, max = 20): Sql {
-	return postgres(url, {
+/** How long /healthz waits for `select 1` (less when the statement limit is lower). */
+const PING_MS = 2000;
+
+/**
+ * A postgres.js pool whose every query is limited to `statementTimeoutMs`
+ * (statement-timeout.ts); `unbounded(pool)` is the same pool without the limit.
+ */
+export function openPool(url: string, max = 20, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS): Sql {
+	const pool = postgres(url, {
 		max,
 		onnotice: () => {},
 		// Fail fast when the server is gone instead of queueing forever.
@@ -40,6 +53,7 @@ export function openPool(url: string, max = 20): Sql {
 		// Ids and counts are int8; they stay far below 2^53, so plain numbers are exact.
 		types: { bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } }
 	});
+	return withStatementTimeout(pool, statementTimeoutMs);
 }
 
 /**
@@ -66,7 +80,8 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
 		embedded = await startEmbedded({ dataDir: opts.dataDir, mode: opts.mode ?? 'own', log: opts.log, notice: opts.notice });
 		url = embedded.url;
 	}
-	const sql = openPool(url, opts.max);
+	const statementTimeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+	const sql = openPool(url, opts.max, statementTimeoutMs);
 	try {
 		await sql`select 1`;
 	} catch (err) {
@@ -80,16 +95,11 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
 		db: wrap(sql),
 		url,
 		embedded,
-		async ping() {
-			let timer: NodeJS.Timeout | undefined;
-			const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), 2000)));
-			const query = sql`select 1`.then(
+		ping() {
+			return limitQuery(unbounded(sql)`select 1`, Math.min(PING_MS, statementTimeoutMs)).then(
 				() => true,
 				() => false
 			);
-			const up = await Promise.race([query, timeout]);
-			clearTimeout(timer);
-			return up;
 		},
 		async close() {
 			await sql.end({ timeout: 5 });

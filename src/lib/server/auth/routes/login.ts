@@ -6,9 +6,12 @@ import { login } from '../login';
 import { forgetTouch } from '../presence';
 import { safeRedirectTo } from '../redirect';
 
-export function loginLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
+export async function loginLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
 	const target = safeRedirectTo(event.url.searchParams.get('redirectTo'));
 	if (event.locals.user) redirect(303, target);
+	// Signing in needs the database: while it is away, say so now (a 503 page, see
+	// unavailable.ts) rather than after the password is typed.
+	await runtime().database.sql`select 1`;
 	return {};
 }
 
