@@ -83,7 +83,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		defaultTimezone: config.cronTimezone,
 		definitions: codeJobs,
 		types: jobTypes,
-		log: log.child({ component: 'scheduler' })
+		log: log.child({ component: 'scheduler' }),
+		env: process.env
 	});
 	const cron = new CronJobService({
 		sql: database.sql,

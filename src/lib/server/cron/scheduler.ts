@@ -28,7 +28,7 @@ export type SchedulerOptions = {
 	definitions: RegisteredJob[];
 	types: Record<string, RegisteredType>;
 	log: Logger;
-	/** Environment for `${NAME}` in schedules. */
+	/** Environment for `${NAME}` in the schedules of code jobs (without it, `${NAME}` is an error). */
 	env?: Record<string, string | undefined>;
 	leaseMs?: number;
 	/** Safety-net poll of the queue (NOTIFY wakes it sooner). */
@@ -243,7 +243,7 @@ export class Scheduler {
 		if (!error && !handler) error = job.source === 'code' ? 'no handler registered in code' : `unknown job type "${job.type}"`;
 		if (!error) {
 			try {
-				schedule = compileSchedule(job.schedule, this.zoneOf(job), this.opts.env);
+				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.opts.env : undefined);
 			} catch (err) {
 				error = (err as Error).message;
 			}

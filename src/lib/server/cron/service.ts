@@ -13,6 +13,7 @@ import {
 import { audit } from '../audit';
 import type { Db } from '../db';
 import type { CronJob, CronJobExecution, JobSettings } from '../db/schema';
+import { isValidTimeZone } from '../config';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { drift, findJob, listJobs, settingsOf, ticksRestart } from './jobs';
 import * as ledger from './ledger';
@@ -112,8 +113,8 @@ const EXECUTION_COLUMNS = `id, job_id as "jobId", trigger, scheduled_for as "sch
 
 /**
  * compileSchedule + describe cost about half a millisecond; the list page shows every job, so
- * descriptions are memoised per (schedule, zone). Schedules and the environment they read are
- * fixed for the process, so an entry never goes stale.
+ * descriptions are memoised per (schedule, zone). A schedule with `${NAME}` is described as
+ * itself: descriptions never read the environment.
  */
 const descriptions = new Map<string, string>();
 const DESCRIPTIONS_MAX = 4096;
@@ -125,7 +126,7 @@ export function describeSchedule(schedule: string, zone: string): string {
 		try {
 			d = describe(compileSchedule(schedule, zone).pattern);
 		} catch {
-			d = schedule; // misconfigured: the raw schedule is all there is to show
+			d = schedule; // misconfigured or read from the environment: shown as written
 		}
 		if (descriptions.size >= DESCRIPTIONS_MAX) descriptions.delete(descriptions.keys().next().value!);
 		descriptions.set(key, d);
@@ -233,14 +234,27 @@ export class CronJobService {
 		return this.view(job, settings['scheduler.defaultTimezone'], running, settings['scheduler.paused']);
 	}
 
+	/** A submitted schedule's next run; its faults are 400s naming `schedule` or `timezone`. */
 	private validateSchedule(schedule: string, zone: string): Date | null {
 		try {
 			return nextRun(compileSchedule(schedule, zone), new Date());
 		} catch (err) {
-			if (err instanceof ScheduleError) {
-				const path = err.field === 'timezone' ? 'timezone' : 'schedule';
-				throw fieldError(path, err.field === 'timezone' || err.field === 'schedule' ? err.message : `${err.message}`);
-			}
+			if (err instanceof ScheduleError) throw fieldError(err.field === 'timezone' ? 'timezone' : 'schedule', err.message);
+			throw err;
+		}
+	}
+
+	/**
+	 * The schedule an update leaves in place (the stored one, or the code default) is accepted
+	 * unchanged: it may hold `${NAME}`, which only the scheduler reads. Its next run is then
+	 * left to the scheduler when it cannot be computed here.
+	 */
+	private keptScheduleNextRun(schedule: string, zone: string): Date | null {
+		if (!isValidTimeZone(zone)) throw fieldError('timezone', `unknown time zone "${zone}"`);
+		try {
+			return nextRun(compileSchedule(schedule, zone), new Date());
+		} catch (err) {
+			if (err instanceof ScheduleError) return null;
 			throw err;
 		}
 	}
@@ -330,7 +344,9 @@ export class CronJobService {
 			description: p.description ?? job.description,
 			params
 		};
-		const next = this.validateSchedule(after.schedule, after.timezone ?? settings['scheduler.defaultTimezone']);
+		const zone = after.timezone ?? settings['scheduler.defaultTimezone'];
+		const kept = after.schedule === job.schedule || after.schedule === job.codeDefaults?.schedule;
+		const next = kept ? this.keptScheduleNextRun(after.schedule, zone) : this.validateSchedule(after.schedule, zone);
 		const restart = ticksRestart(settingsOf(job), after);
 		await this.sql.begin(async (tx) => {
 			await tx`
@@ -426,11 +442,24 @@ export class CronJobService {
 		return this.deps.scheduler.runDue();
 	}
 
+	/**
+	 * `{valid, description, nextRuns}` of a submitted schedule, never read with the environment.
+	 * With `job`, the schedule that job would keep unchanged (its stored value or code default)
+	 * is described as coming from the environment when it holds `${NAME}`: its runs are the
+	 * scheduler's business (shown as the job's next run), not the preview's.
+	 */
 	async preview(query: unknown) {
 		const parsed = previewQuerySchema.safeParse(query);
 		if (!parsed.success) throw invalid(parsed.error);
 		const q = parsed.data;
 		const zone = q.tz ?? (await this.settings())['scheduler.defaultTimezone'];
+		if (q.job && q.expr.includes('$')) {
+			const job = await findJob(this.deps.db, q.job);
+			const expr = q.expr.trim();
+			if (job && (expr === job.schedule || expr === job.codeDefaults?.schedule)) {
+				return { valid: true as const, description: `${expr}, read from the environment by the scheduler`, pattern: expr, timezone: zone, nextRuns: [] };
+			}
+		}
 		const p = preview(q.expr, zone, q.count, q.from ? new Date(q.from) : new Date());
 		return p.valid
 			? { valid: true as const, description: p.description, pattern: p.pattern, timezone: p.timezone, nextRuns: p.nextRuns }
