@@ -3,6 +3,7 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
 import { adminGate } from '$lib/server/auth/gate';
+import { inputGuard } from '$lib/server/input/guard';
 import { authHandle } from '$lib/server/auth/handle';
 import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
@@ -31,5 +32,6 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 };
 
 // roleGate first: a worker answers only /healthz and /metrics and never reads a session.
-// authHandle resolves the session; adminGate guards the whole (admin) group before any load.
-export const handle = sequence(securityHeaders, roleGate, authHandle, adminGate);
+// inputGuard refuses URLs and form bodies that cannot be handled (400/408) before anything reads
+// them; authHandle resolves the session; adminGate guards the whole (admin) group before any load.
+export const handle = sequence(securityHeaders, roleGate, inputGuard, authHandle, adminGate);

@@ -5,6 +5,7 @@
  * on every endpoint.
  */
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -529,6 +530,8 @@ describe('the heartbeat fast path (scripts/server.js) answers as the route does'
 		{ what: 'an empty body: 400 invalid_json', fastPath: true, setup: async () => ({ raw: '' }) },
 		{ what: 'not UTF-8: 400 invalid_json', fastPath: true, setup: async () => ({ raw: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }) },
 		{ what: 'an array: 400 invalid_input', fastPath: true, setup: async () => ({ raw: '[]' }) },
+		{ what: 'NUL in the id ({"sessionId":"a\\u0000"}): 400 naming sessionId', fastPath: true, setup: async () => ({ raw: '{"sessionId":"a\\u0000"}' }) },
+		{ what: 'an unpaired surrogate in the id: 400 naming sessionId', fastPath: true, setup: async () => ({ raw: '{"sessionId":"a\\ud800"}' }) },
 		{ what: 'over 1 MB: 413', fastPath: true, setup: async () => ({ raw: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }) }) },
 		// left to SvelteKit
 		{ what: 'another method: 405', fastPath: false, method: 'PUT', setup: async () => ({ json: {} }) },
@@ -536,6 +539,35 @@ describe('the heartbeat fast path (scripts/server.js) answers as the route does'
 		{ what: 'text/plain: answered by the route', fastPath: false, setup: async () => ({ raw: '{"sessionId":"ds_unknown"}', headers: { 'content-type': 'text/plain' } }) },
 		{ what: 'a cookie: answered by the route', fastPath: false, setup: async () => ({ json: { sessionId: 'ds_unknown' }, headers: { cookie: 'x=1' } }) }
 	];
+
+	it('NUL or an unpaired surrogate in sessionId is a 400 naming it on both paths (was a 500)', async () => {
+		for (const raw of ['{"sessionId":"a\\u0000"}', '{"sessionId":"a\\udc00"}']) {
+			for (const server of [api, fast]) {
+				const res = await send('POST', HB, { raw, server });
+				expectError(res, 400, 'invalid_input');
+				expect((res.body as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(['sessionId']);
+			}
+		}
+	});
+
+	it('a body shorter than its Content-Length: 408 within 10 s, the connection closed', async () => {
+		const { port } = new URL(fast.url);
+		const started = Date.now();
+		const reply = await new Promise<string>((resolve, reject) => {
+			const socket = net.connect(Number(port), '127.0.0.1', () => {
+				socket.write(`POST ${HB} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sessionId":`);
+			});
+			let text = '';
+			socket.on('data', (d) => (text += d.toString()));
+			socket.on('close', () => resolve(text));
+			socket.on('error', reject);
+			socket.setTimeout(20_000, () => socket.destroy(new Error(`no answer within 20 s: ${text}`)));
+		});
+		expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+		expect(reply.toLowerCase()).toContain('connection: close');
+		expect(reply).toContain('"code":"request_timeout"');
+		expect(Date.now() - started).toBeLessThan(10_000);
+	});
 
 	for (const c of cases) {
 		it(c.what, async () => {

@@ -73,7 +73,8 @@ function refuseEnvReference(expr: string): void {
 export function toCronPattern(expr: string): string {
 	const trimmed = expr.trim().replace(/\s+/g, ' ');
 	if (!trimmed) throw new ScheduleError('schedule is empty', 'schedule');
-	const nick = NICKNAMES[trimmed.toLowerCase()];
+	// Own keys only: `constructor` or `toString` must not find Object.prototype's.
+	const nick = Object.hasOwn(NICKNAMES, trimmed.toLowerCase()) ? NICKNAMES[trimmed.toLowerCase()] : undefined;
 	if (nick) return nick;
 	const every = /^every_(\d+)_(minutes|hours)$/i.exec(trimmed);
 	if (every) {

@@ -260,7 +260,8 @@ export class CronJobService {
 	}
 
 	private validateParams(type: string, params: unknown): Record<string, unknown> {
-		const jobType = this.deps.types[type];
+		// Own keys only: `constructor`, `__proto__` or `toString` must not find Object.prototype's.
+		const jobType = Object.hasOwn(this.deps.types, type) ? this.deps.types[type] : undefined;
 		if (!jobType) throw fieldError('type', `must be one of ${Object.keys(this.deps.types).join(', ')}`);
 		const parsed = jobType.params.safeParse(params);
 		if (!parsed.success) throw invalid(parsed.error, 'params');
