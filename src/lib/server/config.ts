@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_HTTP_JOB_DENY, parseCidrList } from './egress/policy';
+import { decodeKey } from './secrets/box';
 
 /** IANA zone check through Intl: the runtime's own zone database is the one croner uses. */
 export function isValidTimeZone(zone: string): boolean {
@@ -20,6 +22,14 @@ const port = z.coerce
 	.int('must be a whole number')
 	.min(1, 'must be between 1 and 65535')
 	.max(65535, 'must be between 1 and 65535');
+
+function cidrList(value: string, ctx: z.RefinementCtx): void {
+	try {
+		parseCidrList(value);
+	} catch (err) {
+		ctx.addIssue({ code: 'custom', message: `is not a comma-separated list of CIDR ranges: ${(err as Error).message}` });
+	}
+}
 
 const envSchema = z.object({
 	DATABASE_URL: z.preprocess(
@@ -63,6 +73,16 @@ const envSchema = z.object({
 			.optional()
 	),
 	MAIL_FROM: z.preprocess(emptyToUndefined, z.string().default('Cronkit <cronkit@localhost>')),
+	SECRET_KEY: z.preprocess(
+		emptyToUndefined,
+		z
+			.string()
+			.refine((v) => decodeKey(v) !== null, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+			.optional()
+	),
+	HTTP_JOB_DENY: z.preprocess(emptyToUndefined, z.string().superRefine(cidrList).default(DEFAULT_HTTP_JOB_DENY)),
+	HTTP_JOB_ALLOW: z.preprocess(emptyToUndefined, z.string().superRefine(cidrList).default('')),
+	NODE_ENV: optionalString,
 	LOG_LEVEL: z.preprocess(
 		emptyToUndefined,
 		z
@@ -88,6 +108,13 @@ export type Config = {
 	smtpUrl: string | undefined;
 	mailFrom: string;
 	logLevel: string;
+	/** SECRET_KEY decoded; undefined: generated into DATA_DIR (refused in production with DATABASE_URL). */
+	secretKey: Buffer | undefined;
+	/** CIDR lists of the egress policy of http jobs. */
+	httpJobDeny: string;
+	httpJobAllow: string;
+	/** NODE_ENV=production: SECRET_KEY is required with DATABASE_URL. */
+	production: boolean;
 };
 
 /** Thrown for invalid configuration; `message` is the one line shown to the operator. */
@@ -102,7 +129,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		const issue = parsed.error.issues[0]!;
 		const name = String(issue.path[0] ?? 'environment');
 		// Values of secrets and URLs (which may carry passwords) are never echoed.
-		const shown = /PASSWORD|SECRET|URL/.test(name) ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
+		const shown = /PASSWORD|SECRET|URL|KEY/.test(name) ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
 		throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
 	}
 	const e = parsed.data;
@@ -120,6 +147,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
 		smtpUrl: e.SMTP_URL,
 		mailFrom: e.MAIL_FROM,
-		logLevel: e.LOG_LEVEL
+		logLevel: e.LOG_LEVEL,
+		secretKey: e.SECRET_KEY === undefined ? undefined : decodeKey(e.SECRET_KEY)!,
+		httpJobDeny: e.HTTP_JOB_DENY,
+		httpJobAllow: e.HTTP_JOB_ALLOW,
+		production: e.NODE_ENV === 'production'
 	};
 }

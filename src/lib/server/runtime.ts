@@ -4,19 +4,25 @@
  */
 import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
+import { sealStoredHttpSecrets } from './cron/http-job';
 import { syncCodeJobs } from './cron/jobs';
-import { codeJobs, jobTypes } from './cron/registry';
+import { codeJobs, createJobTypes } from './cron/registry';
 import { Scheduler } from './cron/scheduler';
 import { CronJobService } from './cron/service';
 import { connect, type Database } from './db';
 import { migrate } from './db/migrate';
+import { EgressPolicy } from './egress/policy';
 import { log, setLogLevel } from './log';
+import { SecretBox } from './secrets/box';
+import { checkKeyFingerprint, loadSecretKey } from './secrets/key';
 
 export type Runtime = {
 	config: Config;
 	database: Database;
 	scheduler: Scheduler;
 	cron: CronJobService;
+	/** SECRET_KEY's box: job secrets, signed cookies. */
+	secrets: SecretBox;
 	startedAt: Date;
 };
 
@@ -51,6 +57,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 	const started = performance.now();
 	const config = opts.config ?? parseConfig(process.env);
 	setLogLevel(config.logLevel);
+	const key = await loadSecretKey(config);
+	const secrets = new SecretBox(key.key);
 	const database = await connect({
 		databaseUrl: config.databaseUrl,
 		dataDir: config.dataDir,
@@ -65,6 +73,15 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await database.close();
 		throw new Error(`migration failed: ${(err as Error).message}`);
 	}
+	try {
+		await checkKeyFingerprint(database.sql, secrets, key.source);
+		const sealed = await sealStoredHttpSecrets(database.sql, secrets);
+		if (sealed) log.info({ jobs: sealed }, 'encrypted the secrets of http jobs stored in plain text');
+	} catch (err) {
+		await database.close();
+		throw err;
+	}
+	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow) });
 	// The web app makes sure someone can sign in; a worker (no login pages) and the CLI (its
 	// stdout is command output; it has create-admin) leave that to the web instances.
 	if (opts.mode !== 'attach' && config.cronRole !== 'worker') {
@@ -82,7 +99,7 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		instanceId: config.instanceId,
 		defaultTimezone: config.cronTimezone,
 		definitions: codeJobs,
-		types: jobTypes,
+		types,
 		log: log.child({ component: 'scheduler' }),
 		env: process.env
 	});
@@ -91,10 +108,10 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		db: database.db,
 		defaultTimezone: config.cronTimezone,
 		definitions: codeJobs,
-		types: jobTypes,
+		types,
 		scheduler
 	});
-	current = { config, database, scheduler, cron, startedAt: new Date() };
+	current = { config, database, scheduler, cron, secrets, startedAt: new Date() };
 	try {
 		// A started scheduler syncs code definitions itself; without one (web role, CLI) the
 		// job table must still know every code job.

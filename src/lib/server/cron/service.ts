@@ -183,7 +183,7 @@ export class CronJobService {
 			description: job.description,
 			source: job.source,
 			type: job.type,
-			params: job.params,
+			params: this.shownParams(job),
 			schedule: job.schedule,
 			scheduleDescription,
 			timezone: job.timezone ?? defaultZone,
@@ -259,13 +259,25 @@ export class CronJobService {
 		}
 	}
 
-	private validateParams(type: string, params: unknown): Record<string, unknown> {
-		// Own keys only: `constructor`, `__proto__` or `toString` must not find Object.prototype's.
-		const jobType = Object.hasOwn(this.deps.types, type) ? this.deps.types[type] : undefined;
+	/** A UI job's registered type (own keys only: `constructor` or `__proto__` find nothing). */
+	private typeOf(type: string): RegisteredType | undefined {
+		return Object.hasOwn(this.deps.types, type) ? this.deps.types[type] : undefined;
+	}
+
+	/** Submitted params as stored: validated, and for types with secrets, sealed (masked ones kept from `previous`). */
+	private validateParams(type: string, params: unknown, previous: Record<string, unknown> | null = null): Record<string, unknown> {
+		const jobType = this.typeOf(type);
 		if (!jobType) throw fieldError('type', `must be one of ${Object.keys(this.deps.types).join(', ')}`);
+		if (jobType.store) return jobType.store(params, previous);
 		const parsed = jobType.params.safeParse(params);
 		if (!parsed.success) throw invalid(parsed.error, 'params');
 		return parsed.data;
+	}
+
+	/** Params as they may leave the process: a type's secrets masked. */
+	private shownParams(job: Pick<CronJob, 'source' | 'type' | 'params'>): Record<string, unknown> {
+		const view = job.source === 'ui' ? this.typeOf(job.type)?.view : undefined;
+		return view ? view(job.params) : job.params;
 	}
 
 	async createJob(input: unknown, actor: Actor): Promise<JobView> {
@@ -301,7 +313,7 @@ export class CronJobService {
 				on conflict (key) do nothing
 				returning key`;
 			if (!inserted.length) throw new ServiceError(409, 'conflict', `a job with key "${row.key}" already exists`, [{ path: 'key', message: 'already exists' }]);
-			await audit(tx, { actor: actor.name, action: 'job.create', entity: 'cron_job', entityId: row.key, after: row });
+			await audit(tx, { actor: actor.name, action: 'job.create', entity: 'cron_job', entityId: row.key, after: { ...row, params: this.shownParams(row) } });
 			await notify(tx, { t: 'job', key: row.key });
 		});
 		return this.getJob(row.key);
@@ -321,7 +333,7 @@ export class CronJobService {
 	): Promise<JobView> {
 		const job = await this.requireJob(key);
 		const settings = await this.settings();
-		const before = { ...settingsOf(job), name: job.name, description: job.description, params: job.params };
+		const before = { ...settingsOf(job), name: job.name, description: job.description, params: this.shownParams(job) };
 		let params = job.params;
 		if (p.params !== undefined) {
 			if (job.source === 'code') {
@@ -330,7 +342,7 @@ export class CronJobService {
 				const r = def.params.safeParse(p.params);
 				if (!r.success) throw invalid(r.error, 'params');
 				params = r.data;
-			} else params = this.validateParams(job.type, p.params);
+			} else params = this.validateParams(job.type, p.params, job.params);
 		}
 		const after = {
 			schedule: p.schedule ?? job.schedule,
@@ -360,7 +372,7 @@ export class CronJobService {
 					next_run_at = case when ${restart} then ${after.enabled ? next : null}::timestamptz else next_run_at end,
 					updated_at = now(), updated_by = ${actor.name}
 				where key = ${key}`;
-			await audit(tx, { actor: actor.name, action, entity: 'cron_job', entityId: key, before, after });
+			await audit(tx, { actor: actor.name, action, entity: 'cron_job', entityId: key, before, after: { ...after, params: this.shownParams({ ...job, params: after.params }) } });
 			await notify(tx, { t: 'job', key });
 		});
 		return this.getJob(key);
@@ -383,7 +395,7 @@ export class CronJobService {
 		}
 		await this.sql.begin(async (tx) => {
 			await tx`delete from cron_job where key = ${key}`;
-			await audit(tx, { actor: actor.name, action: 'job.delete', entity: 'cron_job', entityId: key, before: { ...settingsOf(job), name: job.name, params: job.params } });
+			await audit(tx, { actor: actor.name, action: 'job.delete', entity: 'cron_job', entityId: key, before: { ...settingsOf(job), name: job.name, params: this.shownParams(job) } });
 			await notify(tx, { t: 'job', key });
 		});
 	}

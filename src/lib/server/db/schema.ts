@@ -163,6 +163,20 @@ export const auditLog = pgTable(
 	(t) => [index('audit_log_entity_idx').on(t.entity, t.entityId, t.id.desc())]
 );
 
+/**
+ * The fingerprint of SECRET_KEY, the key job secrets are encrypted under (one row): an instance
+ * booting with another key refuses to start rather than fail to read them.
+ */
+export const secretKey = pgTable(
+	'secret_key',
+	{
+		id: integer('id').primaryKey(),
+		fingerprint: text('fingerprint').notNull(),
+		createdAt: tstz('created_at').notNull().defaultNow()
+	},
+	(t) => [check('secret_key_one_row', sql`${t.id} = 1`)]
+);
+
 export type CronJob = typeof cronJob.$inferSelect;
 export type NewCronJob = typeof cronJob.$inferInsert;
 export type CronJobExecution = typeof cronJobExecution.$inferSelect;
