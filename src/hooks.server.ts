@@ -9,7 +9,7 @@ import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
 import { roleGate } from '$lib/server/roles';
 import { boot, fatal } from '$lib/server/runtime';
-import { SECURITY_HEADERS } from '$lib/server/security-headers';
+import { applySecurityHeaders, publishSecurityHeaders } from '$lib/server/security-headers';
 
 export const init: ServerInit = async () => {
 	try {
@@ -18,16 +18,17 @@ export const init: ServerInit = async () => {
 		const { database } = await boot({ config });
 		// Served in front of SvelteKit by scripts/server.js (`npm start`); a worker serves no API.
 		if (config.cronRole !== 'worker') publishFastPath(heartbeatFastPath(database.sql));
+		publishSecurityHeaders();
 		installShutdown({ waitForHttpDrain: !dev });
 	} catch (err) {
 		await fatal(err);
 	}
 };
 
-/** Baseline security headers on every response. */
+/** Baseline security headers on every response; no-store on whatever a signed-in user gets. */
 const securityHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
-	for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
+	applySecurityHeaders(response.headers, event.locals.user != null);
 	return response;
 };
 
