@@ -25,7 +25,10 @@ describe('parseConfig', () => {
 		['CRON_TIMEZONE', 'Mars/Olympus', /^Invalid configuration: CRON_TIMEZONE is not a known IANA time zone/],
 		['DATABASE_URL', 'mysql://x', /^Invalid configuration: DATABASE_URL must be a postgres/],
 		['LOG_LEVEL', 'loud', /^Invalid configuration: LOG_LEVEL must be one of/],
-		['ADMIN_EMAIL', 'not-an-email', /^Invalid configuration: ADMIN_EMAIL is not a valid email/]
+		['ADMIN_EMAIL', 'not-an-email', /^Invalid configuration: ADMIN_EMAIL is not a valid email/],
+		['ADMIN_PASSWORD', 'password', /^Invalid configuration: ADMIN_PASSWORD must be at least 12 characters$/],
+		['ADMIN_PASSWORD', 'password1234', /^Invalid configuration: ADMIN_PASSWORD is too easy to guess/],
+		['SECRET_KEY', 'c2hvcnQ=', /^Invalid configuration: SECRET_KEY must be 32 random bytes in base64 \(openssl rand -base64 32\)$/]
 	])('rejects %s=%s with one line naming the variable', (name, value, message) => {
 		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
 		expect(() => parseConfig({ [name]: value })).toThrow(message);

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { passwordProblem } from './auth/password-policy';
 import { DEFAULT_HTTP_JOB_DENY, parseCidrList } from './egress/policy';
 import { decodeKey } from './secrets/box';
 
@@ -50,7 +51,13 @@ const envSchema = z.object({
 	ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email('is not a valid email address').optional()),
 	ADMIN_PASSWORD: z.preprocess(
 		emptyToUndefined,
-		z.string().min(8, 'must be at least 8 characters').optional()
+		z
+			.string()
+			.superRefine((value, ctx) => {
+				const problem = passwordProblem(value);
+				if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^Password /, '') });
+			})
+			.optional()
 	),
 	CRON_ROLE: z.preprocess(
 		emptyToUndefined,
