@@ -142,10 +142,11 @@ async function seed(sql: Sql): Promise<string[]> {
 	await sql`
 		insert into access_key (id, key_hash, prefix)
 		select 'hb-' || g, sha256(('hb-' || g)::bytea), 'ck_bench' from generate_series(1, ${CLIENTS}::int) g`;
-	const rows = await sql<{ id: string }[]>`
+	// The table holds the ids' hashes (as the app stores them); the clients send the ids.
+	await sql`
 		insert into device_session (id, access_key_id, device_id)
-		select 'ds_hb_' || g, 'hb-' || g, 'bench' from generate_series(1, ${CLIENTS}::int) g returning id`;
-	return rows.map((r) => r.id);
+		select encode(sha256(convert_to('ds_hb_' || g, 'UTF8')), 'hex'), 'hb-' || g, 'bench' from generate_series(1, ${CLIENTS}::int) g`;
+	return Array.from({ length: CLIENTS }, (_, i) => `ds_hb_${i + 1}`);
 }
 
 function stop(t: Target | undefined): Promise<void> {

@@ -19,7 +19,7 @@ import { registerDatabaseGauges } from '../../src/lib/server/api/metrics';
 import { parseConfig } from '../../src/lib/server/config';
 import { listAccessKeys } from '../../src/lib/server/devices/keys';
 import { clearSessionTimingCache } from '../../src/lib/server/devices/settings';
-import { EXPIRED_MESSAGE, REVOKED_MESSAGE, START_LIMIT, TERMINATED_MESSAGE } from '../../src/lib/server/devices/sessions';
+import { EXPIRED_MESSAGE, REVOKED_MESSAGE, sessionIdHash, START_LIMIT, TERMINATED_MESSAGE } from '../../src/lib/server/devices/sessions';
 import { createMailer, setMailer } from '../../src/lib/server/email/transport';
 import { metricsText } from '../../src/lib/server/metrics';
 import { boot, runtime, shutdown } from '../../src/lib/server/runtime';
@@ -146,10 +146,10 @@ function device(key: string): Client {
 }
 
 const openSessions = (keyId: string) => scalar<number>(t.sql`select count(*)::int from device_session where access_key_id = ${keyId} and ended_at is null`);
-const endReason = (sessionId: string) => scalar<string | null>(t.sql`select end_reason from device_session where id = ${sessionId}`);
+const endReason = (sessionId: string) => scalar<string | null>(t.sql`select end_reason from device_session where id = ${sessionIdHash(sessionId)}`);
 /** The client went silent `seconds` ago (what a crash, a lost network or a sleeping laptop look like). */
 const silentFor = (sessionId: string, seconds: number) =>
-	t.sql`update device_session set last_heartbeat_at = now() - make_interval(secs => ${seconds}) where id = ${sessionId}`;
+	t.sql`update device_session set last_heartbeat_at = now() - make_interval(secs => ${seconds}) where id = ${sessionIdHash(sessionId)}`;
 
 async function runCleanup(): Promise<{ output: string; result: { message: string; metrics: { ended: number } } }> {
 	const { id, status } = await runtime().scheduler.runNow('session-cleanup', 'test');
@@ -172,7 +172,10 @@ describe('scenarios of the original design', () => {
 			expect(hb.status).toBe(200);
 			expect(hb.body).toEqual({ ok: true });
 		}
-		expect(await scalar(t.sql`select device_id from device_session where id = ${sessionId}`)).toBe('laptop-1');
+		expect(await scalar(t.sql`select device_id from device_session where id = ${sessionIdHash(sessionId)}`)).toBe('laptop-1');
+		// Only the id's hash is stored: the table holds no usable credential, and the hash is not one.
+		expect(await scalar(t.sql`select count(*)::int from device_session where id = ${sessionId}`)).toBe(0);
+		expectError(await send('POST', '/api/session/heartbeat', { json: { sessionId: sessionIdHash(sessionId) } }), 404, 'not_found');
 		const end = await app.end(sessionId);
 		expect(end.status).toBe(204);
 		expect(end.text).toBe('');
@@ -261,7 +264,7 @@ describe('scenarios of the original design', () => {
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(await openSessions(id)).toBe(1);
 		const [open] = await t.sql<{ id: string }[]>`select id from device_session where access_key_id = ${id} and ended_at is null`;
-		expect(ids).toContain(open!.id);
+		expect(ids.map(sessionIdHash)).toContain(open!.id);
 		// the winner is the last start to commit: every other session was replaced, and says so
 		const beats = await Promise.all(devices.map((d, i) => d.heartbeat(ids[i]!)));
 		expect(beats.filter((b) => b.status === 200)).toHaveLength(1);

@@ -257,6 +257,7 @@ export const accessKey = pgTable(
 export const deviceSession = pgTable(
 	'device_session',
 	{
+		/** Hex SHA-256 of the session id the client holds (its credential is never stored). */
 		id: text('id').primaryKey(),
 		accessKeyId: text('access_key_id')
 			.notNull()
