@@ -82,6 +82,8 @@ function answer(event: RequestEvent, err: ServiceError): Response {
 	if (event.request.headers.get('x-sveltekit-action') === 'true') {
 		return json({ type: 'error', error: { message: err.message, code: err.code } }, { status: err.status, headers });
 	}
+	// A stalled body: the request never completed, so the connection is closed after the answer.
+	if (err.status === 408) return new Response(`${err.message}\n`, { status: 408, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' } });
 	error(err.status, { message: err.message, code: err.code });
 }
 
