@@ -58,3 +58,11 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
 		await sleep(everyMs);
 	}
 }
+
+/** Waits until run `id` has finished (any status but queued and running) and returns it. */
+export function finishedRun(service: CronJobService, id: number, timeoutMs = 20_000) {
+	return eventually(async () => {
+		const run = await service.getExecution(id);
+		return run.status !== 'queued' && run.status !== 'running' ? run : null;
+	}, timeoutMs);
+}

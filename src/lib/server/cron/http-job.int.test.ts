@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { eventually, instance, testJobTypes, type Instance } from '../../../../tests/helpers/scheduler';
+import { finishedRun, instance, testJobTypes, type Instance } from '../../../../tests/helpers/scheduler';
 import { DEFAULT_HTTP_JOB_DENY, EgressPolicy } from '../egress/policy';
 
 type Seen = { url: string; headers: http.IncomingHttpHeaders };
@@ -52,11 +52,7 @@ describe('http jobs', () => {
 	});
 
 	async function run(key: string) {
-		const { id } = await a.service.trigger(key, 'manual', actor);
-		return eventually(async () => {
-			const r = await a.service.getExecution(id);
-			return r.status !== 'queued' && r.status !== 'running' ? r : null;
-		}, 20_000);
+		return finishedRun(a.service, (await a.service.trigger(key, 'manual', actor)).id);
 	}
 
 	it('sends the decrypted secrets to the server, and shows them nowhere else', async () => {
@@ -131,11 +127,7 @@ describe('egress policy at run time (HTTP_JOB_DENY=127.0.0.0/8, HTTP_JOB_ALLOW=1
 
 	async function runOn(key: string, url: string) {
 		await open.service.createJob({ key, name: key, type: 'http', schedule: QUIET, params: { url } }, actor);
-		const { id } = await strict.service.trigger(key, 'manual', actor);
-		return eventually(async () => {
-			const r = await strict.service.getExecution(id);
-			return r.status !== 'queued' && r.status !== 'running' ? r : null;
-		}, 20_000);
+		return finishedRun(strict.service, (await strict.service.trigger(key, 'manual', actor)).id);
 	}
 
 	it.each([
