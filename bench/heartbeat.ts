@@ -15,6 +15,7 @@
  *
  *   npm run build && npm run bench:heartbeat [-- --clients 100 --seconds 10 --every 200 --strict]
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -40,6 +41,9 @@ const NAMES = ['bare', 'app', 'plain'] as const;
 type Name = (typeof NAMES)[number];
 const LABELS: Record<Name, string> = { bare: 'bare node:http', app: 'cronkit app (npm start)', plain: 'node build/index.js' };
 
+/** Both app servers share the database, so they must share SECRET_KEY (its fingerprint is stored there). */
+const SECRET_KEY = randomBytes(32).toString('base64');
+
 async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js'): Promise<Target> {
 	const { child, url, healthz } = await spawnServer((port) =>
 		spawn(process.execPath, [path.join(root, entry)], {
@@ -53,6 +57,7 @@ async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/st
 				LOG_LEVEL: 'warn',
 				ADMIN_EMAIL: 'bench@example.com',
 				ADMIN_PASSWORD: 'bench-password-0123456789',
+				SECRET_KEY,
 				ORIGIN: `http://localhost:${port}`,
 				CRON_ROLE: 'all'
 			},
