@@ -14,10 +14,10 @@ import pino from 'pino';
 import postgres, { type Sql } from 'postgres';
 import { Scheduler } from '../src/lib/server/cron/scheduler';
 import { CronJobService } from '../src/lib/server/cron/service';
-import { jobTypes } from '../src/lib/server/cron/registry';
 import { wrap } from '../src/lib/server/db';
 import { cronListPage, executionsPage, jobPage, type PageDeps } from '../src/lib/server/admin/pages';
 import { clearRuns, jobKey, seedJobs, seedRuns } from './admin-seed';
+import { benchJobTypes } from './lib';
 import { arg, check, fmt, heading, note, percentile, runBench, table, type BenchDatabase, type Check } from './lib';
 
 const JOBS = arg('jobs', 1_000);
@@ -54,8 +54,8 @@ function countingPool(url: string): { sql: Sql; count: () => number } {
 
 function depsFor(sql: Sql): PageDeps {
 	const db = wrap(sql);
-	const scheduler = new Scheduler({ sql, db, instanceId: 'bench', defaultTimezone: 'UTC', definitions: [], types: jobTypes, log: pino({ level: 'silent' }) });
-	const cron = new CronJobService({ sql, db, defaultTimezone: 'UTC', definitions: [], types: jobTypes, scheduler });
+	const scheduler = new Scheduler({ sql, db, instanceId: 'bench', defaultTimezone: 'UTC', definitions: [], types: benchJobTypes, log: pino({ level: 'silent' }) });
+	const cron = new CronJobService({ sql, db, defaultTimezone: 'UTC', definitions: [], types: benchJobTypes, scheduler });
 	return { cron, sql, defaultTimezone: 'UTC' };
 }
 

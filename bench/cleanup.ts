@@ -41,7 +41,7 @@ async function seed(pool: Sql): Promise<number> {
 		select 'live-' || g, sha256(('live-' || g)::bytea), 'ck_bench' from generate_series(1, ${CLIENTS}::int) g`;
 	await sql`
 		insert into device_session (id, access_key_id, device_id)
-		select 'ds_live_' || g, 'live-' || g, 'bench-live' from generate_series(1, ${CLIENTS}::int) g`;
+		select encode(sha256(convert_to('ds_live_' || g, 'UTF8')), 'hex'), 'live-' || g, 'bench-live' from generate_series(1, ${CLIENTS}::int) g`;
 	// As a database that has lived with these rows would be: statistics and visibility map set.
 	await sql`vacuum analyze access_key`;
 	await sql`vacuum analyze device_session`;

@@ -1,8 +1,10 @@
 /**
  * The anchor of bench/heartbeat.ts: a bare node:http server doing the heartbeat's UPDATE through
- * postgres.js (same pool size, same statement, JSON in and out), nothing else. Run as a child
+ * postgres.js (same pool size, same statement on the id's SHA-256 as the app, JSON in and out),
+ * nothing else. Run as a child
  * process (like the app) with DATABASE_URL and PORT; prints "listening" when ready.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import postgres from 'postgres';
 
@@ -17,7 +19,7 @@ const server = http.createServer((req, res) => {
 			const { sessionId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sessionId: string };
 			const r = await sql`
 				update device_session set last_heartbeat_at = now()
-				where id = ${sessionId} and ended_at is null and last_heartbeat_at > now() - make_interval(secs => ${TIMEOUT_SECONDS})`;
+				where id = ${createHash('sha256').update(sessionId, 'utf8').digest('hex')} and ended_at is null and last_heartbeat_at > now() - make_interval(secs => ${TIMEOUT_SECONDS})`;
 			const ok = r.count === 1;
 			res.writeHead(ok ? 200 : 410, { 'content-type': 'application/json' });
 			res.end(ok ? '{"ok":true}' : '{"error":{"code":"session_expired","message":"","issues":[]}}');

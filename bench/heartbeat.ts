@@ -15,6 +15,7 @@
  *
  *   npm run build && npm run bench:heartbeat [-- --clients 100 --seconds 10 --every 200 --strict]
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -41,6 +42,9 @@ const NAMES = ['bare', 'app', 'plain'] as const;
 type Name = (typeof NAMES)[number];
 const LABELS: Record<Name, string> = { bare: 'bare node:http', app: 'cronkit app (npm start)', plain: 'node build/index.js' };
 
+/** Both app servers share the database, so they must share SECRET_KEY (its fingerprint is stored there). */
+const SECRET_KEY = randomBytes(32).toString('base64');
+
 async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js'): Promise<Target> {
 	const { child, url, healthz } = await spawnServer((port) =>
 		spawn(process.execPath, [path.join(root, entry)], {
@@ -54,6 +58,7 @@ async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/st
 				LOG_LEVEL: 'warn',
 				ADMIN_EMAIL: 'bench@example.com',
 				ADMIN_PASSWORD: 'bench-password-0123456789',
+				SECRET_KEY,
 				ORIGIN: `http://localhost:${port}`,
 				CRON_ROLE: 'all'
 			},
@@ -145,10 +150,11 @@ async function seed(pool: Sql): Promise<string[]> {
 	await sql`
 		insert into access_key (id, key_hash, prefix)
 		select 'hb-' || g, sha256(('hb-' || g)::bytea), 'ck_bench' from generate_series(1, ${CLIENTS}::int) g`;
-	const rows = await sql<{ id: string }[]>`
+	// The table holds the ids' hashes (as the app stores them); the clients send the ids.
+	await sql`
 		insert into device_session (id, access_key_id, device_id)
-		select 'ds_hb_' || g, 'hb-' || g, 'bench' from generate_series(1, ${CLIENTS}::int) g returning id`;
-	return rows.map((r) => r.id);
+		select encode(sha256(convert_to('ds_hb_' || g, 'UTF8')), 'hex'), 'hb-' || g, 'bench' from generate_series(1, ${CLIENTS}::int) g`;
+	return Array.from({ length: CLIENTS }, (_, i) => `ds_hb_${i + 1}`);
 }
 
 function stop(t: Target | undefined): Promise<void> {

@@ -10,12 +10,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import postgres, { type Sql } from 'postgres';
-import { jobTypes } from '../src/lib/server/cron/registry';
+import { createJobTypes } from '../src/lib/server/cron/registry';
 import { Scheduler, type SchedulerOptions } from '../src/lib/server/cron/scheduler';
 import type { RegisteredJob } from '../src/lib/server/cron/types';
 import { openPool, wrap } from '../src/lib/server/db';
 import { startEmbedded } from '../src/lib/server/db/embedded';
 import { migrate } from '../src/lib/server/db/migrate';
+import { DEFAULT_HTTP_JOB_DENY, EgressPolicy } from '../src/lib/server/egress/policy';
+import { SecretBox } from '../src/lib/server/secrets/box';
 
 const MIGRATIONS = fileURLToPath(new URL('../drizzle', import.meta.url));
 
@@ -115,6 +117,9 @@ export async function startDatabase(): Promise<BenchDatabase> {
 
 const silent = pino({ level: 'silent' });
 
+/** The app's job types under a throw-away key and the default egress policy. */
+export const benchJobTypes = createJobTypes({ secrets: new SecretBox(randomBytes(32)), egress: EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY) });
+
 /** A Scheduler on `sql` as the app builds one, with a silent logger. */
 export function createScheduler(sql: Sql, definitions: RegisteredJob[], opts: Partial<SchedulerOptions> = {}): Scheduler {
 	return new Scheduler({
@@ -123,7 +128,7 @@ export function createScheduler(sql: Sql, definitions: RegisteredJob[], opts: Pa
 		instanceId: `bench-${process.pid}`,
 		defaultTimezone: 'UTC',
 		definitions,
-		types: jobTypes,
+		types: benchJobTypes,
 		log: silent,
 		...opts
 	});

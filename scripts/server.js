@@ -37,12 +37,19 @@ const { handler } = await import(pathToFileURL(path.resolve('build/handler.js'))
 const FAST_PATH = Symbol.for('cronkit.fastPath');
 /** @typedef {(req: http.IncomingMessage, res: http.ServerResponse) => boolean} FastPath */
 const published = /** @type {Record<symbol, FastPath | undefined>} */ (/** @type {unknown} */ (globalThis));
+// The app's baseline security headers (src/lib/server/security-headers.ts), set on every response
+// before anyone answers: static files (which never reach the app's hooks) get them too, and a
+// response's own headers (a page's full CSP) take precedence.
+const securityHeaders = Object.entries(
+	/** @type {Record<string, string>} */ (/** @type {Record<symbol, unknown>} */ (/** @type {unknown} */ (globalThis))[Symbol.for('cronkit.securityHeaders')] ?? {})
+);
 
 let draining = false;
 
 const server = http.createServer((req, res) => {
 	// While draining, a keep-alive connection closes as soon as its last answer is out.
 	req.on('close', () => draining && server.closeIdleConnections());
+	for (const [name, value] of securityHeaders) res.setHeader(name, value);
 	if (published[FAST_PATH]?.(req, res)) return;
 	handler(req, res, () => {
 		res.statusCode = 404;

@@ -3,12 +3,13 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
 import { adminGate } from '$lib/server/auth/gate';
+import { inputGuard } from '$lib/server/input/guard';
 import { authHandle } from '$lib/server/auth/handle';
 import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
 import { roleGate } from '$lib/server/roles';
 import { boot, fatal } from '$lib/server/runtime';
-import { SECURITY_HEADERS } from '$lib/server/security-headers';
+import { applySecurityHeaders, publishSecurityHeaders } from '$lib/server/security-headers';
 import { databaseFaults, serverError } from '$lib/server/unavailable';
 
 export const init: ServerInit = async () => {
@@ -18,22 +19,24 @@ export const init: ServerInit = async () => {
 		const { database } = await boot({ config });
 		// Served in front of SvelteKit by scripts/server.js (`npm start`); a worker serves no API.
 		if (config.cronRole !== 'worker') publishFastPath(heartbeatFastPath(database.sql));
+		publishSecurityHeaders();
 		installShutdown({ waitForHttpDrain: !dev });
 	} catch (err) {
 		await fatal(err);
 	}
 };
 
-/** Baseline security headers on every response. */
+/** Baseline security headers on every response; no-store on whatever a signed-in user gets. */
 const securityHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
-	for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
+	applySecurityHeaders(response.headers, event.locals.user != null);
 	return response;
 };
 
 // roleGate first: a worker answers only /healthz and /metrics and never reads a session.
-// databaseFaults turns a database fault anywhere after it into a 503 (API error or error page).
-// authHandle resolves the session; adminGate guards the whole (admin) group before any load.
-export const handle = sequence(securityHeaders, roleGate, databaseFaults, authHandle, adminGate);
+// inputGuard refuses URLs and form bodies that cannot be handled (400/408) before anything reads
+// them; databaseFaults turns a database fault anywhere after it into a 503 (API error or error
+// page); authHandle resolves the session; adminGate guards the whole (admin) group before any load.
+export const handle = sequence(securityHeaders, roleGate, inputGuard, databaseFaults, authHandle, adminGate);
 
 export const handleError: HandleServerError = serverError;

@@ -6,9 +6,9 @@
  */
 import pino from 'pino';
 import { openPool, wrap } from '../../src/lib/server/db';
-import { jobTypes } from '../../src/lib/server/cron/registry';
 import { Scheduler } from '../../src/lib/server/cron/scheduler';
 import { fencedJob } from './fenced-job';
+import { testJobTypes } from './scheduler';
 
 const [url, instanceId, lease] = process.argv.slice(2);
 const sql = openPool(url!, 5);
@@ -18,7 +18,7 @@ const scheduler = new Scheduler({
 	instanceId: instanceId!,
 	defaultTimezone: 'UTC',
 	definitions: [fencedJob(instanceId!)],
-	types: jobTypes,
+	types: testJobTypes(),
 	log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
 	leaseMs: Number(lease),
 	pollMs: 200

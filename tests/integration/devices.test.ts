@@ -5,6 +5,7 @@
  * on every endpoint.
  */
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import { registerDatabaseGauges } from '../../src/lib/server/api/metrics';
 import { parseConfig } from '../../src/lib/server/config';
 import { listAccessKeys } from '../../src/lib/server/devices/keys';
 import { clearSessionTimingCache } from '../../src/lib/server/devices/settings';
-import { EXPIRED_MESSAGE, REVOKED_MESSAGE, START_LIMIT, TERMINATED_MESSAGE } from '../../src/lib/server/devices/sessions';
+import { EXPIRED_MESSAGE, REVOKED_MESSAGE, sessionIdHash, START_LIMIT, TERMINATED_MESSAGE } from '../../src/lib/server/devices/sessions';
 import { createMailer, setMailer } from '../../src/lib/server/email/transport';
 import { metricsText } from '../../src/lib/server/metrics';
 import { boot, runtime, shutdown } from '../../src/lib/server/runtime';
@@ -145,10 +146,10 @@ function device(key: string): Client {
 }
 
 const openSessions = (keyId: string) => scalar<number>(t.sql`select count(*)::int from device_session where access_key_id = ${keyId} and ended_at is null`);
-const endReason = (sessionId: string) => scalar<string | null>(t.sql`select end_reason from device_session where id = ${sessionId}`);
+const endReason = (sessionId: string) => scalar<string | null>(t.sql`select end_reason from device_session where id = ${sessionIdHash(sessionId)}`);
 /** The client went silent `seconds` ago (what a crash, a lost network or a sleeping laptop look like). */
 const silentFor = (sessionId: string, seconds: number) =>
-	t.sql`update device_session set last_heartbeat_at = now() - make_interval(secs => ${seconds}) where id = ${sessionId}`;
+	t.sql`update device_session set last_heartbeat_at = now() - make_interval(secs => ${seconds}) where id = ${sessionIdHash(sessionId)}`;
 
 async function runCleanup(): Promise<{ output: string; result: { message: string; metrics: { ended: number } } }> {
 	const { id, status } = await runtime().scheduler.runNow('session-cleanup', 'test');
@@ -171,7 +172,10 @@ describe('scenarios of the original design', () => {
 			expect(hb.status).toBe(200);
 			expect(hb.body).toEqual({ ok: true });
 		}
-		expect(await scalar(t.sql`select device_id from device_session where id = ${sessionId}`)).toBe('laptop-1');
+		expect(await scalar(t.sql`select device_id from device_session where id = ${sessionIdHash(sessionId)}`)).toBe('laptop-1');
+		// Only the id's hash is stored: the table holds no usable credential, and the hash is not one.
+		expect(await scalar(t.sql`select count(*)::int from device_session where id = ${sessionId}`)).toBe(0);
+		expectError(await send('POST', '/api/session/heartbeat', { json: { sessionId: sessionIdHash(sessionId) } }), 404, 'not_found');
 		const end = await app.end(sessionId);
 		expect(end.status).toBe(204);
 		expect(end.text).toBe('');
@@ -260,7 +264,7 @@ describe('scenarios of the original design', () => {
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(await openSessions(id)).toBe(1);
 		const [open] = await t.sql<{ id: string }[]>`select id from device_session where access_key_id = ${id} and ended_at is null`;
-		expect(ids).toContain(open!.id);
+		expect(ids.map(sessionIdHash)).toContain(open!.id);
 		// the winner is the last start to commit: every other session was replaced, and says so
 		const beats = await Promise.all(devices.map((d, i) => d.heartbeat(ids[i]!)));
 		expect(beats.filter((b) => b.status === 200)).toHaveLength(1);
@@ -529,6 +533,8 @@ describe('the heartbeat fast path (scripts/server.js) answers as the route does'
 		{ what: 'an empty body: 400 invalid_json', fastPath: true, setup: async () => ({ raw: '' }) },
 		{ what: 'not UTF-8: 400 invalid_json', fastPath: true, setup: async () => ({ raw: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }) },
 		{ what: 'an array: 400 invalid_input', fastPath: true, setup: async () => ({ raw: '[]' }) },
+		{ what: 'NUL in the id ({"sessionId":"a\\u0000"}): 400 naming sessionId', fastPath: true, setup: async () => ({ raw: '{"sessionId":"a\\u0000"}' }) },
+		{ what: 'an unpaired surrogate in the id: 400 naming sessionId', fastPath: true, setup: async () => ({ raw: '{"sessionId":"a\\ud800"}' }) },
 		{ what: 'over 1 MB: 413', fastPath: true, setup: async () => ({ raw: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }) }) },
 		// left to SvelteKit
 		{ what: 'another method: 405', fastPath: false, method: 'PUT', setup: async () => ({ json: {} }) },
@@ -536,6 +542,35 @@ describe('the heartbeat fast path (scripts/server.js) answers as the route does'
 		{ what: 'text/plain: answered by the route', fastPath: false, setup: async () => ({ raw: '{"sessionId":"ds_unknown"}', headers: { 'content-type': 'text/plain' } }) },
 		{ what: 'a cookie: answered by the route', fastPath: false, setup: async () => ({ json: { sessionId: 'ds_unknown' }, headers: { cookie: 'x=1' } }) }
 	];
+
+	it('NUL or an unpaired surrogate in sessionId is a 400 naming it on both paths (was a 500)', async () => {
+		for (const raw of ['{"sessionId":"a\\u0000"}', '{"sessionId":"a\\udc00"}']) {
+			for (const server of [api, fast]) {
+				const res = await send('POST', HB, { raw, server });
+				expectError(res, 400, 'invalid_input');
+				expect((res.body as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(['sessionId']);
+			}
+		}
+	});
+
+	it('a body shorter than its Content-Length: 408 within 10 s, the connection closed', async () => {
+		const { port } = new URL(fast.url);
+		const started = Date.now();
+		const reply = await new Promise<string>((resolve, reject) => {
+			const socket = net.connect(Number(port), '127.0.0.1', () => {
+				socket.write(`POST ${HB} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sessionId":`);
+			});
+			let text = '';
+			socket.on('data', (d) => (text += d.toString()));
+			socket.on('close', () => resolve(text));
+			socket.on('error', reject);
+			socket.setTimeout(20_000, () => socket.destroy(new Error(`no answer within 20 s: ${text}`)));
+		});
+		expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+		expect(reply.toLowerCase()).toContain('connection: close');
+		expect(reply).toContain('"code":"request_timeout"');
+		expect(Date.now() - started).toBeLessThan(10_000);
+	});
 
 	for (const c of cases) {
 		it(c.what, async () => {

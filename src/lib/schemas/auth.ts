@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const ROLES = ['admin', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const MIN_PASSWORD = 8;
+export const MIN_PASSWORD = 12;
 export const MAX_PASSWORD = 256;
 
 /**
@@ -22,6 +22,7 @@ export const emailSchema = z
 	.max(254, 'Email must be at most 254 characters')
 	.regex(/^[^\s@]+@[^\s@]+$/, 'Enter a valid email address');
 
+/** Length only: the server also refuses common passwords (server/auth/password-policy.ts). */
 export const passwordSchema = z
 	.string({ error: 'Enter a password' })
 	.min(MIN_PASSWORD, `Password must be at least ${MIN_PASSWORD} characters`)

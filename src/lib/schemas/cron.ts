@@ -57,7 +57,9 @@ export const previewQuerySchema = z.object({
 	expr: z.string({ error: 'is required' }).min(1, 'is required').max(200),
 	tz: z.string().optional(),
 	count: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(5),
-	from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant' }).optional()
+	from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant' }).optional(),
+	/** The job being edited: its own schedule (which may read the environment) is accepted as is. */
+	job: jobKey.optional()
 });
 
 /** POST /api/cron/run: how long to wait for the runs it starts before answering. */

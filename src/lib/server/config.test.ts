@@ -34,7 +34,10 @@ describe('parseConfig', () => {
 		['DB_STATEMENT_TIMEOUT_MS', 'soon', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be a number of milliseconds \(got "soon"\)$/],
 		['DB_STATEMENT_TIMEOUT_MS', '2.5', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds/],
 		['DB_STATEMENT_TIMEOUT_MS', '0', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be between 100 and 3600000 \(milliseconds\)/],
-		['DB_STATEMENT_TIMEOUT_MS', '86400000', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be between 100 and 3600000/]
+		['DB_STATEMENT_TIMEOUT_MS', '86400000', /^Invalid configuration: DB_STATEMENT_TIMEOUT_MS must be between 100 and 3600000/],
+		['ADMIN_PASSWORD', 'password', /^Invalid configuration: ADMIN_PASSWORD must be at least 12 characters$/],
+		['ADMIN_PASSWORD', 'password1234', /^Invalid configuration: ADMIN_PASSWORD is too easy to guess/],
+		['SECRET_KEY', 'c2hvcnQ=', /^Invalid configuration: SECRET_KEY must be 32 random bytes in base64 \(openssl rand -base64 32\)$/]
 	])('rejects %s=%s with one line naming the variable', (name, value, message) => {
 		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
 		expect(() => parseConfig({ [name]: value })).toThrow(message);

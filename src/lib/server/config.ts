@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { passwordProblem } from './auth/password-policy';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './db/statement-timeout';
+import { DEFAULT_HTTP_JOB_DENY, parseCidrList } from './egress/policy';
+import { decodeKey } from './secrets/box';
 
 /** IANA zone check through Intl: the runtime's own zone database is the one croner uses. */
 export function isValidTimeZone(zone: string): boolean {
@@ -28,6 +31,14 @@ const statementTimeout = z.coerce
 	.min(100, 'must be between 100 and 3600000 (milliseconds)')
 	.max(3_600_000, 'must be between 100 and 3600000 (milliseconds)');
 
+function cidrList(value: string, ctx: z.RefinementCtx): void {
+	try {
+		parseCidrList(value);
+	} catch (err) {
+		ctx.addIssue({ code: 'custom', message: `is not a comma-separated list of CIDR ranges: ${(err as Error).message}` });
+	}
+}
+
 const envSchema = z.object({
 	DATABASE_URL: z.preprocess(
 		emptyToUndefined,
@@ -47,7 +58,13 @@ const envSchema = z.object({
 	ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email('is not a valid email address').optional()),
 	ADMIN_PASSWORD: z.preprocess(
 		emptyToUndefined,
-		z.string().min(8, 'must be at least 8 characters').optional()
+		z
+			.string()
+			.superRefine((value, ctx) => {
+				const problem = passwordProblem(value);
+				if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^Password /, '') });
+			})
+			.optional()
 	),
 	CRON_ROLE: z.preprocess(
 		emptyToUndefined,
@@ -70,6 +87,16 @@ const envSchema = z.object({
 			.optional()
 	),
 	MAIL_FROM: z.preprocess(emptyToUndefined, z.string().default('Cronkit <cronkit@localhost>')),
+	SECRET_KEY: z.preprocess(
+		emptyToUndefined,
+		z
+			.string()
+			.refine((v) => decodeKey(v) !== null, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+			.optional()
+	),
+	HTTP_JOB_DENY: z.preprocess(emptyToUndefined, z.string().superRefine(cidrList).default(DEFAULT_HTTP_JOB_DENY)),
+	HTTP_JOB_ALLOW: z.preprocess(emptyToUndefined, z.string().superRefine(cidrList).default('')),
+	NODE_ENV: optionalString,
 	LOG_LEVEL: z.preprocess(
 		emptyToUndefined,
 		z
@@ -98,6 +125,13 @@ export type Config = {
 	logLevel: string;
 	/** Client-side limit on one query (src/lib/server/db/statement-timeout.ts). */
 	dbStatementTimeoutMs: number;
+	/** SECRET_KEY decoded; undefined: generated into DATA_DIR (refused in production with DATABASE_URL). */
+	secretKey: Buffer | undefined;
+	/** CIDR lists of the egress policy of http jobs. */
+	httpJobDeny: string;
+	httpJobAllow: string;
+	/** NODE_ENV=production: SECRET_KEY is required with DATABASE_URL. */
+	production: boolean;
 };
 
 /** Thrown for invalid configuration; `message` is the one line shown to the operator. */
@@ -112,7 +146,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		const issue = parsed.error.issues[0]!;
 		const name = String(issue.path[0] ?? 'environment');
 		// Values of secrets and URLs (which may carry passwords) are never echoed.
-		const shown = /PASSWORD|SECRET|URL/.test(name) ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
+		const shown = /PASSWORD|SECRET|URL|KEY/.test(name) ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
 		throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
 	}
 	const e = parsed.data;
@@ -131,6 +165,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		smtpUrl: e.SMTP_URL,
 		mailFrom: e.MAIL_FROM,
 		logLevel: e.LOG_LEVEL,
-		dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS
+		dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+		secretKey: e.SECRET_KEY === undefined ? undefined : decodeKey(e.SECRET_KEY)!,
+		httpJobDeny: e.HTTP_JOB_DENY,
+		httpJobAllow: e.HTTP_JOB_ALLOW,
+		production: e.NODE_ENV === 'production'
 	};
 }

@@ -4,16 +4,20 @@
  */
 import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
+import { sealStoredHttpSecrets } from './cron/http-job';
 import { syncCodeJobs } from './cron/jobs';
-import { codeJobs, jobTypes } from './cron/registry';
+import { codeJobs, createJobTypes } from './cron/registry';
 import { systemClock } from './cron/clock';
 import { DbTime } from './cron/db-time';
 import { Scheduler } from './cron/scheduler';
 import { CronJobService } from './cron/service';
 import { connect, type Database } from './db';
 import { migrate } from './db/migrate';
+import { EgressPolicy } from './egress/policy';
 import { InstanceRegistry } from './instances/registry';
 import { log, setLogLevel } from './log';
+import { SecretBox } from './secrets/box';
+import { checkKeyFingerprint, loadSecretKey } from './secrets/key';
 
 export type Runtime = {
 	config: Config;
@@ -24,6 +28,8 @@ export type Runtime = {
 	time: DbTime;
 	/** This process in the instance registry; undefined for one-shot CLI commands. */
 	registry: InstanceRegistry | undefined;
+	/** SECRET_KEY's box: job secrets, signed cookies. */
+	secrets: SecretBox;
 	startedAt: Date;
 };
 
@@ -58,6 +64,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 	const started = performance.now();
 	const config = opts.config ?? parseConfig(process.env);
 	setLogLevel(config.logLevel);
+	const key = await loadSecretKey(config);
+	const secrets = new SecretBox(key.key);
 	const database = await connect({
 		databaseUrl: config.databaseUrl,
 		dataDir: config.dataDir,
@@ -73,6 +81,15 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await database.close();
 		throw new Error(`migration failed: ${(err as Error).message}`);
 	}
+	try {
+		await checkKeyFingerprint(database.sql, secrets, key.source);
+		const sealed = await sealStoredHttpSecrets(database.sql, secrets);
+		if (sealed) log.info({ jobs: sealed }, 'encrypted the secrets of http jobs stored in plain text');
+	} catch (err) {
+		await database.close();
+		throw err;
+	}
+	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow) });
 	// The web app makes sure someone can sign in; a worker (no login pages) and the CLI (its
 	// stdout is command output; it has create-admin) leave that to the web instances.
 	if (opts.mode !== 'attach' && config.cronRole !== 'worker') {
@@ -91,8 +108,9 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		instanceId: config.instanceId,
 		defaultTimezone: config.cronTimezone,
 		definitions: codeJobs,
-		types: jobTypes,
+		types,
 		log: log.child({ component: 'scheduler' }),
+		env: process.env,
 		time
 	});
 	const cron = new CronJobService({
@@ -100,7 +118,7 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		db: database.db,
 		defaultTimezone: config.cronTimezone,
 		definitions: codeJobs,
-		types: jobTypes,
+		types,
 		scheduler
 	});
 	const schedule = opts.schedule ?? config.cronRole !== 'web';
@@ -109,7 +127,7 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		opts.mode !== 'attach' || schedule
 			? new InstanceRegistry({ sql: database.sql, log, time, id: config.instanceId, role: schedule ? config.cronRole : 'web' })
 			: undefined;
-	current = { config, database, scheduler, cron, time, registry, startedAt: new Date() };
+	current = { config, database, scheduler, cron, secrets, time, registry, startedAt: new Date() };
 	try {
 		// A started scheduler syncs code definitions itself; without one (web role, CLI) the
 		// job table must still know every code job.

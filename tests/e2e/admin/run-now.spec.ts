@@ -1,7 +1,7 @@
 /**
  * Run now, watched live (Server-Sent Events): the run appears and moves to its final status on
- * the list, the job page and the run page without a reload. The job calls a slow local server,
- * so the run is visibly `running` first.
+ * the list, the job page and the run page without a reload. The job calls a slow local server
+ * (4 s, so that a loaded machine still shows the run `running` before it ends).
  */
 import { startServer, type TestServer } from '../helpers/http-server';
 import { CronJobPage } from '../pages/cron-job';
@@ -11,7 +11,7 @@ import { expect, test, uniqueKey } from './cron-test';
 
 let slow: TestServer;
 test.beforeAll(async () => {
-	slow = await startServer({ body: 'slow but fine', delayMs: 1_500 });
+	slow = await startServer({ body: 'slow but fine', delayMs: 4_000 });
 });
 test.afterAll(async () => {
 	await slow.close();

@@ -4,31 +4,18 @@
  * and a request in flight when SIGTERM arrives is still answered, the database staying open
  * until HTTP has drained. The process exits 0 well within the 30 s grace period.
  */
-import { spawn } from 'node:child_process';
-import fs from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { spawnServer, type SpawnedServer } from '../../helpers/serve';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, adminSessionCookie } from '../helpers/accounts';
+import { adminSessionCookie } from '../helpers/accounts';
+import { startOwnApp, type OwnApp } from '../helpers/own-app';
 import { expect, test } from './cron-test';
 
 /** Runs `fn` against a fresh app on its own DATA_DIR, killed and removed afterwards whatever happens. */
-async function withApp(fn: (server: SpawnedServer, exited: Promise<number | null>) => Promise<void>): Promise<void> {
-	const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-shutdown-'));
-	let server: SpawnedServer | undefined;
+async function withApp(fn: (server: OwnApp, exited: Promise<number | null>) => Promise<void>): Promise<void> {
+	const app = await startOwnApp();
 	try {
-		server = await spawnServer((port) =>
-			spawn(process.execPath, ['scripts/start.js'], {
-				env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, ADMIN_EMAIL, ADMIN_PASSWORD, LOG_LEVEL: 'warn' },
-				stdio: 'ignore'
-			})
-		);
-		const child = server.child;
-		await fn(server, new Promise((resolve) => child.on('exit', (code) => resolve(code))));
+		await fn(app, app.exited);
 	} finally {
-		if (server?.child.exitCode === null) server.child.kill('SIGKILL');
-		await fs.rm(dataDir, { recursive: true, force: true });
+		await app.stop();
 	}
 }
 

@@ -13,7 +13,7 @@ async function expectNoActionButtons(page: import('@playwright/test').Page) {
 
 test('a viewer sees the list, a job, a run and the settings, without any action', async ({ viewerPage, api }) => {
 	const key = uniqueKey('e2e-viewer');
-	await api.createHttpJob('http://127.0.0.1:9/', { key, params: { url: 'http://127.0.0.1:9/', headers: { Authorization: 'Bearer s3cret-token', 'X-Plain': 'visible' } } });
+	await api.createHttpJob('http://127.0.0.1:9/', { key, params: { url: 'http://127.0.0.1:9/', headers: { Authorization: 'Bearer s3cret-token', 'X-Plain': 'plain-value-7' } } });
 	const id = await api.trigger(key);
 	await api.waitForStatus(id, ['failed']);
 
@@ -30,9 +30,10 @@ test('a viewer sees the list, a job, a run and the settings, without any action'
 	await expect(job.run(id)).toBeVisible();
 	await expect(job.editForm).toHaveCount(0);
 	await expectNoActionButtons(viewerPage);
-	// Credentials in headers are not sent to viewers.
-	await expect(viewerPage.getByText('X-Plain: visible')).toBeVisible();
+	// Header values are write-only: shown as •••• beside their names, never sent to a browser.
+	await expect(viewerPage.getByText('X-Plain: ••••')).toBeVisible();
 	expect(await viewerPage.content()).not.toContain('s3cret-token');
+	expect(await viewerPage.content()).not.toContain('plain-value-7');
 
 	const run = new CronRunPage(viewerPage);
 	await run.goto(key, id);

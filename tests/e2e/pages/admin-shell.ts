@@ -8,6 +8,8 @@ export class AdminShell {
 	readonly skipLink: Locator;
 	readonly main: Locator;
 	readonly pausedBanner: Locator;
+	/** Shown once the page runs JavaScript: `data-state` is live, connecting or reconnecting. */
+	readonly liveIndicator: Locator;
 
 	constructor(readonly page: Page) {
 		this.nav = page.getByRole('navigation', { name: 'Admin' });
@@ -16,6 +18,7 @@ export class AdminShell {
 		this.skipLink = page.getByRole('link', { name: 'Skip to content' });
 		this.main = page.locator('main#main');
 		this.pausedBanner = page.getByText('Scheduler paused', { exact: true });
+		this.liveIndicator = page.getByTestId('live-indicator');
 	}
 
 	navLink(name: string): Locator {

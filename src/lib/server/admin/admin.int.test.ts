@@ -8,6 +8,7 @@ import { listAudit } from './audit';
 import { retryChain } from './execution';
 import { loadJobList } from './jobs';
 import { LiveHub } from './live';
+import { createSession, invalidateSession } from '../auth/session';
 import { executionsPage, jobPage } from './pages';
 import { idRange, listRuns } from './runs';
 import { jobStats } from './stats';
@@ -189,5 +190,53 @@ describe('live updates hub', () => {
 		await hub.stop();
 		expect((await reader.read()).done).toBe(true);
 		await expect(hub.subscribe()).rejects.toThrow(/shutting down/);
+	});
+
+	it('ends a stream within 5 s of its session ending (logout, expiry) or its user being deleted or demoted', async () => {
+		const hub = new LiveHub(() => t.sql);
+		const user = async (email: string, role: 'admin' | 'viewer') =>
+			(await t.sql<{ id: string }[]>`insert into "user" (id, email, password_hash, role) values (gen_random_uuid()::text, ${email}, 'x', ${role}) returning id`)[0]!.id;
+		const admin = await user('live-admin@example.com', 'admin');
+		const gone = await user('live-gone@example.com', 'viewer');
+		const [loggedOut, expired, deleted, demoted, kept] = await Promise.all([
+			createSession(t.sql, admin),
+			createSession(t.sql, admin),
+			createSession(t.sql, gone),
+			createSession(t.sql, admin),
+			createSession(t.sql, admin)
+		]);
+		const open = async (sessionId: string, role: 'admin' | 'viewer') => {
+			const reader = (await hub.subscribe(undefined, { sessionId, role })).getReader();
+			await reader.read(); // "retry: 3000" and the connected comment
+			return reader;
+		};
+		const streams = {
+			loggedOut: await open(loggedOut.session.id, 'admin'),
+			expired: await open(expired.session.id, 'admin'),
+			deleted: await open(deleted.session.id, 'viewer'),
+			demoted: await open(demoted.session.id, 'admin'),
+			kept: await open(kept.session.id, 'admin')
+		};
+		const ended = (reader: ReadableStreamDefaultReader<Uint8Array>) =>
+			(async () => {
+				for (;;) if ((await reader.read()).done) return Date.now();
+			})();
+		let started = Date.now();
+		const ends = [ended(streams.loggedOut), ended(streams.expired), ended(streams.deleted)];
+		await invalidateSession(t.sql, loggedOut.session.id);
+		await t.sql`update auth_session set last_verified_at = now() - interval '8 days' where id = ${expired.session.id}`;
+		await t.sql`delete from "user" where id = ${gone}`;
+		for (const at of await Promise.all(ends)) expect(at - started).toBeLessThan(5_000);
+		expect(hub.size).toBe(2);
+		// Demotion: the kept stream belongs to another admin, who stays one.
+		const other = await user('live-kept@example.com', 'admin');
+		await t.sql`update auth_session set user_id = ${other} where id = ${kept.session.id}`;
+		started = Date.now();
+		const demotedEnd = ended(streams.demoted);
+		await t.sql`update "user" set role = 'viewer' where id = ${admin}`;
+		expect((await demotedEnd) - started).toBeLessThan(5_000);
+		expect(hub.size).toBe(1);
+		await hub.stop();
+		expect((await streams.kept.read()).done).toBe(true);
 	});
 });

@@ -4,6 +4,7 @@
  */
 import { fail } from '@sveltejs/kit';
 import { EMPTY_JOB_FORM, headersToText, type JobFormErrors, type JobFormValues } from '../../admin/job-form';
+import { HEADER_NAME } from '../cron/http-job';
 import type { JobView } from '../cron/service';
 import { ServiceError } from '../errors';
 
@@ -74,8 +75,6 @@ export class FormFieldError extends Error {
 		super(message);
 	}
 }
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function parseHeaders(text: string): Record<string, string> {
 	const out: Record<string, string> = {};

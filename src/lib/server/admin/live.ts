@@ -3,16 +3,22 @@
  * one LISTEN per process on the ledger's run channel and the scheduler's signal channel, so
  * runs of every instance reach every browser. Events are coalesced for COALESCE_MS and sent
  * to each stream as one message; on shutdown every stream ends, so open pages never hold up
- * the HTTP drain.
+ * the HTTP drain. A stream opened by a login session ends within SESSION_CHECK_MS of that session
+ * ending (logout, expiry, the user deleted) or of its user's role changing: live updates are
+ * never delivered on a session that no longer grants them.
  */
 import type { Sql } from 'postgres';
 import { CHANNEL, parseSignal } from '../cron/notify';
 import { parseRunsPayload, RUNS_CHANNEL } from '../cron/run-events';
+import { sessionExpiresAt } from '../auth/session';
+import type { UserRole } from '../db/schema';
 import { log } from '../log';
 import { onStop, runtime } from '../runtime';
 
 const COALESCE_MS = 250;
 const PING_MS = 20_000;
+/** How often open streams' sessions are checked (one query for all of them). */
+export const SESSION_CHECK_MS = 2_000;
 /** Above this many runs in one message, send only which jobs changed. */
 const MAX_RUNS_PER_MESSAGE = 200;
 
@@ -28,7 +34,10 @@ export type LiveMessage = {
 	settings: boolean;
 };
 
-type Client = { send(chunk: string): boolean; end(): void };
+/** The login session a stream was opened with, and the role it had then. */
+export type StreamOwner = { sessionId: string; role: UserRole };
+
+type Client = { send(chunk: string): boolean; end(): void; owner?: StreamOwner };
 
 const encoder = new TextEncoder();
 
@@ -40,6 +49,8 @@ export class LiveHub {
 	private pending: LiveMessage | null = null;
 	private flushTimer: NodeJS.Timeout | undefined;
 	private pingTimer: NodeJS.Timeout | undefined;
+	private checkTimer: NodeJS.Timeout | undefined;
+	private checking = false;
 
 	constructor(private readonly sql: () => Sql) {}
 
@@ -102,15 +113,40 @@ export class LiveHub {
 		for (const c of this.clients) if (!c.send(chunk)) this.clients.delete(c);
 	}
 
-	/** A new event stream for one browser tab. */
-	async subscribe(signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+	/** Ends the streams whose session ended, expired or changed role since they opened. */
+	async checkSessions(now = new Date()): Promise<void> {
+		const owned = [...this.clients].filter((c) => c.owner);
+		if (!owned.length || this.checking) return;
+		this.checking = true;
+		try {
+			const ids = [...new Set(owned.map((c) => c.owner!.sessionId))];
+			const rows = await this.sql()<{ id: string; createdAt: Date; lastVerifiedAt: Date; role: UserRole }[]>`
+				select s.id, s.created_at as "createdAt", s.last_verified_at as "lastVerifiedAt", u.role
+				from auth_session s join "user" u on u.id = s.user_id where s.id = any(${ids})`;
+			const live = new Map(rows.filter((r) => sessionExpiresAt(r) > now).map((r) => [r.id, r.role]));
+			for (const c of owned) {
+				if (live.get(c.owner!.sessionId) === c.owner!.role) continue;
+				this.clients.delete(c);
+				c.end();
+			}
+		} catch (err) {
+			log.warn({ err }, 'could not check the sessions of live update streams');
+		} finally {
+			this.checking = false;
+		}
+	}
+
+	/** A new event stream for one browser tab, ended when `owner`'s session ends. */
+	async subscribe(signal?: AbortSignal, owner?: StreamOwner): Promise<ReadableStream<Uint8Array>> {
 		if (this.stopped) throw new Error('shutting down');
 		await this.start();
+		this.checkTimer ??= setInterval(() => void this.checkSessions(), SESSION_CHECK_MS).unref();
 		let client: Client;
 		return new ReadableStream<Uint8Array>({
 			start: (controller) => {
 				let open = true;
 				client = {
+					owner,
 					send: (chunk) => {
 						if (!open) return false;
 						try {
@@ -150,6 +186,7 @@ export class LiveHub {
 		this.stopped = true;
 		clearTimeout(this.flushTimer);
 		clearInterval(this.pingTimer);
+		clearInterval(this.checkTimer);
 		for (const c of this.clients) c.end();
 		const n = this.clients.size;
 		this.clients.clear();

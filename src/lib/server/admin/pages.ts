@@ -32,7 +32,7 @@ export async function jobPage(deps: PageDeps, key: string, params: URLSearchPara
 		deps.cron.settings()
 	]);
 	// The schedule's description and next runs in the job's zone (no query: the zone is known).
-	const preview = await deps.cron.preview({ expr: job.schedule, tz: job.timezone, count: 5 });
+	const preview = await deps.cron.preview({ expr: job.schedule, tz: job.timezone, count: 5, job: job.key });
 	return {
 		job,
 		stats,

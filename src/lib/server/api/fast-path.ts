@@ -15,7 +15,7 @@ import type { Sql } from 'postgres';
 import { heartbeatSession } from '../devices/sessions';
 import { ServiceError } from '../errors';
 import { SECURITY_HEADERS } from '../security-headers';
-import { DRAIN_BYTES, errorReply, jsonObject, MAX_BODY_BYTES, parseJson, tooLarge } from './json';
+import { BODY_IDLE_TIMEOUT_MS, bodyStalled, DRAIN_BYTES, errorReply, jsonObject, MAX_BODY_BYTES, parseJson, tooLarge } from './json';
 
 /** Answers the request and returns true, or returns false and leaves it untouched. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -75,22 +75,36 @@ const unreadable = () => new ServiceError(400, 'invalid_body', 'request body cou
 
 /**
  * The body, capped like the API's `readBody`: an oversized one is read on and thrown away up
- * to DRAIN_BYTES so the client still receives its 413, and the connection is dropped past that.
+ * to DRAIN_BYTES so the client still receives its 413, and the connection is dropped past that;
+ * one that stops arriving (shorter than its Content-Length) is a 408 after BODY_IDLE_TIMEOUT_MS.
  */
 function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		let over = Number(req.headers['content-length'] ?? NaN) > limit;
 		let size = 0;
 		const chunks: Buffer[] = [];
+		const idle = setTimeout(() => reject(bodyStalled()), BODY_IDLE_TIMEOUT_MS).unref();
+		const settle = () => clearTimeout(idle);
 		req.on('data', (chunk: Buffer) => {
+			idle.refresh();
 			size += chunk.length;
 			if (size > limit) over = true;
 			if (!over) chunks.push(chunk);
 			else if (size > DRAIN_BYTES) req.destroy();
 		});
-		req.on('end', () => (over ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks, size))));
-		// After 'end' this settles nothing; before it, the client went away mid-body.
-		req.on('close', () => reject(over ? tooLarge(limit) : unreadable()));
-		req.on('error', () => reject(unreadable()));
+		req.on('end', () => {
+			settle();
+			if (over) reject(tooLarge(limit));
+			else resolve(Buffer.concat(chunks, size));
+		});
+		// After 'end' (or a stall) this settles nothing; before it, the client went away mid-body.
+		req.on('close', () => {
+			settle();
+			reject(over ? tooLarge(limit) : unreadable());
+		});
+		req.on('error', () => {
+			settle();
+			reject(unreadable());
+		});
 	});
 }

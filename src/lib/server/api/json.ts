@@ -5,6 +5,7 @@
 import { isHttpError, json, type RequestEvent } from '@sveltejs/kit';
 import { unavailableCode } from '../db/faults';
 import { ServiceError } from '../errors';
+import { findBadText } from '../input/text';
 import { log } from '../log';
 import { databaseUnavailable, noteUnavailable, RETRY_AFTER_SECONDS } from '../unavailable';
 
@@ -20,6 +21,28 @@ export const DRAIN_BYTES = 8 * MAX_BODY_BYTES;
 export const tooLarge = (limit = MAX_BODY_BYTES) =>
 	new ServiceError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`);
 
+/**
+ * A body that stops arriving (shorter than its Content-Length, a stalled upload) is answered
+ * with a 408 once nothing came for this long, instead of holding the request open for ever.
+ */
+export const BODY_IDLE_TIMEOUT_MS = 5_000;
+
+export const bodyStalled = () =>
+	new ServiceError(408, 'request_timeout', `request body stalled: nothing arrived for ${BODY_IDLE_TIMEOUT_MS / 1000} s`);
+
+/** `reader.read()`, or a 408 when nothing arrives within `idleMs`. */
+async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, idleMs: number): Promise<ReadableStreamReadResult<T>> {
+	let timer: NodeJS.Timeout | undefined;
+	const stalled = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(bodyStalled()), idleMs);
+	});
+	try {
+		return await Promise.race([reader.read(), stalled]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
 const invalidJson = (why: string) => new ServiceError(400, 'invalid_json', `request body is not valid JSON: ${why}`);
 
 /** adapter-node's own BODY_SIZE_LIMIT surfaces as a stream error carrying status 413. */
@@ -30,7 +53,7 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<v
 	let size = 0;
 	try {
 		for (;;) {
-			const { done, value } = await reader.read();
+			const { done, value } = await readWithin(reader, BODY_IDLE_TIMEOUT_MS);
 			if (done) return;
 			size += value.byteLength;
 			if (size > DRAIN_BYTES) {
@@ -39,12 +62,15 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<v
 			}
 		}
 	} catch {
-		// the stream already failed (e.g. adapter-node's own limit): nothing left to drain
+		// the stream failed (e.g. adapter-node's own limit) or stalled: nothing more to drain
 	}
 }
 
-/** The raw body, refused with a 413 by its declared length or, failing that, as it streams. */
-export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+/**
+ * The raw body, refused with a 413 by its declared length or, failing that, as it streams, and
+ * with a 408 when it stalls.
+ */
+export async function readBody(request: Request, limit = MAX_BODY_BYTES, idleMs = BODY_IDLE_TIMEOUT_MS): Promise<Uint8Array> {
 	if (!request.body) return new Uint8Array(0);
 	const reader = request.body.getReader();
 	const declared = Number(request.headers.get('content-length') ?? NaN);
@@ -57,8 +83,9 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
 	for (;;) {
 		let chunk: ReadableStreamReadResult<Uint8Array>;
 		try {
-			chunk = await reader.read();
+			chunk = await readWithin(reader, idleMs);
 		} catch (err) {
+			if (err instanceof ServiceError) throw err;
 			if (statusOf(err) === 413) throw tooLarge(limit);
 			throw new ServiceError(400, 'invalid_body', 'request body could not be read');
 		}
@@ -76,7 +103,10 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
 /** Strict: a body that is not UTF-8 is refused rather than decoded with replacement characters. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses a JSON document; any parse or encoding failure is a 400 `invalid_json`. */
+/**
+ * Parses a JSON document; any parse or encoding failure is a 400 `invalid_json`, and a string
+ * (or field name) with NUL or an unpaired surrogate a 400 `invalid_input` naming its field.
+ */
 export function parseJson(bytes: Uint8Array): unknown {
 	let text: string;
 	try {
@@ -85,11 +115,15 @@ export function parseJson(bytes: Uint8Array): unknown {
 		throw invalidJson('it is not UTF-8 text');
 	}
 	if (!text.trim()) throw invalidJson('the body is empty');
+	let value: unknown;
 	try {
-		return JSON.parse(text);
+		value = JSON.parse(text);
 	} catch (err) {
 		throw invalidJson((err as Error).message);
 	}
+	const bad = findBadText(value);
+	if (bad) throw new ServiceError(400, 'invalid_input', `${bad.path}: ${bad.message}`, [bad]);
+	return value;
 }
 
 /** A JSON object body (every endpoint takes one); its fields are validated by the service. */
@@ -112,12 +146,19 @@ export function jsonObject(value: unknown): Record<string, unknown> {
 	return value as Record<string, unknown>;
 }
 
+/** A 401 names its scheme; after a 408 the connection, whose request never completed, is closed. */
+function errorHeaders(status: number): Record<string, string> {
+	if (status === 401) return { 'www-authenticate': 'Bearer realm="cronkit"' };
+	if (status === 408) return { connection: 'close' };
+	return {};
+}
+
 export type ErrorReply = { status: number; body: ReturnType<ServiceError['toJSON']>; headers: Record<string, string> };
 
 /** Any thrown value as the status, body and headers of an API error; unexpected ones are logged and answered generically. */
 export function errorReply(err: unknown, where: { method?: string; path?: string } = {}): ErrorReply {
 	if (err instanceof ServiceError) {
-		return { status: err.status, body: err.toJSON(), headers: err.status === 401 ? { 'www-authenticate': 'Bearer realm="cronkit"' } : {} };
+		return { status: err.status, body: err.toJSON(), headers: errorHeaders(err.status) };
 	}
 	if (isHttpError(err) && err.status < 500) {
 		return { status: err.status, body: new ServiceError(err.status, 'error', err.body.message).toJSON(), headers: {} };

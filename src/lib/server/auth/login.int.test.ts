@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, scalar, type TestDatabase } from '../../../../tests/helpers/db';
-import { emailKey, GENERIC_LOGIN_ERROR, ipKey, login, LOGIN_LIMITS } from './login';
+import { accountKey, deviceKey, emailIpKey, GENERIC_LOGIN_ERROR, ipKey, login, LOGIN_LIMITS } from './login';
 import { hashPassword } from './password';
 import { validateSessionToken } from './session';
 import { hit } from './throttle';
@@ -44,45 +44,68 @@ describe('login', () => {
 		expect(await scalar(t.sql`select count(*)::int from rate_limit`)).toBe(0);
 	});
 
-	it('throttles an email after 10 failures in the window, with the seconds left, even for the right password', async () => {
-		for (let i = 0; i < LOGIN_LIMITS.email.max; i++) expect((await attempt('ada@example.com', `guess-${i}`, `10.0.1.${i}`)).ok).toBe(false);
-		const r = await attempt('ada@example.com', PASSWORD, '10.0.2.1');
+	it('throttles (email, IP) after 10 failures, even for the right password, with the seconds left', async () => {
+		for (let i = 0; i < LOGIN_LIMITS.emailIp.max; i++) expect((await attempt('ada@example.com', `guess-${i}`, '10.0.1.1')).ok).toBe(false);
+		const r = await attempt('ada@example.com', PASSWORD, '10.0.1.1');
 		expect(r).toMatchObject({ ok: false, reason: 'throttled' });
 		if (r.ok || r.reason !== 'throttled') return;
 		expect(r.retryAfterSeconds).toBeGreaterThan(14 * 60);
 		expect(r.retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
 		expect(r.message).toMatch(/Too many failed sign-in attempts\. Try again in 15 minutes\./);
-		// Another account is not affected.
-		expect((await attempt('nobody@example.com', 'x', '10.0.2.2')).ok).toBe(false);
-		expect((await attempt('nobody@example.com', 'x', '10.0.2.2')) as { reason: string }).toMatchObject({ reason: 'invalid' });
+		// The owner elsewhere is not locked out (this was a denial of service), nor another account here.
+		expect((await attempt('ada@example.com', PASSWORD, '10.0.1.2')).ok).toBe(true);
+		expect(await attempt('nobody@example.com', 'x', '10.0.1.1')).toMatchObject({ reason: 'invalid' });
 	});
 
 	it('opens again when the window has ended', async () => {
-		for (let i = 0; i < LOGIN_LIMITS.email.max; i++) await attempt('ada@example.com', 'nope', `10.0.3.${i}`);
+		for (let i = 0; i < LOGIN_LIMITS.emailIp.max; i++) await attempt('ada@example.com', 'nope');
 		expect(await attempt('ada@example.com', PASSWORD)).toMatchObject({ reason: 'throttled' });
 		await t.sql`update rate_limit set window_ends_at = now() - interval '1 second'`;
 		expect((await attempt('ada@example.com', PASSWORD)).ok).toBe(true);
 	});
 
-	it('throttles an IP across emails, and a success does not count against it', async () => {
-		const limits = { email: LOGIN_LIMITS.email, ip: { max: 3, windowMs: 60_000 } };
-		expect((await login(t.sql, { email: 'ada@example.com', password: PASSWORD, ip: '10.9.9.9' }, limits)).ok).toBe(true);
-		for (const e of ['a@x.io', 'b@x.io', 'c@x.io']) expect(await login(t.sql, { email: e, password: 'x', ip: '10.9.9.9' }, limits)).toMatchObject({ reason: 'invalid' });
-		expect(await login(t.sql, { email: 'd@x.io', password: 'x', ip: '10.9.9.9' }, limits)).toMatchObject({ reason: 'throttled' });
-		expect(await login(t.sql, { email: 'd@x.io', password: 'x', ip: '10.9.9.8' }, limits)).toMatchObject({ reason: 'invalid' });
+	it('throttles an IP after 50 failures across emails; other addresses are not affected', async () => {
+		for (let i = 0; i < LOGIN_LIMITS.ip.max; i++) expect(await attempt(`user-${i}@x.io`, 'x', '10.9.9.9')).toMatchObject({ reason: 'invalid' });
+		expect(await attempt('ada@example.com', PASSWORD, '10.9.9.9')).toMatchObject({ reason: 'throttled' });
+		expect((await attempt('ada@example.com', PASSWORD, '10.9.9.8')).ok).toBe(true);
 	});
 
-	it('forgives an account’s failures after a successful sign-in', async () => {
+	it('throttles an account after 20 failures from unknown devices, but never a known device', async () => {
+		const signedIn = await attempt('ada@example.com', PASSWORD, '10.2.0.1');
+		expect(signedIn.ok).toBe(true);
+		const known = { email: 'ada@example.com', nonce: 'device-nonce-1' };
+		for (let i = 0; i < LOGIN_LIMITS.account.max; i++) expect(await attempt('ada@example.com', `spray-${i}`, `10.3.${i}.1`)).toMatchObject({ reason: 'invalid' });
+		// A new address, the right password, but an unknown device: the account is closed to it.
+		expect(await attempt('ada@example.com', PASSWORD, '10.4.0.1')).toMatchObject({ reason: 'throttled' });
+		// The browser that signed in before carries its device cookie: it gets in, from anywhere.
+		expect((await login(t.sql, { email: 'ada@example.com', password: PASSWORD, ip: '10.3.0.1', device: known })).ok).toBe(true);
+		// A device cookie of another account counts as an unknown device.
+		expect(await login(t.sql, { email: 'ada@example.com', password: PASSWORD, ip: '10.4.0.2', device: { email: 'eve@example.com', nonce: 'n' } })).toMatchObject({
+			reason: 'throttled'
+		});
+	});
+
+	it('a known device is throttled by its own failures only: 10 per 15 minutes', async () => {
+		const device = { email: 'ada@example.com', nonce: 'device-nonce-2' };
+		const viaDevice = (password: string) => login(t.sql, { email: 'ada@example.com', password, ip: '10.5.0.1', device });
+		for (let i = 0; i < LOGIN_LIMITS.device.max; i++) expect(await viaDevice(`typo-${i}`)).toMatchObject({ reason: 'invalid' });
+		expect(await viaDevice(PASSWORD)).toMatchObject({ reason: 'throttled' });
+		// Its failures did not count against the address or the account.
+		expect(await scalar(t.sql`select count(*)::int from rate_limit where key like 'login:%' and key <> ${deviceKey('device-nonce-2')}`)).toBe(0);
+	});
+
+	it('forgives the place’s failures after a successful sign-in and gives back the shared slots', async () => {
 		for (let i = 0; i < 5; i++) await attempt('ada@example.com', 'nope');
 		expect((await attempt('ada@example.com', PASSWORD)).ok).toBe(true);
-		expect(await scalar(t.sql`select count(*)::int from rate_limit where key = ${emailKey('ada@example.com')}`)).toBe(0);
+		expect(await scalar(t.sql`select count(*)::int from rate_limit where key = ${emailIpKey('ada@example.com', '10.0.0.1')}`)).toBe(0);
 		expect(await scalar(t.sql`select hits from rate_limit where key = ${ipKey('10.0.0.1')}`)).toBe(5);
+		expect(await scalar(t.sql`select hits from rate_limit where key = ${accountKey('ada@example.com')}`)).toBe(5);
 	});
 
 	it('lets no more than the limit through a burst of parallel guesses', async () => {
-		const results = await Promise.all(Array.from({ length: 25 }, (_, i) => attempt('ada@example.com', `burst-${i}`, `10.1.0.${i}`)));
-		expect(results.filter((r) => !r.ok && r.reason === 'invalid')).toHaveLength(LOGIN_LIMITS.email.max);
-		expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(25 - LOGIN_LIMITS.email.max);
+		const results = await Promise.all(Array.from({ length: 25 }, (_, i) => attempt('ada@example.com', `burst-${i}`)));
+		expect(results.filter((r) => !r.ok && r.reason === 'invalid')).toHaveLength(LOGIN_LIMITS.emailIp.max);
+		expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(25 - LOGIN_LIMITS.emailIp.max);
 	});
 });
 

@@ -9,10 +9,6 @@ import { getRandomValues } from 'node:crypto';
 // changing cannot silently weaken new hashes.
 const OPTIONS = { memoryCost: 19_456, timeCost: 2, parallelism: 1, outputLen: 32 } as const;
 
-/** Passwords longer than this are refused before hashing (argon2 cost grows with input). */
-export const MAX_PASSWORD_LENGTH = 256;
-export const MIN_PASSWORD_LENGTH = 8;
-
 export function hashPassword(password: string): Promise<string> {
 	return hash(password, OPTIONS);
 }

@@ -22,7 +22,13 @@ describe('safeRedirectTo', () => {
 			'/login',
 			'/login?redirectTo=/admin',
 			'/logout',
-			`/${'a'.repeat(3000)}`
+			`/${'a'.repeat(3000)}`,
+			// dot segments that resolve to a protocol-relative `//host`
+			'/.//evil.example',
+			'/..//x',
+			'/%2e%2e//x',
+			'/%2E%2E//x',
+			'/a/../..//evil.example/'
 		]) {
 			expect(safeRedirectTo(bad), String(bad)).toBe(DEFAULT_AFTER_LOGIN);
 		}

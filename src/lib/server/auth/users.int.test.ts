@@ -68,6 +68,20 @@ describe('users', () => {
 		expect(await caught(() => createUser(t.sql, { email: 'a@b.c', role: 'viewer', password: 'short' }, admin))).toMatchObject({ status: 400 });
 	});
 
+	it('refuses new passwords under 12 characters or common ones, naming the field (create and reset)', async () => {
+		const admin = await seedAdmin();
+		for (const password of ['password', 'password1234', 'Password123!', 'qwertyuiop12', 'aaaaaaaaaaaaaaaa']) {
+			const err = await caught(() => createUser(t.sql, { email: 'weak@example.com', role: 'viewer', password }, admin));
+			expect(err, password).toMatchObject({ status: 400, issues: [{ path: 'password' }] });
+			expect(await caught(() => resetPassword(t.sql, admin.id!, password, admin)), password).toMatchObject({ status: 400, issues: [{ path: 'password' }] });
+		}
+		expect(await caught(() => createUser(t.sql, { email: 'weak@example.com', role: 'viewer', password: 'Eleven-char' }, admin))).toMatchObject({
+			issues: [{ path: 'password', message: 'Password must be at least 12 characters' }]
+		});
+		expect(await findUserByEmail(t.sql, 'weak@example.com')).toBeNull();
+		expect((await createUser(t.sql, { email: 'strong@example.com', role: 'viewer', password: 'lantern-ocean-tulip-42' }, admin)).user.email).toBe('strong@example.com');
+	});
+
 	it('change role with audit, but never the last admin nor oneself', async () => {
 		const admin = await seedAdmin();
 		const { user: other } = await createUser(t.sql, { email: 'other@example.com', role: 'viewer' }, admin);
@@ -225,8 +239,10 @@ describe('create-admin (CLI)', () => {
 		expect(await validateSessionToken(t.sql, token)).toBeNull();
 	});
 
-	it('refuses an invalid email or a short ADMIN_PASSWORD', async () => {
+	it('refuses an invalid email, or an ADMIN_PASSWORD that is short or common', async () => {
 		await expect(createAdminCommand(rt(), 'nope', {})).rejects.toThrow(/not a valid email address/);
-		await expect(createAdminCommand(rt(), 'a@b.c', { ADMIN_PASSWORD: 'short' })).rejects.toThrow(/ADMIN_PASSWORD must be at least 8 characters/);
+		await expect(createAdminCommand(rt(), 'a@b.c', { ADMIN_PASSWORD: 'short' })).rejects.toThrow(/ADMIN_PASSWORD must be at least 12 characters/);
+		await expect(createAdminCommand(rt(), 'a@b.c', { ADMIN_PASSWORD: 'password1234' })).rejects.toThrow(/^create-admin: ADMIN_PASSWORD is too easy to guess/);
+		expect(await findUserByEmail(t.sql, 'a@b.c')).toBeNull();
 	});
 });

@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
-import { changeRoleSchema, createUserSchema, passwordSchema, userIdSchema } from '$lib/schemas/auth';
+import { changeRoleSchema, createUserSchema, userIdSchema } from '$lib/schemas/auth';
 import { audit } from '../audit';
 import type { UserRole, UserStatus } from '../db/schema';
-import { invalid, notFound, ServiceError } from '../errors';
+import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { generatePassword, hashPassword } from './password';
+import { passwordProblem } from './password-policy';
 import { invalidateUserSessions } from './session';
 
 type Db = Sql | TransactionSql;
@@ -83,6 +84,8 @@ export async function createUser(sql: Sql, input: unknown, actor: UserActor): Pr
 	const parsed = createUserSchema.safeParse(input);
 	if (!parsed.success) throw invalid(parsed.error);
 	const { email, role } = parsed.data;
+	const weak = parsed.data.password === undefined ? null : passwordProblem(parsed.data.password);
+	if (weak) throw fieldError('password', weak);
 	const generatedPassword = parsed.data.password === undefined ? generatePassword() : null;
 	const passwordHash = await hashPassword(parsed.data.password ?? generatedPassword!);
 	const user = await sql.begin(async (tx) => {
@@ -142,9 +145,9 @@ export async function deleteUser(sql: Sql, input: unknown, actor: UserActor): Pr
 
 /** Sets a new password and signs the user out everywhere. */
 export async function resetPassword(sql: Sql, id: string, password: string, actor: UserActor): Promise<void> {
-	const parsed = passwordSchema.safeParse(password);
-	if (!parsed.success) throw invalid(parsed.error, 'password');
-	const passwordHash = await hashPassword(parsed.data);
+	const problem = passwordProblem(password);
+	if (problem) throw fieldError('password', problem);
+	const passwordHash = await hashPassword(password);
 	await sql.begin(async (tx) => {
 		const before = await lockUser(tx, id);
 		await tx`update "user" set password_hash = ${passwordHash}, updated_at = now() where id = ${id}`;

@@ -3,9 +3,10 @@
  * password. The password comes from ADMIN_PASSWORD, or is generated and printed once.
  * Either way the account's other sessions end (a reset must lock out whoever had it).
  */
-import { emailSchema, passwordSchema } from '$lib/schemas/auth';
+import { emailSchema } from '$lib/schemas/auth';
 import { audit } from '../audit';
 import { generatePassword, hashPassword } from '../auth/password';
+import { passwordProblem } from '../auth/password-policy';
 import { invalidateUserSessions } from '../auth/session';
 import { findUserByEmail, insertUser } from '../auth/users';
 import type { Runtime } from '../runtime';
@@ -15,10 +16,8 @@ export async function createAdminCommand(rt: Runtime, rawEmail: string, env: Rec
 	const email = emailSchema.safeParse(rawEmail);
 	if (!email.success) throw new Error(`create-admin: "${rawEmail}" is not a valid email address`);
 	const given = env.ADMIN_PASSWORD || undefined;
-	if (given !== undefined) {
-		const ok = passwordSchema.safeParse(given);
-		if (!ok.success) throw new Error(`create-admin: ADMIN_PASSWORD ${ok.error.issues[0]!.message.replace(/^Password /, '')}`);
-	}
+	const problem = given === undefined ? null : passwordProblem(given);
+	if (problem) throw new Error(`create-admin: ADMIN_PASSWORD ${problem.replace(/^Password /, '')}`);
 	const password = given ?? generatePassword();
 	const passwordHash = await hashPassword(password);
 	const sql = rt.database.sql;

@@ -13,7 +13,7 @@ export function effectiveNextRun(job: JobView, now: Date): Date | null {
 	const stored = job.nextRunAt ? new Date(job.nextRunAt) : null;
 	if (stored && stored > now) return stored;
 	try {
-		return nextRun(compileSchedule(job.schedule, job.timezone), now);
+		return nextRun(compileSchedule(job.schedule, job.timezone, job.source === 'code' ? process.env : undefined), now);
 	} catch {
 		return null;
 	}

@@ -74,7 +74,7 @@ export class ArmedJobs {
 		if (!error) {
 			try {
 				// Only schedules declared in code read the environment.
-				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.deps.env : {});
+				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.deps.env : undefined);
 			} catch (err) {
 				error = (err as Error).message;
 			}

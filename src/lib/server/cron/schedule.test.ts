@@ -58,7 +58,6 @@ group('schedule syntax', () => {
 		expect(substituteEnv('*/${N} * * * *', { N: '7' })).toBe('*/7 * * * *');
 		expect(() => substituteEnv('${MISSING_VAR} * * * *', {})).toThrow(/MISSING_VAR/);
 	});
-
 	it('previews with description and next runs strictly after from', () => {
 		const p = preview('*/15 * * * *', 'UTC', 3, new Date('2026-01-01T00:00:00Z'));
 		expect(p).toEqual({
@@ -158,5 +157,56 @@ group('nextRuns', () => {
 		const s = compileSchedule('*/5 * * * * *', 'UTC');
 		const runs = nextRuns(s, 4, new Date('2026-01-01T00:00:00Z')).map((d) => d.toISOString());
 		expect(runs).toEqual(['2026-01-01T00:00:05.000Z', '2026-01-01T00:00:10.000Z', '2026-01-01T00:00:15.000Z', '2026-01-01T00:00:20.000Z']);
+	});
+});
+
+group('${NAME} never leaks the environment', () => {
+	const SECRET = 'leak-me-0123456789abcdef';
+	const env = { CRON_SECRET: SECRET, ADMIN_PASSWORD: SECRET, REPORT_CRON: '30 2 * * *', MINUTES: '61' };
+	const thrown = (fn: () => unknown): ScheduleError => {
+		try {
+			fn();
+		} catch (err) {
+			if (err instanceof ScheduleError) return err;
+			throw err;
+		}
+		throw new Error('did not throw');
+	};
+
+	it.each(['@${CRON_SECRET}', '${ADMIN_PASSWORD} * * * *', '*/${REPORT_CRON} * * * *', '$ * * * *'])(
+		'refuses "%s" without the environment, naming the schedule field',
+		(expr) => {
+			const err = thrown(() => compileSchedule(expr, 'UTC'));
+			expect(err.field).toBe('schedule');
+			expect(err.message).toBe('must not contain "$": ${NAME} is read from the environment only for schedules declared in code');
+		}
+	);
+
+	it('previews never read process.env, even when the variable is set there', () => {
+		process.env.CRONKIT_TEST_LEAK = SECRET;
+		try {
+			const p = preview('@${CRONKIT_TEST_LEAK}', 'UTC');
+			expect(p).toMatchObject({ valid: false, field: 'schedule' });
+			expect(JSON.stringify(p)).not.toContain(SECRET);
+		} finally {
+			delete process.env.CRONKIT_TEST_LEAK;
+		}
+	});
+
+	it('compiles a code schedule from the given environment', () => {
+		const s = compileSchedule('${REPORT_CRON}', 'UTC', env);
+		expect(s).toMatchObject({ expr: '${REPORT_CRON}', pattern: '30 2 * * *' });
+		expect(nextRun(s, new Date('2026-01-01T00:00:00Z'))?.toISOString()).toBe('2026-01-01T02:30:00.000Z');
+	});
+
+	it.each([
+		['@${CRON_SECRET}', 'schedule', 'the value of @${CRON_SECRET} from the environment is not a valid schedule (the value is not shown)'],
+		['${ADMIN_PASSWORD} * * * *', 'minute', 'the value of ${ADMIN_PASSWORD} * * * * from the environment has an invalid minute field (the value is not shown)'],
+		['${MINUTES} * * * *', 'minute', 'the value of ${MINUTES} * * * * from the environment has an invalid minute field (the value is not shown)']
+	])('reports a bad value of %s by its name and field, never the value', (expr, field, message) => {
+		const err = thrown(() => compileSchedule(expr, 'UTC', env));
+		expect(err).toMatchObject({ field, message });
+		expect(err.message).not.toContain(SECRET);
+		expect(err.message).not.toContain('61');
 	});
 });

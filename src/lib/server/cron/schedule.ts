@@ -42,9 +42,15 @@ export class ScheduleError extends Error {
 	}
 }
 
-/** `${NAME}` replaced from the environment; an unset one is an error naming it. */
-export function substituteEnv(expr: string, env: Record<string, string | undefined> = process.env): string {
-	return expr.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+/** `${NAME}` references in a schedule. */
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * `${NAME}` replaced from `env`; an unset one is an error naming it (never its value: no
+ * message ever carries what the environment holds).
+ */
+export function substituteEnv(expr: string, env: Record<string, string | undefined>): string {
+	return expr.replace(ENV_REF, (_, name: string) => {
 		const value = env[name];
 		if (value === undefined || value === '') {
 			throw new ScheduleError(`environment variable ${name} used in the schedule is not set`, 'schedule');
@@ -53,11 +59,22 @@ export function substituteEnv(expr: string, env: Record<string, string | undefin
 	});
 }
 
+/**
+ * Refuses a `$` in a schedule that is not read with the environment: submitted schedules (UI,
+ * API, preview) never read it, so `${CRON_SECRET}` there cannot reveal anything.
+ */
+function refuseEnvReference(expr: string): void {
+	if (expr.includes('$')) {
+		throw new ScheduleError('must not contain "$": ${NAME} is read from the environment only for schedules declared in code', 'schedule');
+	}
+}
+
 /** Shorthands and nicknames to a plain cron pattern (5 or 6 fields). */
 export function toCronPattern(expr: string): string {
 	const trimmed = expr.trim().replace(/\s+/g, ' ');
 	if (!trimmed) throw new ScheduleError('schedule is empty', 'schedule');
-	const nick = NICKNAMES[trimmed.toLowerCase()];
+	// Own keys only: `constructor` or `toString` must not find Object.prototype's.
+	const nick = Object.hasOwn(NICKNAMES, trimmed.toLowerCase()) ? NICKNAMES[trimmed.toLowerCase()] : undefined;
 	if (nick) return nick;
 	const every = /^every_(\d+)_(minutes|hours)$/i.exec(trimmed);
 	if (every) {
@@ -111,7 +128,7 @@ function blameField(pattern: string): void {
 export type CompiledSchedule = {
 	/** The expression as stored (shorthands, ${VARS}). */
 	expr: string;
-	/** The cron pattern croner runs. */
+	/** The cron pattern croner runs (with `${NAME}` substituted: it stays inside the process). */
 	pattern: string;
 	timezone: string;
 };
@@ -119,10 +136,30 @@ export type CompiledSchedule = {
 /** (pattern, zone) pairs already known to be valid: boot compiles every job's schedule. */
 const validated = new Set<string>();
 
-/** Validates an expression and zone; throws ScheduleError naming the faulty field. */
+/**
+ * Validates an expression and zone; throws ScheduleError naming the faulty field. With `env`
+ * (schedules declared in code), `${NAME}` is substituted from it and a faulty result is reported
+ * as `${NAME}` and the field, never with the value; without it, a `$` is an error.
+ */
 export function compileSchedule(expr: string, timezone: string, env?: Record<string, string | undefined>): CompiledSchedule {
 	if (!isValidTimeZone(timezone)) throw new ScheduleError(`unknown time zone "${timezone}"`, 'timezone');
-	const pattern = toCronPattern(substituteEnv(expr, env));
+	if (env === undefined) {
+		refuseEnvReference(expr);
+		return compilePattern(expr, timezone);
+	}
+	const substituted = substituteEnv(expr, env);
+	if (substituted === expr) return compilePattern(expr, timezone);
+	try {
+		return compilePattern(substituted, timezone, expr);
+	} catch (err) {
+		if (!(err instanceof ScheduleError)) throw err;
+		const what = err.field === 'schedule' ? 'is not a valid schedule' : `has an invalid ${err.field} field`;
+		throw new ScheduleError(`the value of ${expr.trim()} from the environment ${what} (the value is not shown)`, err.field);
+	}
+}
+
+function compilePattern(source: string, timezone: string, expr = source): CompiledSchedule {
+	const pattern = toCronPattern(source);
 	const key = `${timezone}\u0000${pattern}`;
 	if (validated.has(key)) return { expr, pattern, timezone };
 	fieldNames(pattern);
@@ -188,7 +225,10 @@ export type Preview =
 	| { valid: true; pattern: string; description: string; timezone: string; nextRuns: string[] }
 	| { valid: false; error: string; field: string };
 
-/** Description and next runs of an expression, for the API and the edit form. */
+/**
+ * Description and next runs of a submitted expression, for the API and the edit form: never
+ * read with the environment (a `$` is an error).
+ */
 export function preview(expr: string, timezone: string, count = 5, from = new Date()): Preview {
 	try {
 		const s = compileSchedule(expr, timezone);

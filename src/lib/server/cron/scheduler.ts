@@ -47,7 +47,7 @@ export type SchedulerOptions = Partial<Timing> & {
 	definitions: RegisteredJob[];
 	types: Record<string, RegisteredType>;
 	log: Logger;
-	/** Environment for `${NAME}` in schedules declared in code. */
+	/** Environment for `${NAME}` in the schedules of code jobs (without it, `${NAME}` is an error). */
 	env?: Record<string, string | undefined>;
 	/** Wall time and timers (tests skew or drive it). */
 	clock?: Clock;

@@ -14,6 +14,7 @@ import {
 import { audit } from '../audit';
 import type { Db } from '../db';
 import type { CronJob, CronJobExecution, JobSettings } from '../db/schema';
+import { isValidTimeZone } from '../config';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { drift, findJob, listJobs, settingsOf, ticksRestart } from './jobs';
 import * as ledger from './ledger';
@@ -113,8 +114,8 @@ const EXECUTION_COLUMNS = `id, job_id as "jobId", trigger, scheduled_for as "sch
 
 /**
  * compileSchedule + describe cost about half a millisecond; the list page shows every job, so
- * descriptions are memoised per (schedule, zone). Schedules and the environment they read are
- * fixed for the process, so an entry never goes stale.
+ * descriptions are memoised per (schedule, zone). A schedule with `${NAME}` is described as
+ * itself: descriptions never read the environment.
  */
 const descriptions = new Map<string, string>();
 const DESCRIPTIONS_MAX = 4096;
@@ -126,7 +127,7 @@ export function describeSchedule(schedule: string, zone: string): string {
 		try {
 			d = describe(compileSchedule(schedule, zone).pattern);
 		} catch {
-			d = schedule; // misconfigured: the raw schedule is all there is to show
+			d = schedule; // misconfigured or read from the environment: shown as written
 		}
 		if (descriptions.size >= DESCRIPTIONS_MAX) descriptions.delete(descriptions.keys().next().value!);
 		descriptions.set(key, d);
@@ -183,7 +184,7 @@ export class CronJobService {
 			description: job.description,
 			source: job.source,
 			type: job.type,
-			params: job.params,
+			params: this.shownParams(job),
 			schedule: job.schedule,
 			scheduleDescription,
 			timezone: job.timezone ?? defaultZone,
@@ -234,24 +235,50 @@ export class CronJobService {
 		return this.view(job, settings['scheduler.defaultTimezone'], running, settings['scheduler.paused']);
 	}
 
+	/** A submitted schedule's next run; its faults are 400s naming `schedule` or `timezone`. */
 	private validateSchedule(schedule: string, zone: string): Date | null {
 		try {
 			return nextRun(compileSchedule(schedule, zone), new Date());
 		} catch (err) {
-			if (err instanceof ScheduleError) {
-				const path = err.field === 'timezone' ? 'timezone' : 'schedule';
-				throw fieldError(path, err.field === 'timezone' || err.field === 'schedule' ? err.message : `${err.message}`);
-			}
+			if (err instanceof ScheduleError) throw fieldError(err.field === 'timezone' ? 'timezone' : 'schedule', err.message);
 			throw err;
 		}
 	}
 
-	private validateParams(type: string, params: unknown): Record<string, unknown> {
-		const jobType = this.deps.types[type];
+	/**
+	 * The schedule an update leaves in place (the stored one, or the code default) is accepted
+	 * unchanged: it may hold `${NAME}`, which only the scheduler reads. Its next run is then
+	 * left to the scheduler when it cannot be computed here.
+	 */
+	private keptScheduleNextRun(schedule: string, zone: string): Date | null {
+		if (!isValidTimeZone(zone)) throw fieldError('timezone', `unknown time zone "${zone}"`);
+		try {
+			return nextRun(compileSchedule(schedule, zone), new Date());
+		} catch (err) {
+			if (err instanceof ScheduleError) return null;
+			throw err;
+		}
+	}
+
+	/** A UI job's registered type (own keys only: `constructor` or `__proto__` find nothing). */
+	private typeOf(type: string): RegisteredType | undefined {
+		return Object.hasOwn(this.deps.types, type) ? this.deps.types[type] : undefined;
+	}
+
+	/** Submitted params as stored: validated, and for types with secrets, sealed (masked ones kept from `previous`). */
+	private validateParams(type: string, params: unknown, previous: Record<string, unknown> | null = null): Record<string, unknown> {
+		const jobType = this.typeOf(type);
 		if (!jobType) throw fieldError('type', `must be one of ${Object.keys(this.deps.types).join(', ')}`);
+		if (jobType.store) return jobType.store(params, previous);
 		const parsed = jobType.params.safeParse(params);
 		if (!parsed.success) throw invalid(parsed.error, 'params');
 		return parsed.data;
+	}
+
+	/** Params as they may leave the process: a type's secrets masked. */
+	private shownParams(job: Pick<CronJob, 'source' | 'type' | 'params'>): Record<string, unknown> {
+		const view = job.source === 'ui' ? this.typeOf(job.type)?.view : undefined;
+		return view ? view(job.params) : job.params;
 	}
 
 	async createJob(input: unknown, actor: Actor): Promise<JobView> {
@@ -287,7 +314,7 @@ export class CronJobService {
 				on conflict (key) do nothing
 				returning key`;
 			if (!inserted.length) throw new ServiceError(409, 'conflict', `a job with key "${row.key}" already exists`, [{ path: 'key', message: 'already exists' }]);
-			await audit(tx, { actor: actor.name, action: 'job.create', entity: 'cron_job', entityId: row.key, after: row });
+			await audit(tx, { actor: actor.name, action: 'job.create', entity: 'cron_job', entityId: row.key, after: { ...row, params: this.shownParams(row) } });
 			await notify(tx, { t: 'job', key: row.key });
 		});
 		return this.getJob(row.key);
@@ -307,7 +334,7 @@ export class CronJobService {
 	): Promise<JobView> {
 		const job = await this.requireJob(key);
 		const settings = await this.settings();
-		const before = { ...settingsOf(job), name: job.name, description: job.description, params: job.params };
+		const before = { ...settingsOf(job), name: job.name, description: job.description, params: this.shownParams(job) };
 		let params = job.params;
 		if (p.params !== undefined) {
 			if (job.source === 'code') {
@@ -316,7 +343,7 @@ export class CronJobService {
 				const r = def.params.safeParse(p.params);
 				if (!r.success) throw invalid(r.error, 'params');
 				params = r.data;
-			} else params = this.validateParams(job.type, p.params);
+			} else params = this.validateParams(job.type, p.params, job.params);
 		}
 		const after = {
 			schedule: p.schedule ?? job.schedule,
@@ -331,7 +358,9 @@ export class CronJobService {
 			description: p.description ?? job.description,
 			params
 		};
-		const next = this.validateSchedule(after.schedule, after.timezone ?? settings['scheduler.defaultTimezone']);
+		const zone = after.timezone ?? settings['scheduler.defaultTimezone'];
+		const kept = after.schedule === job.schedule || after.schedule === job.codeDefaults?.schedule;
+		const next = kept ? this.keptScheduleNextRun(after.schedule, zone) : this.validateSchedule(after.schedule, zone);
 		const restart = ticksRestart(settingsOf(job), after);
 		await this.sql.begin(async (tx) => {
 			await tx`
@@ -344,7 +373,7 @@ export class CronJobService {
 					next_run_at = case when ${restart} then ${after.enabled ? next : null}::timestamptz else next_run_at end,
 					updated_at = now(), updated_by = ${actor.name}
 				where key = ${key}`;
-			await audit(tx, { actor: actor.name, action, entity: 'cron_job', entityId: key, before, after });
+			await audit(tx, { actor: actor.name, action, entity: 'cron_job', entityId: key, before, after: { ...after, params: this.shownParams({ ...job, params: after.params }) } });
 			await notify(tx, { t: 'job', key });
 		});
 		return this.getJob(key);
@@ -367,7 +396,7 @@ export class CronJobService {
 		}
 		await this.sql.begin(async (tx) => {
 			await tx`delete from cron_job where key = ${key}`;
-			await audit(tx, { actor: actor.name, action: 'job.delete', entity: 'cron_job', entityId: key, before: { ...settingsOf(job), name: job.name, params: job.params } });
+			await audit(tx, { actor: actor.name, action: 'job.delete', entity: 'cron_job', entityId: key, before: { ...settingsOf(job), name: job.name, params: this.shownParams(job) } });
 			await notify(tx, { t: 'job', key });
 		});
 	}
@@ -429,11 +458,24 @@ export class CronJobService {
 		return this.deps.scheduler.runDue(parsed.data.budgetMs);
 	}
 
+	/**
+	 * `{valid, description, nextRuns}` of a submitted schedule, never read with the environment.
+	 * With `job`, the schedule that job would keep unchanged (its stored value or code default)
+	 * is described as coming from the environment when it holds `${NAME}`: its runs are the
+	 * scheduler's business (shown as the job's next run), not the preview's.
+	 */
 	async preview(query: unknown) {
 		const parsed = previewQuerySchema.safeParse(query);
 		if (!parsed.success) throw invalid(parsed.error);
 		const q = parsed.data;
 		const zone = q.tz ?? (await this.settings())['scheduler.defaultTimezone'];
+		if (q.job && q.expr.includes('$')) {
+			const job = await findJob(this.deps.db, q.job);
+			const expr = q.expr.trim();
+			if (job && (expr === job.schedule || expr === job.codeDefaults?.schedule)) {
+				return { valid: true as const, description: `${expr}, read from the environment by the scheduler`, pattern: expr, timezone: zone, nextRuns: [] };
+			}
+		}
 		const p = preview(q.expr, zone, q.count, q.from ? new Date(q.from) : new Date());
 		return p.valid
 			? { valid: true as const, description: p.description, pattern: p.pattern, timezone: p.timezone, nextRuns: p.nextRuns }

@@ -43,8 +43,17 @@ export type JobDefinition<P = Record<string, unknown>> = JobDefaults & {
 /** A registered type for jobs created through the UI or API (e.g. `http`). */
 export type JobType<P = Record<string, unknown>> = {
 	name: string;
+	/** Validates (and defaults) the stored params before each run: what the handler receives. */
 	params: z.ZodType<P>;
 	handler: JobHandler<P>;
+	/**
+	 * Submitted params to what is stored, for types with secrets: validates (throwing a
+	 * ServiceError that names the field), encrypts the secrets, and keeps from `previous` those
+	 * sent back masked. Without it, `params` validates submissions too.
+	 */
+	store?: (input: unknown, previous: Record<string, unknown> | null) => Record<string, unknown>;
+	/** Stored params as they may leave the process (API, pages, audit log): secrets masked. */
+	view?: (stored: Record<string, unknown>) => Record<string, unknown>;
 };
 
 export const POLICY_DEFAULTS = {

@@ -164,6 +164,20 @@ export const auditLog = pgTable(
 );
 
 /**
+ * The fingerprint of SECRET_KEY, the key job secrets are encrypted under (one row): an instance
+ * booting with another key refuses to start rather than fail to read them.
+ */
+export const secretKey = pgTable(
+	'secret_key',
+	{
+		id: integer('id').primaryKey(),
+		fingerprint: text('fingerprint').notNull(),
+		createdAt: tstz('created_at').notNull().defaultNow()
+	},
+	(t) => [check('secret_key_one_row', sql`${t.id} = 1`)]
+);
+
+/**
  * Every running Cronkit process registers here and keeps its row fresh, so any instance can
  * tell whether queued runs have a live worker to take them, and which clocks are off.
  */
@@ -266,6 +280,7 @@ export const accessKey = pgTable(
 export const deviceSession = pgTable(
 	'device_session',
 	{
+		/** Hex SHA-256 of the session id the client holds (its credential is never stored). */
 		id: text('id').primaryKey(),
 		accessKeyId: text('access_key_id')
 			.notNull()

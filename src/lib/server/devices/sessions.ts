@@ -12,7 +12,7 @@
  *   its own code so the app can say "ask for a new key" instead of restarting into a 401;
  * - 404 for an id that never existed.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { sessionRefSchema, startSessionSchema } from '../../schemas/devices';
 import type { EndReason } from '../db/schema';
@@ -47,6 +47,13 @@ const unknownSession = () => new ServiceError(404, 'not_found', 'session not fou
 /** Opaque and unguessable: the id is all a client shows to heartbeat or end its session. */
 const newSessionId = () => `ds_${randomBytes(18).toString('base64url')}`;
 
+/**
+ * What `device_session.id` holds: the hex SHA-256 of the id the client has, so the table never
+ * holds a usable credential (the id has 144 random bits: a plain hash suffices, no salt or slow
+ * hash). Lookups hash the presented id and compare in the database.
+ */
+export const sessionIdHash = (sessionId: string) => createHash('sha256').update(sessionId, 'utf8').digest('hex');
+
 export type Started = SessionTiming & { sessionId: string };
 
 type PgError = { code?: string; constraint_name?: string };
@@ -75,7 +82,7 @@ export async function startSession(sql: Sql, body: unknown, clientIp: string): P
 					update device_session set ended_at = now(), end_reason = 'replaced'
 					where access_key_id = ${key.id} and ended_at is null`;
 				const id = newSessionId();
-				await tx`insert into device_session (id, access_key_id, device_id) values (${id}, ${key.id}, ${deviceId ?? null})`;
+				await tx`insert into device_session (id, access_key_id, device_id) values (${sessionIdHash(id)}, ${key.id}, ${deviceId ?? null})`;
 				return { id, replaced: ended.count };
 			});
 			sessionsStarted.inc();
@@ -98,20 +105,20 @@ type SessionState = { endReason: EndReason | null; stale: boolean };
 export async function heartbeatSession(sql: Sql, body: unknown): Promise<void> {
 	const parsed = sessionRefSchema.safeParse(body);
 	if (!parsed.success) throw invalid(parsed.error);
-	const { sessionId } = parsed.data;
+	const idHash = sessionIdHash(parsed.data.sessionId);
 	const { timeoutSeconds } = await sessionTiming(sql);
 	// A second pass only when the row changed between the two statements (a start, an end).
 	for (let pass = 0; pass < 3; pass++) {
 		const ok = await sql`
 			update device_session set last_heartbeat_at = now()
-			where id = ${sessionId} and ended_at is null and last_heartbeat_at > now() - make_interval(secs => ${timeoutSeconds})`;
+			where id = ${idHash} and ended_at is null and last_heartbeat_at > now() - make_interval(secs => ${timeoutSeconds})`;
 		if (ok.count === 1) {
 			heartbeatOk.inc();
 			return;
 		}
 		const [state] = await sql<SessionState[]>`
 			select end_reason as "endReason", ended_at is null and last_heartbeat_at <= now() - make_interval(secs => ${timeoutSeconds}) as stale
-			from device_session where id = ${sessionId}`;
+			from device_session where id = ${idHash}`;
 		if (!state) {
 			heartbeats.inc({ result: 'not_found' });
 			throw unknownSession();
@@ -120,7 +127,7 @@ export async function heartbeatSession(sql: Sql, body: unknown): Promise<void> {
 			// Past its timeout but not yet cleaned up: end it now, as session-cleanup would.
 			const res = await sql`
 				update device_session set ended_at = now(), end_reason = 'expired'
-				where id = ${sessionId} and ended_at is null and last_heartbeat_at <= now() - make_interval(secs => ${timeoutSeconds})`;
+				where id = ${idHash} and ended_at is null and last_heartbeat_at <= now() - make_interval(secs => ${timeoutSeconds})`;
 			countEnded('expired', res.count);
 			if (res.count === 0) continue;
 			break;
@@ -144,14 +151,14 @@ export async function heartbeatSession(sql: Sql, body: unknown): Promise<void> {
 export async function endSession(sql: Sql, body: unknown): Promise<void> {
 	const parsed = sessionRefSchema.safeParse(body);
 	if (!parsed.success) throw invalid(parsed.error);
-	const { sessionId } = parsed.data;
+	const idHash = sessionIdHash(parsed.data.sessionId);
 	const [row] = await sql<{ ended: boolean }[]>`
 		with ended as (
 			update device_session set ended_at = now(), end_reason = 'ended'
-			where id = ${sessionId} and ended_at is null returning id
+			where id = ${idHash} and ended_at is null returning id
 		)
 		select exists (select 1 from ended) as ended
-		where exists (select 1 from ended) or exists (select 1 from device_session where id = ${sessionId})`;
+		where exists (select 1 from ended) or exists (select 1 from device_session where id = ${idHash})`;
 	if (!row) throw unknownSession();
 	if (row.ended) countEnded('ended');
 }

@@ -2,7 +2,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'cronkit_process_' });
+// prom-client's names already start with process_ or nodejs_: the prefix is ours alone.
+collectDefaultMetrics({ register: registry, prefix: 'cronkit_' });
+// These three are gauges named like counters (promtool refuses them); the same counts stay
+// available by type in cronkit_nodejs_active_{handles,requests,resources}.
+for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`cronkit_nodejs_${name}`);
 
 export const runsTotal = new Counter({
 	name: 'cronkit_runs_total',

@@ -2,9 +2,11 @@
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { runtime } from '../../runtime';
 import { setSessionCookie } from '../cookie';
+import { readDeviceCookie, setDeviceCookie } from '../device-cookie';
 import { login } from '../login';
 import { forgetTouch } from '../presence';
 import { safeRedirectTo } from '../redirect';
+import { invalidateSession } from '../session';
 
 export async function loginLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
 	const target = safeRedirectTo(event.url.searchParams.get('redirectTo'));
@@ -24,10 +26,18 @@ function clientIp(event: Pick<RequestEvent, 'getClientAddress'>): string {
 	}
 }
 
+/**
+ * The sign-in form. Throttled: HTTP 429 with Retry-After and the page's message without
+ * JavaScript; with it, SvelteKit's action result `{type: 'failure', status: 429}` (an HTTP 200
+ * carrying Retry-After too). Success starts a new session, ends the one this browser's cookie
+ * carried (the account's other devices keep theirs), and marks the browser as a known device.
+ */
 export async function loginAction(event: RequestEvent) {
 	const form = await event.request.formData();
 	const email = form.get('email');
-	const result = await login(runtime().database.sql, { email, password: form.get('password'), ip: clientIp(event) });
+	const rt = runtime();
+	const device = readDeviceCookie(event.cookies, rt.secrets);
+	const result = await login(rt.database.sql, { email, password: form.get('password'), ip: clientIp(event), device });
 	const shownEmail = typeof email === 'string' ? email.slice(0, 254) : '';
 	if (!result.ok) {
 		if (result.reason === 'throttled') {
@@ -36,7 +46,9 @@ export async function loginAction(event: RequestEvent) {
 		}
 		return fail(400, { email: shownEmail, message: result.message, fields: result.fields });
 	}
+	if (event.locals.sessionId) await invalidateSession(rt.database.sql, event.locals.sessionId);
 	setSessionCookie(event.cookies, event.url, result.token, result.expiresAt);
+	setDeviceCookie(event.cookies, event.url, rt.secrets, result.user.email);
 	forgetTouch(result.user.id);
 	redirect(303, safeRedirectTo(event.url.searchParams.get('redirectTo')));
 }

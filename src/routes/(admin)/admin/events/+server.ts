@@ -2,12 +2,16 @@ import { requireUser } from '$lib/server/auth/guard';
 import { liveHub } from '$lib/server/admin/live';
 import type { RequestHandler } from './$types';
 
-/** Live updates of runs, jobs and settings for the admin pages (Server-Sent Events). */
+/**
+ * Live updates of runs, jobs and settings for the admin pages (Server-Sent Events), until the
+ * login session ends or its user's role changes.
+ */
 export const GET: RequestHandler = async (event) => {
-	requireUser(event);
+	const user = requireUser(event);
 	let body: ReadableStream<Uint8Array>;
 	try {
-		body = await liveHub().subscribe(event.request.signal);
+		const owner = event.locals.sessionId ? { sessionId: event.locals.sessionId, role: user.role } : undefined;
+		body = await liveHub().subscribe(event.request.signal, owner);
 	} catch {
 		// shutting down (or the database is unreachable): the browser retries on its own
 		return new Response('live updates unavailable\n', { status: 503, headers: { 'retry-after': '3', 'cache-control': 'no-store' } });

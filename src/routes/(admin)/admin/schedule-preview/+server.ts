@@ -6,14 +6,16 @@ import type { RequestHandler } from './$types';
 
 /**
  * The schedule field's live check: `{valid, description, nextRuns}` or `{valid: false, error,
- * field}` for `?expr=&tz=` (five runs; an empty zone is the default zone).
+ * field}` for `?expr=&tz=&job=` (five runs; an empty zone is the default zone; `job` is the job
+ * being edited, whose own schedule is accepted as is).
  */
 export const GET: RequestHandler = async (event) => {
 	requireUser(event);
 	const expr = event.url.searchParams.get('expr') ?? '';
 	const tz = event.url.searchParams.get('tz') || undefined;
+	const job = event.url.searchParams.get('job') || undefined;
 	try {
-		const preview = await runtime().cron.preview({ expr, tz, count: 5 });
+		const preview = await runtime().cron.preview({ expr, tz, count: 5, job });
 		return json(preview, { headers: { 'cache-control': 'no-store' } });
 	} catch (err) {
 		if (!(err instanceof ServiceError)) throw err;

@@ -3,9 +3,8 @@ import { requireAdmin, requireUser } from '$lib/server/auth/guard';
 import { deleteJob, resetToCode, runNow, saveJob, setEnabled } from '$lib/server/admin/actions';
 import { runtimeDeps } from '$lib/server/admin/deps';
 import { jobFormValues } from '$lib/server/admin/job-form';
-import { maskParams } from '$lib/server/admin/mask';
 import { jobPage } from '$lib/server/admin/pages';
-import { jobTypes } from '$lib/server/cron/registry';
+import { JOB_TYPE_NAMES } from '$lib/server/cron/registry';
 import { ServiceError } from '$lib/server/errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -15,12 +14,11 @@ export const load: PageServerLoad = async (event) => {
 	const deps = runtimeDeps();
 	try {
 		const page = await jobPage(deps, event.params.jobId, event.url.searchParams);
-		const isAdmin = user.role === 'admin';
+		// Job secrets come masked from the service, for admins too (they are write-only).
 		return {
 			...page,
-			job: isAdmin ? page.job : { ...page.job, params: maskParams(page.job.params) },
-			formValues: isAdmin ? jobFormValues(page.job) : null,
-			types: Object.keys(jobTypes)
+			formValues: user.role === 'admin' ? jobFormValues(page.job) : null,
+			types: JOB_TYPE_NAMES
 		};
 	} catch (err) {
 		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.jobId}"`, code: 'not_found' });

@@ -2,14 +2,14 @@ import { redirect } from '@sveltejs/kit';
 import { requireAdmin, requireUser } from '$lib/server/auth/guard';
 import { actorOf } from '$lib/server/admin/actions';
 import { createInput, jobFormFailure, readJobForm } from '$lib/server/admin/job-form';
-import { jobTypes } from '$lib/server/cron/registry';
+import { JOB_TYPE_NAMES } from '$lib/server/cron/registry';
 import { runtime } from '$lib/server/runtime';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
 	const settings = await runtime().cron.settings();
-	return { types: Object.keys(jobTypes), defaultZone: settings['scheduler.defaultTimezone'] };
+	return { types: JOB_TYPE_NAMES, defaultZone: settings['scheduler.defaultTimezone'] };
 };
 
 export const actions: Actions = {

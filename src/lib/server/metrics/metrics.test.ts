@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { metricsProblems } from '../../../../tests/helpers/metrics-lint';
+import '../devices/metrics';
+import '../email/metrics';
+import { metricsText } from './index';
+
+describe('/metrics names', () => {
+	it('pass promtool’s rules: no doubled prefix, counters and only counters end in _total', async () => {
+		const { body } = await metricsText();
+		expect(metricsProblems(body)).toEqual([]);
+		expect(body).toContain('# TYPE cronkit_process_cpu_user_seconds_total counter');
+		expect(body).not.toContain('cronkit_process_process_');
+		expect(body).toContain('# TYPE cronkit_nodejs_active_handles gauge');
+	});
+
+	it('the lint itself catches what promtool reported before', () => {
+		expect(metricsProblems('# HELP cronkit_process_process_x_total h\n# TYPE cronkit_process_process_x_total counter\n')).toEqual([
+			'cronkit_process_process_x_total repeats a prefix'
+		]);
+		expect(metricsProblems('# HELP cronkit_a_total h\n# TYPE cronkit_a_total gauge\n# HELP cronkit_b h\n# TYPE cronkit_b counter\n')).toEqual([
+			'gauge cronkit_a_total should not end in _total',
+			'counter cronkit_b should end in _total'
+		]);
+	});
+});
