@@ -19,7 +19,8 @@ export type Instance = { scheduler: Scheduler; service: CronJobService; sql: Sql
 export const testSecrets = new SecretBox(randomBytes(32));
 
 /** The app's job types under `testSecrets`, with the default egress policy unless given one. */
-export const testJobTypes = (egress = EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY)) => createJobTypes({ secrets: testSecrets, egress });
+export const testJobTypes = (egress = EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY), o: { commandJobs?: boolean } = {}) =>
+	createJobTypes({ secrets: testSecrets, egress, commandJobs: o.commandJobs });
 
 export function instance(
 	t: TestDatabase,

@@ -71,3 +71,8 @@ export const runDueQuerySchema = z.object({
 		.max(600_000, 'must be between 0 and 600000')
 		.default(25_000)
 });
+
+/** GET /api/cron/executions/{id}/output: from which byte of the produced output on. */
+export const outputQuerySchema = z.object({
+	offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').default(0)
+});

@@ -2,6 +2,8 @@
  * The process's runtime: configuration, database, scheduler and cron service, booted
  * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
 import { sealStoredHttpSecrets } from './cron/http-job';
@@ -9,6 +11,7 @@ import { syncCodeJobs } from './cron/jobs';
 import { codeJobs, createJobTypes } from './cron/registry';
 import { systemClock } from './cron/clock';
 import { DbTime } from './cron/db-time';
+import type { Isolation } from './cron/runner';
 import { Scheduler } from './cron/scheduler';
 import { CronJobService } from './cron/service';
 import { connect, type Database } from './db';
@@ -89,7 +92,7 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await database.close();
 		throw err;
 	}
-	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow) });
+	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow), commandJobs: config.commandJobs });
 	// The web app makes sure someone can sign in; a worker (no login pages) and the CLI (its
 	// stdout is command output; it has create-admin) leave that to the web instances.
 	if (opts.mode !== 'attach' && config.cronRole !== 'worker') {
@@ -111,7 +114,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		types,
 		log: log.child({ component: 'scheduler' }),
 		env: process.env,
-		time
+		time,
+		isolation: isolationFor(database.url)
 	});
 	const cron = new CronJobService({
 		sql: database.sql,
@@ -147,6 +151,15 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		'cronkit booted'
 	);
 	return current;
+}
+
+/**
+ * How isolated code jobs start their child: the worker entry built beside the CLI
+ * (`npm run build`), told where the database is. None when it has not been built.
+ */
+function isolationFor(databaseUrl: string): Isolation | undefined {
+	const entry = path.resolve('build/cli/isolated-child.js');
+	return existsSync(entry) ? { argv: [process.execPath, entry], env: { CRONKIT_DATABASE_URL: databaseUrl } } : undefined;
 }
 
 let stopping: Promise<void> | undefined;

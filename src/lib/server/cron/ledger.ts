@@ -4,6 +4,7 @@
  */
 import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
 import type { ExecutionStatus, OverlapPolicy, Trigger } from '../db/schema';
+import type { OutputSnapshot } from './output';
 import { notifyRunsSql } from './run-events';
 
 type Q = Sql | TransactionSql;
@@ -319,11 +320,15 @@ export async function nextQueuedAt(sql: Q): Promise<Date | null> {
 	return row?.at ?? null;
 }
 
+/** What a run's own process did (command jobs, isolated code jobs). */
+export type ProcessStats = { exitCode: number | null; signal: string | null; cpuMs: number; maxRssKb: number };
+
 export type Outcome = {
 	id: number;
 	status: Extract<ExecutionStatus, 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'cancelled'>;
 	durationMs: number | null;
-	output: string | null;
+	/** The output as it stands now (the last word: it replaces what live writes stored). */
+	output: OutputSnapshot | null;
 	result: unknown;
 	errorMessage: string | null;
 	errorStack: string | null;
@@ -335,6 +340,7 @@ export type Outcome = {
 	 * decided elsewhere (cancel, the lease reaper).
 	 */
 	owner: string | null;
+	process?: ProcessStats | null;
 };
 
 export type Settled = {
@@ -358,8 +364,10 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 	if (!outcomes.length) return { settled: [], retries: 0 };
 	const rows = await sql.unsafe<(Settled & { retryId: number | null })[]>(
 		`with input as (
-			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[])
-				as u(id, status, duration_ms, output, result, error_message, error_stack, release, owner)
+			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[],
+					$10::int8[], $11::int8[], $12::int[], $13::text[], $14::int[], $15::int[])
+				as u(id, status, duration_ms, output, result, error_message, error_stack, release, owner,
+					output_bytes, output_tail_at, exit_code, signal, cpu_ms, max_rss_kb)
 		), cur as (
 			select e.id, e.status as prev,
 				i.owner is not null and (e.instance_id is distinct from i.owner or e.lease_expires_at is null or e.lease_expires_at < now()) as fenced
@@ -373,7 +381,13 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 				duration_ms = case when c.prev = 'running' and not c.fenced
 					then coalesce(i.duration_ms, (extract(epoch from now() - e.started_at) * 1000)::int)
 					else e.duration_ms end,
-				output = case when c.fenced then e.output else coalesce(e.output, i.output) end,
+				output = case when c.fenced or i.output is null then e.output else i.output end,
+				output_bytes = case when c.fenced or i.output is null then e.output_bytes else i.output_bytes end,
+				output_tail_at = case when c.fenced or i.output is null then e.output_tail_at else i.output_tail_at end,
+				exit_code = case when c.fenced or i.cpu_ms is null then e.exit_code else i.exit_code end,
+				signal = case when c.fenced or i.cpu_ms is null then e.signal else i.signal end,
+				cpu_ms = case when c.fenced or i.cpu_ms is null then e.cpu_ms else i.cpu_ms end,
+				max_rss_kb = case when c.fenced or i.cpu_ms is null then e.max_rss_kb else i.max_rss_kb end,
 				result = case when c.prev = 'running' and not c.fenced then i.result else e.result end,
 				error_message = case when c.prev = 'running' and not c.fenced then i.error_message else e.error_message end,
 				error_stack = case when c.prev = 'running' and not c.fenced then i.error_stack else e.error_stack end,
@@ -423,12 +437,18 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 			outcomes.map((o) => o.id),
 			outcomes.map((o) => o.status),
 			outcomes.map((o) => o.durationMs),
-			outcomes.map((o) => o.output),
+			outcomes.map((o) => o.output?.text ?? null),
 			outcomes.map((o) => (o.result === undefined ? null : o.result)),
 			outcomes.map((o) => o.errorMessage),
 			outcomes.map((o) => o.errorStack),
 			boolArray(outcomes.map((o) => o.release)),
-			outcomes.map((o) => o.owner)
+			outcomes.map((o) => o.owner),
+			outcomes.map((o) => o.output?.bytes ?? null),
+			outcomes.map((o) => o.output?.tailAt ?? null),
+			outcomes.map((o) => o.process?.exitCode ?? null),
+			outcomes.map((o) => o.process?.signal ?? null),
+			outcomes.map((o) => o.process?.cpuMs ?? null),
+			outcomes.map((o) => o.process?.maxRssKb ?? null)
 		] as never
 	);
 	return {
@@ -443,6 +463,20 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 		})),
 		retries: rows.filter((r) => r.retryId !== null).length
 	};
+}
+
+/**
+ * Live output: stores the output so far of running runs, one statement for every run that
+ * printed since the last write. A run that has ended keeps what its outcome stored.
+ */
+export async function writeOutputs(sql: Q, runs: { id: number; output: OutputSnapshot }[]): Promise<void> {
+	if (!runs.length) return;
+	await sql.unsafe(
+		`update cron_job_execution e set output = u.output, output_bytes = u.bytes, output_tail_at = u.tail_at
+		from unnest($1::bigint[], $2::text[], $3::int8[], $4::int8[]) as u(id, output, bytes, tail_at)
+		where e.id = u.id and e.status = 'running'`,
+		[runs.map((r) => r.id), runs.map((r) => r.output.text), runs.map((r) => r.output.bytes), runs.map((r) => r.output.tailAt)] as never
+	);
 }
 
 /**

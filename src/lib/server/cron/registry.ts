@@ -8,6 +8,7 @@ import { markUsersOffline } from '../maintenance/mark-users-offline';
 import { pruneAuthSessions } from '../maintenance/prune-auth-sessions';
 import type { EgressPolicy } from '../egress/policy';
 import type { SecretBox } from '../secrets/box';
+import { commandJobType } from './command-job';
 import { httpJobType } from './http-job';
 import { pruneExecutions } from './prune-executions';
 import type { RegisteredJob, RegisteredType } from './types';
@@ -15,9 +16,12 @@ import type { RegisteredJob, RegisteredType } from './types';
 export const codeJobs: RegisteredJob[] = [pruneExecutions, sessionCleanup, emailRetry, markUsersOffline, pruneAuthSessions];
 
 /** The types jobs created in the UI or the API can have (the job form's choices). */
-export const JOB_TYPE_NAMES = ['http'] as const;
+export const JOB_TYPE_NAMES = ['http', 'command'] as const;
 
-/** The job types with what they need from the process: the key of their secrets, the egress policy. */
-export function createJobTypes(deps: { secrets: SecretBox; egress: EgressPolicy }): Record<(typeof JOB_TYPE_NAMES)[number], RegisteredType> {
-	return { http: httpJobType(deps) };
+/**
+ * The job types with what they need from the process: the key of their secrets, the egress
+ * policy, whether command jobs may run here (COMMAND_JOBS).
+ */
+export function createJobTypes(deps: { secrets: SecretBox; egress: EgressPolicy; commandJobs?: boolean }): Record<(typeof JOB_TYPE_NAMES)[number], RegisteredType> {
+	return { http: httpJobType(deps), command: commandJobType(deps.commandJobs ?? false) };
 }

@@ -31,7 +31,7 @@ import { SignalListener } from './listener';
 import type { Signal } from './notify';
 import { OutcomeWriter } from './outcomes';
 import { QueueLoop } from './queue';
-import { Runner, interruptedOutcome, type Active } from './runner';
+import { Runner, interruptedOutcome, type Active, type Isolation } from './runner';
 import { nextRun } from './schedule';
 import { loadSettings, type Settings } from './settings';
 import { TickClaims } from './ticks';
@@ -53,7 +53,12 @@ export type SchedulerOptions = Partial<Timing> & {
 	clock?: Clock;
 	/** The database's clock as estimated here (shared with the instance registry). */
 	time?: DbTime;
+	/** How isolated code jobs start their child process (unset: they cannot run here). */
+	isolation?: Isolation;
 };
+
+/** How often the output of running runs is written (batched: one statement for all of them). */
+const LIVE_OUTPUT_MS = 250;
 
 export type RunSummary = { id: number; jobKey: string; status: string };
 
@@ -116,7 +121,8 @@ export class Scheduler {
 			loadJob: (key) => this.loadArmed(key),
 			onQueuedDone: () => this.wakeQueue(),
 			isRunning: () => this.running || this.passive,
-			defer
+			defer,
+			isolation: opts.isolation
 		});
 		this.queue = new QueueLoop(engine, this.runner);
 		this.catchUp = new CatchUp(engine, this.jobs, { paused: () => this.settings['scheduler.paused'], onQueued: () => this.wakeQueue() });
@@ -153,6 +159,8 @@ export class Scheduler {
 		this.settings = await loadSettings(sql, this.opts.defaultTimezone);
 		await time.measureAndReport(sql, log);
 		await this.listener.start();
+		this.claims.start();
+		this.deferred.start();
 		this.running = true;
 		for (const job of await listJobs(this.engine.db)) this.timers.arm(this.jobs.load(job), time.now());
 		await this.catchUp.afterDowntime(time.now());
@@ -162,7 +170,8 @@ export class Scheduler {
 		this.intervals.push(
 			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
 			clock.setInterval(() => void this.leases.reap(), this.leases.periodMs),
-			clock.setInterval(() => void this.resync(), timing.resyncMs)
+			clock.setInterval(() => void this.resync(), timing.resyncMs),
+			clock.setInterval(() => void this.writeLiveOutput(), LIVE_OUTPUT_MS)
 		);
 		this.queue.start();
 		log.info({ instance: this.instanceId, jobs: this.jobs.size, clockOffsetMs: Math.round(time.localOffsetMs) }, 'scheduler started');
@@ -186,11 +195,10 @@ export class Scheduler {
 			await settlesWithin(clock, Promise.all(pending.map((a) => a.done)), graceMs);
 		}
 		const left = [...this.runner.active.values()];
-		this.runner.abort(
-			left.map((a) => a.run.id),
-			'instance shutting down'
-		);
+		// Recorded interrupted first (the ledger keeps the first outcome), then stopped for good:
+		// no process of theirs may outlive this instance.
 		const recorded = left.length ? this.interrupt(left, `instance ${instanceId} shut down before the run finished`) : null;
+		if (left.length) await this.runner.abortAndWait(left, 'instance shutting down');
 		// With the database gone the outcomes cannot be written; expired leases will settle them.
 		await settlesWithin(clock, recorded, 5_000);
 		await this.outcomes.drain(5_000);
@@ -261,6 +269,19 @@ export class Scheduler {
 		if (!keys.length) return;
 		await storeNextRuns(this.engine.sql, new Map(keys.map((k) => [k, this.jobs.get(k)?.nextAt ?? null])));
 		for (const k of keys) this.nextRunsDirty.delete(k);
+	}
+
+	/** Output printed since the last write, of every active run, in one statement (never one a line). */
+	private async writeLiveOutput(): Promise<void> {
+		const outputs = this.runner.takeDirtyOutputs();
+		if (!outputs.length) return;
+		try {
+			await ledger.writeOutputs(this.engine.sql, outputs);
+		} catch (err) {
+			// The next write (or the outcome) carries it all: output is a snapshot, not a delta.
+			for (const o of outputs) this.runner.active.get(o.id)?.output.touch();
+			this.engine.log.debug({ err }, 'live output not written');
+		}
 	}
 
 	// ---- cross-instance signals and reloads -------------------------------------------------
@@ -431,9 +452,13 @@ export class Scheduler {
 		this.timers.clear();
 		this.passive = true;
 		await this.measureClock();
-		const renew = clock.setInterval(() => void this.leases.renew(), this.leases.periodMs);
-		renew.unref?.();
-		this.intervals.push(renew);
+		for (const interval of [
+			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
+			clock.setInterval(() => void this.writeLiveOutput(), LIVE_OUTPUT_MS)
+		]) {
+			interval.unref?.();
+			this.intervals.push(interval);
+		}
 	}
 
 	/** Stops the scheduler, or what `startPassive` started (its runs get the same grace period). */
@@ -445,11 +470,11 @@ export class Scheduler {
 			const pending = [...this.runner.active.values()];
 			if (pending.length) await settlesWithin(clock, Promise.all(pending.map((a) => a.done)), graceMs);
 			const left = [...this.runner.active.values()];
-			this.runner.abort(
-				left.map((a) => a.run.id),
-				'instance shutting down'
-			);
-			if (left.length) await settlesWithin(clock, this.interrupt(left, `instance ${instanceId} shut down before the run finished`), 5_000);
+			if (left.length) {
+				const recorded = this.interrupt(left, `instance ${instanceId} shut down before the run finished`);
+				await this.runner.abortAndWait(left, 'instance shutting down');
+				await settlesWithin(clock, recorded, 5_000);
+			}
 		}
 		await this.outcomes.drain(5_000);
 		this.deferred.stop();

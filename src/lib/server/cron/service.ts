@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import {
 	createJobSchema,
 	executionQuerySchema,
+	outputQuerySchema,
 	previewQuerySchema,
 	runDueQuerySchema,
 	updateJobSchema
@@ -18,6 +19,7 @@ import { isValidTimeZone } from '../config';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { drift, findJob, listJobs, settingsOf, ticksRestart } from './jobs';
 import * as ledger from './ledger';
+import { readOutput } from './output';
 import { notify } from './notify';
 import { compileSchedule, describe, nextRun, preview, ScheduleError } from './schedule';
 import type { RunDueResult, Scheduler } from './scheduler';
@@ -74,9 +76,16 @@ export type ExecutionView = {
 	leaseExpiresAt: string | null;
 	triggeredBy: string | null;
 	output: string | null;
+	/** Bytes of output produced (offsets of `GET …/output?offset=` count these). */
+	outputBytes: number;
 	result: unknown;
 	errorMessage: string | null;
 	errorStack: string | null;
+	/** For runs with a process of their own (command jobs, isolated code jobs); null otherwise. */
+	exitCode: number | null;
+	signal: string | null;
+	cpuMs: number | null;
+	maxRssKb: number | null;
 };
 
 export type Actor = { name: string; userId?: string | null };
@@ -100,17 +109,23 @@ export function toExecutionView(e: CronJobExecution): ExecutionView {
 		leaseExpiresAt: iso(e.leaseExpiresAt),
 		triggeredBy: e.triggeredBy,
 		output: e.output,
+		outputBytes: e.outputBytes ?? Buffer.byteLength(e.output ?? ''),
 		result: e.result,
 		errorMessage: e.errorMessage,
-		errorStack: e.errorStack
+		errorStack: e.errorStack,
+		exitCode: e.exitCode,
+		signal: e.signal,
+		cpuMs: e.cpuMs,
+		maxRssKb: e.maxRssKb
 	};
 }
 
 const EXECUTION_COLUMNS = `id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", run_at as "runAt", attempt,
 	retry_of as "retryOf", status, exclusive, started_at as "startedAt", finished_at as "finishedAt",
 	duration_ms as "durationMs", instance_id as "instanceId", lease_expires_at as "leaseExpiresAt",
-	triggered_by_user_id as "triggeredByUserId", triggered_by as "triggeredBy", output, result,
-	error_message as "errorMessage", error_stack as "errorStack", created_at as "createdAt"`;
+	triggered_by_user_id as "triggeredByUserId", triggered_by as "triggeredBy", output, output_bytes as "outputBytes",
+	output_tail_at as "outputTailAt", result, error_message as "errorMessage", error_stack as "errorStack", created_at as "createdAt",
+	exit_code as "exitCode", signal, cpu_ms as "cpuMs", max_rss_kb as "maxRssKb"`;
 
 /**
  * compileSchedule + describe cost about half a millisecond; the list page shows every job, so
@@ -285,6 +300,9 @@ export class CronJobService {
 		const parsed = createJobSchema.safeParse(input);
 		if (!parsed.success) throw invalid(parsed.error);
 		const j = parsed.data;
+		// A type this server does not run (command jobs with COMMAND_JOBS off) cannot be created.
+		const disabled = this.typeOf(j.type)?.disabled;
+		if (disabled) throw fieldError('type', `${disabled} (COMMAND_JOBS=off)`);
 		const params = this.validateParams(j.type, j.params);
 		const settings = await this.settings();
 		const next = this.validateSchedule(j.schedule, j.timezone ?? settings['scheduler.defaultTimezone']);
@@ -438,6 +456,20 @@ export class CronJobService {
 		const [row] = await this.sql<CronJobExecution[]>`select ${this.sql.unsafe(EXECUTION_COLUMNS)} from cron_job_execution where id = ${id}`;
 		if (!row) throw notFound(`execution ${id}`);
 		return toExecutionView(row);
+	}
+
+	/**
+	 * The output of a run from byte `offset` of what it produced (live while it runs): a reader
+	 * whose offset falls in the part left out gets the marker and continues at the kept tail.
+	 */
+	async executionOutput(id: number, query: unknown): Promise<{ output: string; offset: number; done: boolean }> {
+		const parsed = outputQuerySchema.safeParse(query);
+		if (!parsed.success) throw invalid(parsed.error);
+		const [row] = await this.sql<{ output: string | null; bytes: number | null; tailAt: number | null; status: CronJobExecution['status'] }[]>`
+			select output, output_bytes as bytes, output_tail_at as "tailAt", status from cron_job_execution where id = ${id}`;
+		if (!row) throw notFound(`execution ${id}`);
+		const { output, next } = readOutput({ text: row.output, bytes: row.bytes, tailAt: row.tailAt }, parsed.data.offset);
+		return { output, offset: next, done: row.status !== 'queued' && row.status !== 'running' };
 	}
 
 	async cancelExecution(id: number, actor: Actor): Promise<ExecutionView> {

@@ -59,6 +59,10 @@ export class TickClaims {
 		return n;
 	}
 
+	start(): void {
+		this.stopped = false;
+	}
+
 	stop(): void {
 		this.stopped = true;
 		this.engine.clock.clearTimeout(this.retryTimer);

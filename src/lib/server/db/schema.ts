@@ -119,8 +119,21 @@ export const cronJobExecution = pgTable(
 		triggeredByUserId: text('triggered_by_user_id'),
 		/** Who asked for a manual or API run (an email, `cli`, `api`). */
 		triggeredBy: text('triggered_by'),
+		/** What the run printed: the first and last 64 KB, with a marker between when more was produced. */
 		output: text('output'),
+		/** Bytes of output produced so far (offsets of the live output count these). */
+		outputBytes: bigint('output_bytes', { mode: 'number' }),
+		/** Where, in the produced bytes, the kept tail starts; null when nothing was left out. */
+		outputTailAt: bigint('output_tail_at', { mode: 'number' }),
 		result: jsonb('result'),
+		/** For runs with a process of their own (command jobs, isolated code jobs). */
+		exitCode: integer('exit_code'),
+		/** The signal that ended the process, by name (e.g. SIGKILL). */
+		signal: text('signal'),
+		/** User + system CPU of the run's process group, in ms (sampled). */
+		cpuMs: integer('cpu_ms'),
+		/** Peak resident memory of the run's largest process, in kB (sampled). */
+		maxRssKb: integer('max_rss_kb'),
 		errorMessage: text('error_message'),
 		errorStack: text('error_stack'),
 		createdAt: tstz('created_at').notNull().defaultNow()
