@@ -40,14 +40,14 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 
 /** Sends SIGTERM to the group, then SIGKILL after `graceMs` while any member remains; resolves once none does. */
 async function endGroup(pgid: number, graceMs: number, first: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-	if (!sampler.members(pgid).length) return;
+	if (!sampler.anyAlive(pgid)) return;
 	killGroup(pgid, first);
 	const deadline = Date.now() + graceMs;
-	while (sampler.members(pgid).length) {
+	while (sampler.anyAlive(pgid)) {
 		if (Date.now() >= deadline) {
 			killGroup(pgid, 'SIGKILL');
 			// SIGKILL cannot be refused; give the kernel a moment to tear the processes down.
-			for (let i = 0; i < 50 && sampler.members(pgid).length; i++) await new Promise((r) => setTimeout(r, 20));
+			for (let i = 0; i < 50 && sampler.anyAlive(pgid); i++) await new Promise((r) => setTimeout(r, 20));
 			return;
 		}
 		await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
@@ -109,7 +109,7 @@ export function runProcess(spec: ProcessSpec, signal: AbortSignal, onOutput: (ch
 			if (settled) return;
 			settled = true;
 			signal.removeEventListener('abort', onAbort);
-			const usage = pgid !== undefined ? (sampler.scan(), sampler.untrack(pgid)) : { cpuMs: 0, maxRssKb: 0 };
+			const usage = pgid !== undefined ? sampler.untrack(pgid) : { cpuMs: 0, maxRssKb: 0 };
 			// Output still buffered in the pipes arrives before 'close'; do not wait on a pipe a
 			// vanished grandchild kept open.
 			const done = () => resolve({ exitCode: code, signal: sig, ...usage, startError });

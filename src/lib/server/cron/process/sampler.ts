@@ -4,8 +4,9 @@
  * plus that of the children it has waited for) and its peak resident set (VmHWM).
  *
  * What sampling can miss: CPU spent in the last interval before a process exits (its /proc entry
- * is gone once it has been reaped), processes that start and end between two scans, and CPU of
- * processes that left the group (`setsid`). Peak memory is each process's own high-water mark as
+ * is gone once it has been reaped), processes that start and end between two scans (a program
+ * that runs for less than one interval may show 0), and CPU of processes that left the group
+ * (`setsid`). Peak memory is each process's own high-water mark as
  * last seen; the group's figure is the largest single process (not a sum), so two processes at
  * their peaks at different times are not added up.
  */
@@ -53,7 +54,6 @@ export class ProcessSampler {
 		this.groups.set(pgid, { cpuMs: 0, maxRssKb: 0 });
 		this.timer ??= setInterval(() => this.scan(), this.intervalMs);
 		this.timer.unref?.();
-		this.scan();
 	}
 
 	/** Stops sampling a group; returns what was seen. */
@@ -69,6 +69,17 @@ export class ProcessSampler {
 
 	usage(pgid: number): GroupUsage | undefined {
 		return this.groups.get(pgid);
+	}
+
+	/** Is any process of the group alive? Cheap when none is (no scan of /proc). */
+	anyAlive(pgid: number): boolean {
+		try {
+			process.kill(-pgid, 0);
+		} catch {
+			return false;
+		}
+		// Zombies answer too: look closer.
+		return this.members(pgid).length > 0;
 	}
 
 	/** Pids of live processes in the group (a scan of /proc). */
