@@ -91,8 +91,9 @@ await runBench('bench:command', async (db) => {
 	let finished = 0;
 	const deadline = Date.now() + 30_000;
 	while (Date.now() < deadline) {
-		[{ finished }] = await sql<{ finished: number }[]>`
+		const [row] = await sql<{ finished: number }[]>`
 			select count(*)::int as finished from cron_job_execution where id = any(${runs.map((r) => r.id)}) and status not in ('queued', 'running')`;
+		finished = row!.finished;
 		if (finished === CONCURRENT) break;
 		await sleep(20);
 	}

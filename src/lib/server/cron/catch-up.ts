@@ -77,9 +77,10 @@ export class CatchUp {
 	/**
 	 * After downtime (boot, a frozen process): ticks owed since each job's latest recorded tick
 	 * (or since it was created, enabled or rescheduled). With `claimLatest` (POST /api/cron/run)
-	 * each job's latest owed tick is returned, to be claimed as a regular tick.
+	 * each job's latest owed tick is returned, to be claimed as a regular tick; with
+	 * `claimWithinMs` (boot) only when it is that recent (a tick that fell due while booting).
 	 */
-	async afterDowntime(now: number, o: { only?: string[]; claimLatest?: boolean } = {}): Promise<Tick[]> {
+	async afterDowntime(now: number, o: { only?: string[]; claimLatest?: boolean; claimWithinMs?: number } = {}): Promise<Tick[]> {
 		const candidates = [...this.jobs.values()].filter((a) => this.jobs.schedulable(a) && (!o.only || o.only.includes(a.job.key)));
 		if (!candidates.length) return [];
 		const since = await ledger.owedSince(this.engine.sql, candidates.map((a) => a.job.key));
@@ -89,7 +90,8 @@ export class CatchUp {
 			const from = since.get(a.job.key);
 			if (from === undefined || !a.schedule) continue;
 			const owed = owedTicks(a.schedule, from, now);
-			const latestTaken = !!o.claimLatest && owed.owed.length > 0;
+			const recent = o.claimWithinMs !== undefined && owed.owed.length > 0 && now - owed.owed[0]! <= o.claimWithinMs;
+			const latestTaken = (!!o.claimLatest || recent) && owed.owed.length > 0;
 			if (latestTaken) latest.push({ jobId: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });
 			plans.push(planCatchUp(a.job, owed, { now, paused: this.deps.paused(), why: 'missed while no instance was running', latestTaken }));
 		}

@@ -163,8 +163,15 @@ export class Scheduler {
 		this.deferred.start();
 		this.running = true;
 		for (const job of await listJobs(this.engine.db)) this.timers.arm(this.jobs.load(job), time.now());
-		await this.catchUp.afterDowntime(time.now());
+		// A tick that fell due while booting (within the late tolerance) runs as a scheduled tick.
+		const bootNow = time.now();
+		const recent = await this.catchUp.afterDowntime(bootNow, { claimWithinMs: timing.lateToleranceMs });
 		this.timers.start();
+		const due = recent.flatMap((t) => {
+			const armed = this.jobs.get(t.jobId);
+			return armed ? [{ armed, at: t.scheduledFor.getTime() }] : [];
+		});
+		if (due.length) void this.claims.take(due, bootNow).catch((err: unknown) => log.error({ err }, 'tick failed'));
 		// New code jobs and next runs gone stale while no instance ran: the list shows them.
 		await this.touchNextRuns([...this.jobs.keys()]);
 		this.intervals.push(
