@@ -194,6 +194,8 @@ export class Scheduler {
 		this.running = false;
 		this.timers.stop();
 		this.claims.stop();
+		// A claim under way finishes: its runs start or are handed back as interrupted.
+		await this.claims.settled(5_000);
 		await settlesWithin(clock, this.listener.stop(), 2_000);
 		await this.queue.stop(5_000);
 		const pending = [...this.runner.active.values()];

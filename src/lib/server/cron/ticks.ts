@@ -32,6 +32,8 @@ export class TickClaims {
 	lastTickAt: number | null = null;
 	private waiting = new Map<string, Waiting>();
 	private inflight = 0;
+	/** Claims under way (statement, start at the instant, what follows): stopping waits for them. */
+	private claiming = new Set<Promise<void>>();
 	private retryTimer: Timer | undefined;
 	private retryAt = Infinity;
 	private failures = 0;
@@ -86,8 +88,22 @@ export class TickClaims {
 		if (onTime.length) await this.claim(onTime);
 	}
 
+	/** Resolves once the claims under way have finished, or after `ms`. */
+	async settled(ms: number): Promise<void> {
+		if (!this.claiming.size) return;
+		let timer;
+		await Promise.race([Promise.all(this.claiming), new Promise((r) => (timer = this.engine.clock.setTimeout(() => r(undefined), ms)))]);
+		this.engine.clock.clearTimeout(timer);
+	}
+
 	/** Claims ticks, starts the claimed runs at their instant, and records what follows. */
-	private async claim(due: DueTick[]): Promise<void> {
+	private claim(due: DueTick[]): Promise<void> {
+		const p = this.claimNow(due).finally(() => this.claiming.delete(p));
+		this.claiming.add(p);
+		return p;
+	}
+
+	private async claimNow(due: DueTick[]): Promise<void> {
 		const { timing, sql, instanceId, clock, time } = this.engine;
 		const ticks: Tick[] = due.map((d) => ({ jobId: d.armed.job.key, scheduledFor: new Date(d.at), overlap: d.armed.job.overlap }));
 		const began = clock.monotonic();
