@@ -8,7 +8,7 @@ import { CATCH_UP_POLICIES, EXECUTION_STATUSES, OVERLAP_POLICIES, TRIGGERS } fro
 /** Keys a job cannot take: /admin/cron/{key} is already the page of that name. */
 const RESERVED_JOB_KEYS: readonly string[] = ['new', 'executions', 'settings'];
 
-export const jobKey = z
+export const jobKeySchema = z
 	.string({ error: 'must be a string' })
 	.min(2, 'must be at least 2 characters')
 	.max(64, 'must be at most 64 characters')
@@ -19,7 +19,7 @@ export const jobKey = z
 
 /** Every field of a job as the API takes it; no defaults here, so PATCH keeps absent fields absent. */
 export const jobSchema = z.strictObject({
-	key: jobKey,
+	key: jobKeySchema,
 	name: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
 	description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters'),
 	type: z.string({ error: 'must be a string' }).min(1, 'is required'),
@@ -59,7 +59,7 @@ export const previewQuerySchema = z.object({
 	count: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(5),
 	from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant' }).optional(),
 	/** The job being edited: its own schedule (which may read the environment) is accepted as is. */
-	job: jobKey.optional()
+	job: jobKeySchema.optional()
 });
 
 /** POST /api/cron/run: how long to wait for the runs it starts before answering. */

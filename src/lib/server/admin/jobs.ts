@@ -115,10 +115,10 @@ export async function loadJobList(sql: Sql, defaultTimezone: string, params: URL
 	const query = listQuerySchema.parse(Object.fromEntries(params));
 	const [rows, running, settings] = await Promise.all([
 		listQuery(sql, query, window),
-		sql<{ jobId: string }[]>`select distinct job_id as "jobId" from cron_job_execution where status = 'running'`,
+		sql<{ jobKey: string }[]>`select distinct job_id as "jobKey" from cron_job_execution where status = 'running'`,
 		loadSettings(sql, defaultTimezone)
 	]);
-	const busy = new Set(running.map((r) => r.jobId));
+	const busy = new Set(running.map((r) => r.jobKey));
 	const paused = settings['scheduler.paused'];
 	const zone = settings['scheduler.defaultTimezone'];
 	const jobs: JobRow[] = [];

@@ -22,7 +22,7 @@ export function cronListPage(deps: PageDeps, params: URLSearchParams) {
 	return loadJobList(deps.sql, deps.defaultTimezone, params);
 }
 
-/** /admin/cron/[jobId]: the job, its recent stats and one page of its history. */
+/** /admin/cron/[jobKey]: the job, its recent stats and one page of its history. */
 export async function jobPage(deps: PageDeps, key: string, params: URLSearchParams) {
 	const { filter, cursor, query } = parseRunQuery(params, 'UTC');
 	const [job, stats, history, settings] = await Promise.all([
@@ -68,7 +68,7 @@ export async function executionsPage(deps: PageDeps, params: URLSearchParams) {
 	};
 }
 
-/** /admin/cron/[jobId]/executions/[executionId] */
+/** /admin/cron/[jobKey]/executions/[executionId] */
 export async function executionPage(deps: PageDeps, key: string, id: number) {
 	const run = await deps.cron.getExecution(id);
 	const [job, chain] = await Promise.all([

@@ -12,7 +12,7 @@
 import type { PendingQuery, Row, Sql } from 'postgres';
 import { z } from 'zod';
 import { EXECUTION_STATUSES, TRIGGERS, type ExecutionStatus, type Trigger } from '../../cron-names';
-import { jobKey } from '../../schemas/cron';
+import { jobKeySchema } from '../../schemas/cron';
 import { historyOrder } from '../cron/ledger';
 import type { ExecutionView } from '../cron/service';
 import { wallTimeToInstant } from './zoned';
@@ -45,7 +45,7 @@ const cursor = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).o
 
 /** The query string of a history page; bad values are dropped (a filter form cannot 500). */
 export const runQuerySchema = z.object({
-	job: jobKey.optional().catch(undefined),
+	job: jobKeySchema.optional().catch(undefined),
 	status: z.enum(EXECUTION_STATUSES).optional().catch(undefined),
 	trigger: z.enum(TRIGGERS).optional().catch(undefined),
 	from: z.string().max(40).optional().catch(undefined),

@@ -146,14 +146,14 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 const LOCK_IN_KEY_ORDER = `select key from cron_job where key = any($1::text[]) order by key for no key update`;
 
 /** Skipped and missed ticks are a job's latest news too (the list shows them). */
-export async function recordLatest(sql: Sql, runs: { jobId: string; status: string; scheduledFor: Date | null }[]): Promise<void> {
+export async function recordLatest(sql: Sql, runs: { jobKey: string; status: string; scheduledFor: Date | null }[]): Promise<void> {
 	if (!runs.length) return;
 	await sql.unsafe(
 		`with locked as materialized (${LOCK_IN_KEY_ORDER})
 		update cron_job j set last_status = u.status, last_run_at = u.at
 		from unnest($1::text[], $2::text[], $3::timestamptz[]) as u(key, status, at), locked k
 		where j.key = u.key and k.key = j.key and (j.last_run_at is null or j.last_run_at <= u.at)`,
-		[runs.map((r) => r.jobId), runs.map((r) => r.status), runs.map((r) => (r.scheduledFor ?? new Date()).toISOString())] as never
+		[runs.map((r) => r.jobKey), runs.map((r) => r.status), runs.map((r) => (r.scheduledFor ?? new Date()).toISOString())] as never
 	);
 }
 

@@ -15,8 +15,8 @@ type Q = Sql | TransactionSql;
  * Instances insert the same ticks at the same moment; inserting them in one global order keeps
  * their unique-index waits from forming a cycle (a deadlock).
  */
-export function inKeyOrder<T extends { jobId: string; scheduledFor: Date }>(ticks: T[]): T[] {
-	return [...ticks].sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : a.scheduledFor.getTime() - b.scheduledFor.getTime()));
+export function inKeyOrder<T extends { jobKey: string; scheduledFor: Date }>(ticks: T[]): T[] {
+	return [...ticks].sort((a, b) => (a.jobKey < b.jobKey ? -1 : a.jobKey > b.jobKey ? 1 : a.scheduledFor.getTime() - b.scheduledFor.getTime()));
 }
 
 /**
@@ -35,7 +35,7 @@ const boolArray = (xs: boolean[]) => `{${xs.map((x) => (x ? 't' : 'f')).join(','
 
 export type ClaimedRun = {
 	id: number;
-	jobId: string;
+	jobKey: string;
 	trigger: Trigger;
 	scheduledFor: Date | null;
 	attempt: number;
@@ -43,9 +43,9 @@ export type ClaimedRun = {
 	startedAt: Date | null;
 };
 
-export type Tick = { jobId: string; scheduledFor: Date; overlap: OverlapPolicy };
+export type Tick = { jobKey: string; scheduledFor: Date; overlap: OverlapPolicy };
 
-const RUN_COLUMNS = 'id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
+const RUN_COLUMNS = 'id, job_id as "jobKey", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
 const RAW_RUN_COLUMNS = 'id, job_id, trigger, scheduled_for, attempt, status, started_at';
 const DB_NOW_MS = '(extract(epoch from now()) * 1000)::float8';
 
@@ -116,7 +116,7 @@ export async function claimTicks(
 		union all
 		select u.cls, null, u.job_id, 'schedule', u.scheduled_for, 1, null, null, ${DB_NOW_MS} from u where u.cls <> 'due'`,
 		[
-			ticks.map((t) => t.jobId),
+			ticks.map((t) => t.jobKey),
 			o.instanceId,
 			o.leaseMs,
 			o.paused,
@@ -127,13 +127,13 @@ export async function claimTicks(
 		] as never
 	);
 	out.dbNow = rows[0]?.dbNow ?? null;
-	const overlapOf = new Map(ticks.map((t) => [t.jobId, t.overlap]));
-	const orphanedAt = new Set(rows.filter((r) => r.cls === 'mine_late').map((r) => `${r.jobId}\u0000${r.scheduledFor!.getTime()}`));
+	const overlapOf = new Map(ticks.map((t) => [t.jobKey, t.overlap]));
+	const orphanedAt = new Set(rows.filter((r) => r.cls === 'mine_late').map((r) => `${r.jobKey}\u0000${r.scheduledFor!.getTime()}`));
 	for (const { cls, dbNow: _, ...r } of rows) {
 		if (cls === 'claimed' || cls === 'mine_due') out.claimed.push(r);
 		else if (cls === 'mine_late') out.orphaned.push(r);
-		else if (!orphanedAt.has(`${r.jobId}\u0000${r.scheduledFor!.getTime()}`)) {
-			out[cls].push({ jobId: r.jobId, scheduledFor: r.scheduledFor!, overlap: overlapOf.get(r.jobId)! });
+		else if (!orphanedAt.has(`${r.jobKey}\u0000${r.scheduledFor!.getTime()}`)) {
+			out[cls].push({ jobKey: r.jobKey, scheduledFor: r.scheduledFor!, overlap: overlapOf.get(r.jobKey)! });
 		}
 	}
 	return out;
@@ -150,7 +150,7 @@ export async function markStarted(sql: Q, started: { id: number; at: Date }[]): 
 	);
 }
 
-export type UnrunTick = { jobId: string; scheduledFor: Date; status: Extract<ExecutionStatus, 'skipped' | 'missed'>; note: string };
+export type UnrunTick = { jobKey: string; scheduledFor: Date; status: Extract<ExecutionStatus, 'skipped' | 'missed'>; note: string };
 
 /**
  * Records ticks that will not run (`skipped`, `missed`) so every tick is accounted for. A tick
@@ -166,7 +166,7 @@ export async function recordUnrun(sql: Q, unsorted: UnrunTick[]): Promise<Claime
 		order by u.job_id, u.scheduled_for
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
-		[ticks.map((t) => t.jobId), ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.status), ticks.map((t) => t.note)] as never
+		[ticks.map((t) => t.jobKey), ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.status), ticks.map((t) => t.note)] as never
 	);
 }
 
@@ -180,18 +180,18 @@ export function recordOverlapSkips(sql: Q, ticks: Tick[]): Promise<ClaimedRun[]>
 		sql,
 		ticks
 			.filter((t) => t.overlap === 'forbid')
-			.map((t) => ({ jobId: t.jobId, scheduledFor: t.scheduledFor, status: 'skipped', note: 'previous run still running (overlap: forbid)' }))
+			.map((t) => ({ jobKey: t.jobKey, scheduledFor: t.scheduledFor, status: 'skipped', note: 'previous run still running (overlap: forbid)' }))
 	);
 }
 
 /** `replace`: cancels the job's other running runs, older than the one just claimed. */
-export async function cancelReplaced(sql: Q, newRuns: { id: number; jobId: string }[]): Promise<number[]> {
+export async function cancelReplaced(sql: Q, newRuns: { id: number; jobKey: string }[]): Promise<number[]> {
 	if (!newRuns.length) return [];
 	const older = await sql.unsafe<{ id: number; newId: number }[]>(
 		`select e.id, u.new_id as "newId" from cron_job_execution e
 		join unnest($1::text[], $2::bigint[]) as u(job_id, new_id) on e.job_id = u.job_id
 		where e.status = 'running' and e.id < u.new_id`,
-		[newRuns.map((r) => r.jobId), newRuns.map((r) => r.id)] as never
+		[newRuns.map((r) => r.jobKey), newRuns.map((r) => r.id)] as never
 	);
 	const { settled } = await settle(
 		sql,
@@ -205,7 +205,7 @@ function cancelled(id: number, why: string): Outcome {
 }
 
 export type EnqueueInput = {
-	jobId: string;
+	jobKey: string;
 	trigger: Trigger;
 	runAt?: Date;
 	scheduledFor?: Date | null;
@@ -225,7 +225,7 @@ export async function enqueue(sql: Q, runs: EnqueueInput[]): Promise<ClaimedRun[
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
 		[
-			runs.map((r) => r.jobId),
+			runs.map((r) => r.jobKey),
 			runs.map((r) => r.trigger),
 			runs.map((r) => r.scheduledFor?.toISOString() ?? null),
 			runs.map((r) => r.runAt?.toISOString() ?? null),
@@ -339,7 +339,7 @@ export type Outcome = {
 
 export type Settled = {
 	id: number;
-	jobId: string;
+	jobKey: string;
 	status: ExecutionStatus;
 	attempt: number;
 	durationMs: number | null;
@@ -415,7 +415,7 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 			where j.key = l.job_id
 			returning 1
 		)
-		select u.id, u.job_id as "jobId", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned, u.fenced,
+		select u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned, u.fenced,
 			r.id as "retryId", (select count(*) from jobs) as _jobs
 		from upd u left join retry r on r.retry_of = u.id
 		where (select count(*) from note) >= 0`,
@@ -434,7 +434,7 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 	return {
 		settled: rows.map((r) => ({
 			id: Number(r.id),
-			jobId: r.jobId,
+			jobKey: r.jobKey,
 			status: r.status,
 			attempt: r.attempt,
 			durationMs: r.durationMs,

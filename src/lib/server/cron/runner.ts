@@ -95,7 +95,7 @@ export class Runner {
 			done: Promise.resolve('succeeded'),
 			leaseUntil: this.engine.clock.monotonic() + this.engine.timing.leaseMs
 		};
-		const armed = this.jobs.get(run.jobId);
+		const armed = this.jobs.get(run.jobKey);
 		const output = new OutputBuffer();
 		return { active, armed, output, context: armed?.handler ? this.contextOf(armed, active, output) : null };
 	}
@@ -150,7 +150,7 @@ export class Runner {
 				log: output.log.bind(output),
 				params: this.jobs.paramsFor(armed),
 				db: this.engine.db,
-				execution: { id: run.id, jobKey: run.jobId, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
+				execution: { id: run.id, jobKey: run.jobKey, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
 			};
 		} catch (err) {
 			return err instanceof Error ? err : new Error(String(err));
@@ -176,7 +176,7 @@ export class Runner {
 		const { active, output } = prepared;
 		const { run, controller } = active;
 		const { clock, instanceId } = this.engine;
-		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobId));
+		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobKey));
 		const started = clock.monotonic();
 		let timer;
 		const finish = (o: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>) =>
@@ -185,7 +185,7 @@ export class Runner {
 				active.leaseUntil
 			);
 		if (!armed?.handler) {
-			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobId} no longer exists`, errorStack: null, release: true });
+			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobKey} no longer exists`, errorStack: null, release: true });
 			return 'failed';
 		}
 		const timeoutMs = armed.job.timeoutMs;

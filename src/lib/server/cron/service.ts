@@ -86,7 +86,7 @@ const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 export function toExecutionView(e: CronJobExecution): ExecutionView {
 	return {
 		id: Number(e.id),
-		jobKey: e.jobId,
+		jobKey: e.jobKey,
 		trigger: e.trigger,
 		status: e.status,
 		scheduledFor: iso(e.scheduledFor),
@@ -106,7 +106,7 @@ export function toExecutionView(e: CronJobExecution): ExecutionView {
 	};
 }
 
-const EXECUTION_COLUMNS = `id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", run_at as "runAt", attempt,
+const EXECUTION_COLUMNS = `id, job_id as "jobKey", trigger, scheduled_for as "scheduledFor", run_at as "runAt", attempt,
 	retry_of as "retryOf", status, exclusive, started_at as "startedAt", finished_at as "finishedAt",
 	duration_ms as "durationMs", instance_id as "instanceId", lease_expires_at as "leaseExpiresAt",
 	triggered_by_user_id as "triggeredByUserId", triggered_by as "triggeredBy", output, result,
@@ -212,9 +212,9 @@ export class CronJobService {
 
 	private async runningKeys(keys?: string[]): Promise<Set<string>> {
 		const rows = keys
-			? await this.sql<{ jobId: string }[]>`select distinct job_id as "jobId" from cron_job_execution where status = 'running' and job_id = any(${keys})`
-			: await this.sql<{ jobId: string }[]>`select distinct job_id as "jobId" from cron_job_execution where status = 'running'`;
-		return new Set(rows.map((r) => r.jobId));
+			? await this.sql<{ jobKey: string }[]>`select distinct job_id as "jobKey" from cron_job_execution where status = 'running' and job_id = any(${keys})`
+			: await this.sql<{ jobKey: string }[]>`select distinct job_id as "jobKey" from cron_job_execution where status = 'running'`;
+		return new Set(rows.map((r) => r.jobKey));
 	}
 
 	/** Every job with its denormalised state: a fixed number of queries, whatever the count. */
@@ -404,7 +404,7 @@ export class CronJobService {
 	/** Run now (SPEC §4.2): a durable `queued` row any worker picks up. */
 	async trigger(key: string, trigger: 'manual' | 'api', actor: Actor): Promise<{ id: number; status: 'queued' }> {
 		await this.requireJob(key);
-		const [run] = await ledger.enqueue(this.sql, [{ jobId: key, trigger, triggeredBy: actor.name, triggeredByUserId: actor.userId ?? null }]);
+		const [run] = await ledger.enqueue(this.sql, [{ jobKey: key, trigger, triggeredBy: actor.name, triggeredByUserId: actor.userId ?? null }]);
 		await notify(this.sql, { t: 'queue' });
 		this.deps.scheduler.wakeQueue();
 		return { id: Number(run!.id), status: 'queued' };

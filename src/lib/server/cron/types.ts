@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { jobKey } from '../../schemas/cron';
+import { jobKeySchema } from '../../schemas/cron';
 import type { Db } from '../db';
 import type { CatchUpPolicy, OverlapPolicy, Trigger } from '../db/schema';
 
@@ -72,7 +72,7 @@ export type RegisteredType = JobType<Record<string, unknown>>;
 
 /** Throws, naming the job, for a key the API would refuse too (not a slug, reserved). */
 export function defineJob<P>(def: JobDefinition<P>): RegisteredJob {
-	const key = jobKey.safeParse(def.key);
+	const key = jobKeySchema.safeParse(def.key);
 	if (!key.success) throw new Error(`code job "${def.key}": key ${key.error.issues[0]!.message}`);
 	return def as unknown as RegisteredJob;
 }

@@ -95,7 +95,7 @@ export const cronJobExecution = pgTable(
 	'cron_job_execution',
 	{
 		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-		jobId: text('job_id')
+		jobKey: text('job_id')
 			.notNull()
 			.references(() => cronJob.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
 		trigger: text('trigger').$type<Trigger>().notNull(),
@@ -126,13 +126,13 @@ export const cronJobExecution = pgTable(
 		createdAt: tstz('created_at').notNull().defaultNow()
 	},
 	(t) => [
-		uniqueIndex('cron_job_execution_tick_uq').on(t.jobId, t.scheduledFor),
-		index('cron_job_execution_history_idx').on(t.jobId, t.id.desc()),
+		uniqueIndex('cron_job_execution_tick_uq').on(t.jobKey, t.scheduledFor),
+		index('cron_job_execution_history_idx').on(t.jobKey, t.id.desc()),
 		// The queue's claim order (run_at, id): rows queued in bulk share run_at.
 		index('cron_job_execution_queued_idx').on(t.runAt, t.id).where(sql`${t.status} = 'queued'`),
 		index('cron_job_execution_running_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
 		// Invariant 2: at most one run holds a `forbid` job's slot.
-		uniqueIndex('cron_job_execution_exclusive_uq').on(t.jobId).where(sql`${t.exclusive}`),
+		uniqueIndex('cron_job_execution_exclusive_uq').on(t.jobKey).where(sql`${t.exclusive}`),
 		// All runs, newest first, filtered by status (the executions page).
 		index('cron_job_execution_status_idx').on(t.status, t.id.desc()),
 		check('cron_job_execution_status_check', sql`${t.status} in (${inList(EXECUTION_STATUSES)})`),

@@ -15,11 +15,11 @@ function runId(raw: string): number {
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
 	event.depends('app:cron');
-	const id = runId(event.params.executionId);
+	const id = runId(event.params.id);
 	try {
-		const page = await executionPage(runtimeDeps(), event.params.jobId, id);
+		const page = await executionPage(runtimeDeps(), event.params.key, id);
 		// A run reached under another job's URL: send it to its own.
-		if (page.run.jobKey !== event.params.jobId) redirect(308, `/admin/cron/${encodeURIComponent(page.run.jobKey)}/executions/${id}`);
+		if (page.run.jobKey !== event.params.key) redirect(308, `/admin/cron/${encodeURIComponent(page.run.jobKey)}/executions/${id}`);
 		return page;
 	} catch (err) {
 		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No run #${id}`, code: 'not_found' });
@@ -28,5 +28,5 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-	cancel: async (event) => cancelRun(requireAdmin(event), runId(event.params.executionId))
+	cancel: async (event) => cancelRun(requireAdmin(event), runId(event.params.id))
 };

@@ -13,7 +13,7 @@ export const load: PageServerLoad = async (event) => {
 	event.depends('app:cron');
 	const deps = runtimeDeps();
 	try {
-		const page = await jobPage(deps, event.params.jobId, event.url.searchParams);
+		const page = await jobPage(deps, event.params.key, event.url.searchParams);
 		// Job secrets come masked from the service, for admins too (they are write-only).
 		return {
 			...page,
@@ -21,16 +21,16 @@ export const load: PageServerLoad = async (event) => {
 			types: JOB_TYPE_NAMES
 		};
 	} catch (err) {
-		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.jobId}"`, code: 'not_found' });
+		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.key}"`, code: 'not_found' });
 		throw err;
 	}
 };
 
 export const actions: Actions = {
-	runNow: async (event) => runNow(event.request, requireAdmin(event), event.params.jobId),
-	enable: async (event) => setEnabled(event.request, requireAdmin(event), true, event.params.jobId),
-	disable: async (event) => setEnabled(event.request, requireAdmin(event), false, event.params.jobId),
-	reset: async (event) => resetToCode(requireAdmin(event), event.params.jobId),
-	save: async (event) => saveJob(event.request, requireAdmin(event), event.params.jobId),
-	delete: async (event) => deleteJob(event.request, requireAdmin(event), event.params.jobId)
+	runNow: async (event) => runNow(event.request, requireAdmin(event), event.params.key),
+	enable: async (event) => setEnabled(event.request, requireAdmin(event), true, event.params.key),
+	disable: async (event) => setEnabled(event.request, requireAdmin(event), false, event.params.key),
+	reset: async (event) => resetToCode(requireAdmin(event), event.params.key),
+	save: async (event) => saveJob(event.request, requireAdmin(event), event.params.key),
+	delete: async (event) => deleteJob(event.request, requireAdmin(event), event.params.key)
 };
