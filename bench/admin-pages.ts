@@ -56,7 +56,7 @@ function depsFor(sql: Sql): PageDeps {
 	const db = wrap(sql);
 	const scheduler = new Scheduler({ sql, db, instanceId: 'bench', defaultTimezone: 'UTC', definitions: [], types: benchJobTypes, log: pino({ level: 'silent' }) });
 	const cron = new CronJobService({ sql, db, defaultTimezone: 'UTC', definitions: [], types: benchJobTypes, scheduler });
-	return { cron, sql, defaultTimezone: 'UTC' };
+	return { cron, sql };
 }
 
 type Page = { name: string; load: () => Promise<unknown> };

@@ -11,11 +11,9 @@ import { parseArgs } from '../../src/lib/server/cli/args';
 import { hashAccessKey } from '../../src/lib/server/devices/keys';
 import { createMailer, setMailer } from '../../src/lib/server/email/transport';
 import { log } from '../../src/lib/server/log';
-import type { Runtime } from '../../src/lib/server/runtime';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 let t: TestDatabase;
-let rt: Runtime;
 let dataDir: string;
 
 beforeAll(async () => {
@@ -23,7 +21,6 @@ beforeAll(async () => {
 	dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-cli-key-'));
 	log.level = 'silent';
 	setMailer(createMailer({ mailFrom: 'cronkit@example.com', dataDir }));
-	rt = { database: { sql: t.sql } } as unknown as Runtime;
 });
 
 afterAll(async () => {
@@ -45,7 +42,7 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string }> {
 		return true;
 	});
 	try {
-		const code = await accessKeyCommand(rt, parsed.positionals[0]!, parsed.flags);
+		const code = await accessKeyCommand(t.sql, parsed.positionals[0]!, parsed.flags);
 		return { code, stdout };
 	} finally {
 		spy.mockRestore();

@@ -9,8 +9,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Handle } from '@sveltejs/kit';
-import { roleGate } from '../../src/lib/server/roles';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { spawnServer } from '../helpers/serve';
 
@@ -169,30 +167,5 @@ describe('cron CLI', () => {
 		// A clean stop says so in the registry: no longer counted as a live worker.
 		const [stopped] = await t.sql`select stopped_at is not null as stopped from cron_instance where pid = ${child.pid!}`;
 		expect(stopped).toEqual({ stopped: true });
-	});
-});
-
-describe('roleGate (the web app under CRON_ROLE=worker)', () => {
-	const call = (pathname: string) => {
-		const event = { url: new URL(`http://localhost${pathname}`) } as Parameters<Handle>[0]['event'];
-		return roleGate({ event, resolve: async () => new Response('app') });
-	};
-
-	it('passes everything through unless the role is worker', async () => {
-		const saved = process.env.CRON_ROLE;
-		try {
-			process.env.CRON_ROLE = 'all';
-			expect(await (await call('/admin/cron')).text()).toBe('app');
-			process.env.CRON_ROLE = 'worker';
-			expect(await (await call('/healthz')).text()).toBe('app');
-			expect(await (await call('/metrics')).text()).toBe('app');
-			const refused = await call('/admin/cron');
-			expect(refused.status).toBe(404);
-			expect(refused.headers.get('content-type')).toBe('application/json');
-			expect(await refused.json()).toMatchObject({ error: { code: 'not_found', issues: [] } });
-		} finally {
-			if (saved === undefined) delete process.env.CRON_ROLE;
-			else process.env.CRON_ROLE = saved;
-		}
 	});
 });

@@ -1,6 +1,7 @@
 /**
- * The device-session API (SPEC §8.1) and access keys (§8.3) over real HTTP: the route handlers
- * of src/routes/api behind a node:http server, on a booted runtime and a real PostgreSQL. The
+ * The device-session API and access keys (README, "Device sessions and access keys") over real
+ * HTTP: the route handlers of src/routes/api behind a node:http server, on booted services and
+ * a real PostgreSQL. The
  * scenarios of the original design, the race of simultaneous starts, throttling, and bad input
  * on every endpoint.
  */
@@ -22,7 +23,7 @@ import { clearSessionTimingCache } from '../../src/lib/server/devices/settings';
 import { EXPIRED_MESSAGE, REVOKED_MESSAGE, sessionIdHash, START_LIMIT, TERMINATED_MESSAGE } from '../../src/lib/server/devices/sessions';
 import { createMailer, setMailer } from '../../src/lib/server/email/transport';
 import { metricsText } from '../../src/lib/server/metrics';
-import { boot, runtime, shutdown } from '../../src/lib/server/runtime';
+import { boot, shutdown, type Services } from '../../src/lib/server/runtime';
 import { SECURITY_HEADERS } from '../../src/lib/server/security-headers';
 import { startApiServer, type ApiServer, type RouteModule } from '../helpers/api-server';
 import { createTestDatabase, scalar, type TestDatabase } from '../helpers/db';
@@ -31,6 +32,7 @@ import { startSmtp, type TestSmtp } from '../helpers/smtp';
 const SECRET = 'integration-secret-0123456789';
 
 let t: TestDatabase;
+let services: Services;
 let api: ApiServer;
 /** The same routes with the heartbeat fast path in front, as scripts/server.js serves them. */
 let fast: ApiServer;
@@ -50,7 +52,7 @@ beforeAll(async () => {
 		ADMIN_EMAIL: 'root@example.com',
 		ADMIN_PASSWORD: 'correct horse battery'
 	});
-	await boot({ config, schedule: false });
+	services = await boot({ config, schedule: false });
 	setMailer(createMailer({ smtpUrl: smtp.url, mailFrom: 'Cronkit <cronkit@example.com>', dataDir }));
 	const routes: Record<string, RouteModule> = {
 		'/api/session/start': startRoute as RouteModule,
@@ -59,9 +61,9 @@ beforeAll(async () => {
 		'/api/access-keys': accessKeysRoute as RouteModule,
 		'/api/access-keys/[id]': accessKeyRoute as RouteModule
 	};
-	api = await startApiServer(routes);
-	const fastPath: FastPath = heartbeatFastPath(runtime().database.sql);
-	fast = await startApiServer(routes, (req, res) => {
+	api = await startApiServer(routes, services);
+	const fastPath: FastPath = heartbeatFastPath(services.sql);
+	fast = await startApiServer(routes, services, (req, res) => {
 		const handled = fastPath(req, res);
 		if (handled) fastHandled++;
 		return handled;
@@ -152,7 +154,7 @@ const silentFor = (sessionId: string, seconds: number) =>
 	t.sql`update device_session set last_heartbeat_at = now() - make_interval(secs => ${seconds}) where id = ${sessionIdHash(sessionId)}`;
 
 async function runCleanup(): Promise<{ output: string; result: { message: string; metrics: { ended: number } } }> {
-	const { id, status } = await runtime().scheduler.runNow('session-cleanup', 'test');
+	const { id, status } = await services.scheduler.runNow('session-cleanup', 'test');
 	expect(status).toBe('succeeded');
 	const [run] = await t.sql<{ output: string; result: { message: string; metrics: { ended: number } } }[]>`
 		select output, result from cron_job_execution where id = ${id}`;
@@ -296,7 +298,7 @@ describe('scenarios of the original design', () => {
 
 	it('uses the timeout of the session-cleanup job when an admin changes it', async () => {
 		await t.sql`update cron_job set params = ${t.sql.json({ timeoutSeconds: 120 })} where key = 'session-cleanup'`;
-		clearSessionTimingCache(runtime().database.sql);
+		clearSessionTimingCache(services.sql);
 		try {
 			const { key } = await newKey();
 			const app = device(key);
@@ -307,7 +309,7 @@ describe('scenarios of the original design', () => {
 			expect((await app.heartbeat(sessionId)).status).toBe(200);
 		} finally {
 			await t.sql`update cron_job set params = '{}' where key = 'session-cleanup'`;
-			clearSessionTimingCache(runtime().database.sql);
+			clearSessionTimingCache(services.sql);
 		}
 	});
 });
@@ -453,7 +455,7 @@ describe('access keys', () => {
 	it('searches keys by label, email, prefix or device (wildcards taken literally) and limits the list', async () => {
 		const needle = await newKey({ label: 'Needle 100% _x', email: 'needle@example.com' });
 		await device(needle.key).startOk('needle-device');
-		const sql = runtime().database.sql;
+		const sql = services.sql;
 		const ids = async (q: string) => (await listAccessKeys(sql, { q })).map((k) => k.id);
 		expect(await ids('needle 100%')).toEqual([needle.id]);
 		expect(await ids('NEEDLE@EXAMPLE')).toEqual([needle.id]);
@@ -595,7 +597,7 @@ describe('the heartbeat fast path (scripts/server.js) answers as the route does'
 
 describe('metrics', () => {
 	it('exposes open sessions, sessions ended by reason, heartbeats and the outbox by status', async () => {
-		registerDatabaseGauges();
+		registerDatabaseGauges(services.sql);
 		const { body } = await metricsText();
 		const value = (re: RegExp) => Number(re.exec(body)?.[1] ?? NaN);
 		const open = await scalar<number>(t.sql`select count(*)::int from device_session where ended_at is null`);

@@ -19,7 +19,7 @@ export function withQuery(path: string, query: Query = {}): ResolvedPathname {
 
 export const jobHref = (key: string): ResolvedPathname => resolve('/(admin)/admin/cron/[key]', { key });
 
-export const runHref = (key: string, id: number): ResolvedPathname =>
+export const executionHref = (key: string, id: number): ResolvedPathname =>
 	resolve('/(admin)/admin/cron/[key]/executions/[id]', { key, id: String(id) });
 
 /**

@@ -13,7 +13,6 @@ import { parseRunsPayload, RUNS_CHANNEL } from '../cron/run-events';
 import { sessionExpiresAt } from '../auth/session';
 import type { UserRole } from '../db/schema';
 import { log } from '../log';
-import { onStop, runtime } from '../runtime';
 
 const COALESCE_MS = 250;
 const PING_MS = 20_000;
@@ -52,7 +51,7 @@ export class LiveHub {
 	private checkTimer: NodeJS.Timeout | undefined;
 	private checking = false;
 
-	constructor(private readonly sql: () => Sql) {}
+	constructor(private readonly sql: Sql) {}
 
 	get size(): number {
 		return this.clients.size;
@@ -60,14 +59,13 @@ export class LiveHub {
 
 	private start(): Promise<void> {
 		this.started ??= (async () => {
-			const sql = this.sql();
-			const runs = await sql.listen(RUNS_CHANNEL, (payload) => {
+			const runs = await this.sql.listen(RUNS_CHANNEL, (payload) => {
 				const p = parseRunsPayload(payload);
 				if (!p) return;
 				if ('n' in p) this.queue({ all: true });
 				else this.queue({ runs: p.runs, jobs: [...new Set(p.runs.map((r) => r[1]))] });
 			});
-			const signals = await sql.listen(CHANNEL, (payload) => {
+			const signals = await this.sql.listen(CHANNEL, (payload) => {
 				const s = parseSignal(payload);
 				if (!s) return;
 				if (s.t === 'job') this.queue({ jobs: [s.key] });
@@ -120,7 +118,7 @@ export class LiveHub {
 		this.checking = true;
 		try {
 			const ids = [...new Set(owned.map((c) => c.owner!.sessionId))];
-			const rows = await this.sql()<{ id: string; createdAt: Date; lastVerifiedAt: Date; role: UserRole }[]>`
+			const rows = await this.sql<{ id: string; createdAt: Date; lastVerifiedAt: Date; role: UserRole }[]>`
 				select s.id, s.created_at as "createdAt", s.last_verified_at as "lastVerifiedAt", u.role
 				from auth_session s join "user" u on u.id = s.user_id where s.id = any(${ids})`;
 			const live = new Map(rows.filter((r) => sessionExpiresAt(r) > now).map((r) => [r.id, r.role]));
@@ -194,16 +192,4 @@ export class LiveHub {
 		await Promise.all(this.unlisten.map((u) => u().catch(() => undefined)));
 		this.unlisten = [];
 	}
-}
-
-let hub: LiveHub | undefined;
-
-/** This process's hub, created on first use; it ends its streams when the server stops. */
-export function liveHub(): LiveHub {
-	if (!hub) {
-		const created = new LiveHub(() => runtime().database.sql);
-		hub = created;
-		onStop(() => created.stop());
-	}
-	return hub;
 }

@@ -15,19 +15,27 @@ import {
 
 import {
 	CATCH_UP_POLICIES,
+	EMAIL_STATUSES,
+	END_REASONS,
 	EXECUTION_STATUSES,
 	JOB_SOURCES,
 	OVERLAP_POLICIES,
 	TRIGGERS,
+	USER_ROLES,
+	USER_STATUSES,
 	type CatchUpPolicy,
+	type EmailStatus,
+	type EndReason,
 	type ExecutionStatus,
 	type JobSource,
 	type OverlapPolicy,
-	type Trigger
-} from '../../cron-names';
+	type Trigger,
+	type UserRole,
+	type UserStatus
+} from '../../names';
 
 /** The shared names, re-exported so server code has one import for the schema. */
-export * from '../../cron-names';
+export * from '../../names';
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
@@ -206,12 +214,7 @@ export type CronJobExecution = typeof cronJobExecution.$inferSelect;
 export type CronJobConfig = typeof cronJobConfig.$inferSelect;
 export type AuditLog = typeof auditLog.$inferSelect;
 
-// ---- auth (SPEC §7) ---------------------------------------------------------------------
-
-export const USER_ROLES = ['admin', 'viewer'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
-export const USER_STATUSES = ['online', 'offline'] as const;
-export type UserStatus = (typeof USER_STATUSES)[number];
+// ---- auth (README, "Security") --------------------------------------------------------------
 
 export const user = pgTable(
 	'user',
@@ -255,10 +258,7 @@ export const rateLimit = pgTable('rate_limit', {
 	windowEndsAt: tstz('window_ends_at').notNull()
 });
 
-// ---- devices (SPEC §8.1, §8.3) --------------------------------------------------------------
-
-export const END_REASONS = ['ended', 'replaced', 'expired', 'revoked'] as const;
-export type EndReason = (typeof END_REASONS)[number];
+// ---- devices (README, "Device sessions and access keys") -------------------------------------
 
 export const accessKey = pgTable(
 	'access_key',
@@ -301,10 +301,7 @@ export const deviceSession = pgTable(
 	]
 );
 
-// ---- email (SPEC §4.6) ----------------------------------------------------------------------
-
-export const EMAIL_STATUSES = ['pending', 'sent', 'failed'] as const;
-export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+// ---- email (README, "Email") --------------------------------------------------------------------
 
 export const emailOutbox = pgTable(
 	'email_outbox',

@@ -1,5 +1,4 @@
 import { requireUser } from '$lib/server/auth/guard';
-import { liveHub } from '$lib/server/admin/live';
 import type { RequestHandler } from './$types';
 
 /**
@@ -11,7 +10,7 @@ export const GET: RequestHandler = async (event) => {
 	let body: ReadableStream<Uint8Array>;
 	try {
 		const owner = event.locals.sessionId ? { sessionId: event.locals.sessionId, role: user.role } : undefined;
-		body = await liveHub().subscribe(event.request.signal, owner);
+		body = await event.locals.services.live.subscribe(event.request.signal, owner);
 	} catch {
 		// shutting down (or the database is unreachable): the browser retries on its own
 		return new Response('live updates unavailable\n', { status: 503, headers: { 'retry-after': '3', 'cache-control': 'no-store' } });

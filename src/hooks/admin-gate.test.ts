@@ -1,8 +1,6 @@
 import { isHttpError, isRedirect, type RequestEvent } from '@sveltejs/kit';
 import { describe, expect, it, vi } from 'vitest';
-import { requireApiActor } from '../api/auth';
-import { ServiceError } from '../errors';
-import { adminGate } from './gate';
+import { adminGate } from './admin-gate';
 
 type User = NonNullable<App.Locals['user']>;
 const admin: User = { id: 'u1', email: 'admin@example.com', role: 'admin' };
@@ -51,26 +49,5 @@ describe('adminGate', () => {
 	it('leaves other routes alone', async () => {
 		expect(await outcome(() => adminGate({ event: event('/login', '/login', null, 'POST'), resolve }))).toBeInstanceOf(Response);
 		expect(await outcome(() => adminGate({ event: event('/nope', null, null), resolve }))).toBeInstanceOf(Response);
-	});
-});
-
-describe('requireApiActor with a login session', () => {
-	it('accepts admins for anything, as their email', () => {
-		expect(requireApiActor(event('/api/cron/jobs', '/api/cron/jobs', admin))).toEqual({ name: 'admin@example.com', userId: 'u1' });
-		expect(requireApiActor(event('/api/cron/jobs', '/api/cron/jobs', admin, 'POST', { origin: 'http://localhost' })).name).toBe('admin@example.com');
-	});
-
-	it('lets viewers read only', async () => {
-		expect(requireApiActor(event('/api/cron/jobs', '/api/cron/jobs', viewer)).name).toBe('viewer@example.com');
-		for (const method of ['POST', 'PATCH', 'DELETE', 'PUT']) {
-			const err = await outcome(() => requireApiActor(event('/api/cron/jobs/x', '/api/cron/jobs/[key]', viewer, method)));
-			expect(err).toBeInstanceOf(ServiceError);
-			expect(err).toMatchObject({ status: 403, code: 'forbidden' });
-		}
-	});
-
-	it('refuses cookie-authenticated writes from a foreign origin', async () => {
-		const err = await outcome(() => requireApiActor(event('/api/cron/jobs', '/api/cron/jobs', admin, 'POST', { origin: 'https://evil.example' })));
-		expect(err).toMatchObject({ status: 403, code: 'forbidden' });
 	});
 });

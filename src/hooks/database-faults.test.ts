@@ -1,8 +1,9 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { StatementTimeoutError } from './db/statement-timeout';
-import { log } from './log';
-import { databaseFaults, serverError } from './unavailable';
+import { StatementTimeoutError } from '$lib/server/db/statement-timeout';
+import { log } from '$lib/server/log';
+import { serverError } from '$lib/server/unavailable';
+import { databaseFaults } from './database-faults';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
