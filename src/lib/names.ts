@@ -48,7 +48,10 @@ export type JobState = (typeof JOB_STATES)[number];
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-/** What a job that declares nothing else gets (code jobs, and the API's and the form's defaults). */
+/**
+ * The policies of a job that declares none: code jobs, jobs created through the API, and the
+ * new-job form's initial values.
+ */
 export const POLICY_DEFAULTS = {
 	enabled: true,
 	timeoutMs: 5 * 60_000,

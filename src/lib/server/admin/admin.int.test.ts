@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { instance, type Instance } from '../../../../tests/helpers/scheduler';
 import { seedHistory } from '../../../../tests/helpers/history';
@@ -6,7 +6,7 @@ import { syncCodeJobs } from '../cron/jobs';
 import { RUNS_CHANNEL } from '../cron/run-events';
 import { defineJob } from '../cron/types';
 import { listAudit } from './audit';
-import { LiveHub } from './live';
+import { HEARTBEAT_CHECK_MS, LIVE_CHANNEL, LiveHub, type LiveMessage } from './live';
 import { createSession, invalidateSession } from '../auth/session';
 import { cronListPage, executionsPage, jobPage, type PageDeps } from './pages';
 import { jobStats } from './stats';
@@ -110,11 +110,57 @@ describe('live updates hub', () => {
 		const msg = await read();
 		expect(msg.startsWith('data: ')).toBe(true);
 		// Both notifications arrive in one message.
-		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false });
+		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false, sessions: false, email: false });
 		expect(hub.size).toBe(1);
 		await hub.stop();
 		expect((await reader.read()).done).toBe(true);
 		await expect(hub.subscribe()).rejects.toThrow(/shutting down/);
+	});
+
+	it('hears device sessions, access keys and the outbox from the database, and heartbeats only while a page watches them', async () => {
+		// The triggers: one notification per statement that changes what the pages show; none for a heartbeat.
+		const heard: string[] = [];
+		const listening = await t.sql.listen(LIVE_CHANNEL, (payload) => heard.push(payload));
+		await t.sql`insert into access_key (id, key_hash, prefix) values ('live-key', '\\x01', 'ck_live')`;
+		await t.sql`insert into device_session (id, access_key_id) values ('live-session', 'live-key')`;
+		await t.sql`update device_session set last_heartbeat_at = now() where id = 'live-session'`;
+		await t.sql`update device_session set ended_at = now(), end_reason = 'ended' where id = 'live-session'`;
+		await t.sql`insert into email_outbox ("to", subject, text, kind) values ('a@example.com', 's', 't', 'test')`;
+		// Delivered in commit order: once the outbox's has come, every earlier one has too.
+		await vi.waitFor(() => expect(heard).toContain('email'), { timeout: 10_000 });
+		expect(heard).toEqual(['sessions', 'sessions', 'sessions', 'email']);
+		await listening.unlisten();
+
+		const hub = new LiveHub(t.sql);
+		const decoder = new TextDecoder();
+		const open = async (heartbeats: boolean) => {
+			const reader = (await hub.subscribe(undefined, { heartbeats })).getReader();
+			await reader.read(); // "retry: 3000" and the connected comment
+			return reader;
+		};
+		/** The next message that is not a keep-alive ping. */
+		const next = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<LiveMessage> => {
+			for (;;) {
+				const chunk = decoder.decode((await reader.read()).value);
+				if (chunk.startsWith('data: ')) return JSON.parse(chunk.slice(6)) as LiveMessage;
+			}
+		};
+		const page = await open(false);
+		await t.sql`insert into email_outbox ("to", subject, text, kind) values ('b@example.com', 's', 't', 'test')`;
+		expect(await next(page)).toMatchObject({ email: true, sessions: false, runs: [], all: false });
+		await t.sql`update access_key set revoked_at = now() where id = 'live-key'`;
+		expect(await next(page)).toMatchObject({ sessions: true, email: false });
+
+		// A sessions page watches heartbeats: the hub reads the latest one every HEARTBEAT_CHECK_MS.
+		await t.sql`insert into device_session (id, access_key_id) values ('live-session-2', 'live-key')`;
+		expect(await next(page)).toMatchObject({ sessions: true });
+		const sessions = await open(true);
+		await hub.checkHeartbeats();
+		const started = Date.now();
+		await t.sql`update device_session set last_heartbeat_at = now() + interval '1 second' where id = 'live-session-2'`;
+		expect(await next(sessions)).toMatchObject({ sessions: true });
+		expect(Date.now() - started).toBeLessThan(HEARTBEAT_CHECK_MS + 5_000);
+		await hub.stop();
 	});
 
 	it('ends a stream within 5 s of its session ending (logout, expiry) or its user being deleted or demoted', async () => {
@@ -131,7 +177,7 @@ describe('live updates hub', () => {
 			createSession(t.sql, admin)
 		]);
 		const open = async (sessionId: string, role: 'admin' | 'viewer') => {
-			const reader = (await hub.subscribe(undefined, { sessionId, role })).getReader();
+			const reader = (await hub.subscribe(undefined, { owner: { sessionId, role } })).getReader();
 			await reader.read(); // "retry: 3000" and the connected comment
 			return reader;
 		};

@@ -8,9 +8,9 @@ import type { Sql } from 'postgres';
 import { audit } from '../audit';
 import type { Db } from '../db';
 import * as schema from '../db/schema';
-import type { CronJob, JobSettings, JobSource } from '../db/schema';
+import { POLICY_DEFAULTS, type CronJob, type JobSettings, type JobSource } from '../db/schema';
 import { notify } from './notify';
-import { POLICY_DEFAULTS, type RegisteredJob } from './types';
+import type { RegisteredJob } from './types';
 
 /**
  * The state of a code job whose definition has left the code: its row and history stay, it

@@ -30,7 +30,7 @@ export type JobDefaults = {
 	catchUpMaxAgeMs?: number;
 };
 
-/** A job declared in code (SPEC §4.5). */
+/** A job declared in code (README, "Adding a job in code"). */
 export type JobDefinition<P = Record<string, unknown>> = JobDefaults & {
 	key: string;
 	name: string;
@@ -55,15 +55,6 @@ export type JobType<P = Record<string, unknown>> = {
 	/** Stored params as they may leave the process (API, pages, audit log): secrets masked. */
 	view?: (stored: Record<string, unknown>) => Record<string, unknown>;
 };
-
-export const POLICY_DEFAULTS = {
-	enabled: true,
-	timeoutMs: 5 * 60_000,
-	maxRetries: 0,
-	overlap: 'forbid',
-	catchUp: 'once',
-	catchUpMaxAgeMs: 24 * 60 * 60_000
-} as const satisfies Omit<Required<JobDefaults>, 'schedule' | 'timezone'>;
 
 /** Registry entries, their params type erased: the scheduler validates params with the job's
  * own schema before every call, which is what makes the erasure sound. */

@@ -162,3 +162,9 @@ export async function endSession(sql: Sql, body: unknown): Promise<void> {
 	if (!row) throw unknownSession();
 	if (row.ended) countEnded('ended');
 }
+
+/** When the latest heartbeat of an open session arrived (one probe of the open sessions' heartbeat index). */
+export async function latestHeartbeat(sql: Sql): Promise<Date | null> {
+	const [row] = await sql<{ at: Date | null }[]>`select max(last_heartbeat_at) as at from device_session where ended_at is null`;
+	return row?.at ?? null;
+}
