@@ -3,7 +3,7 @@
  * runs. Layout guards alone are not enough in SvelteKit: a client-side navigation's
  * `__data.json` request may skip an unchanged layout's load, and actions run before loads.
  * So: signed-out requests go to /login; viewers may not POST (every admin-page action is a
- * change). Each load and action still checks for itself (tests/route-guard.test.ts).
+ * change). Each load and action still checks for itself (tests/routes/route-guard.test.ts).
  */
 import { error, redirect, type Handle } from '@sveltejs/kit';
 

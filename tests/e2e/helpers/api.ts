@@ -90,7 +90,7 @@ export class CronApi {
 	}
 }
 
-/** Asserts the SPEC §8 error shape, the status and code, and (optionally) the first issue's path. */
+/** Asserts the API's error shape, the status and code, and (optionally) the first issue's path. */
 export async function expectApiError(res: APIResponse, status: number, code: string, path?: string): Promise<ErrorBody['error']> {
 	expect(res.status(), await res.text()).toBe(status);
 	expect(res.headers()['content-type']).toMatch(/^application\/json/);

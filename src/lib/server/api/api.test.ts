@@ -218,7 +218,7 @@ describe('readJson', () => {
 });
 
 describe('API responses', () => {
-	it('renders a ServiceError in the SPEC shape with its status', async () => {
+	it('renders a ServiceError in the API error shape with its status', async () => {
 		const res = apiError(new ServiceError(409, 'conflict', 'exists', [{ path: 'key', message: 'already exists' }]));
 		expect(res.status).toBe(409);
 		expect(await res.json()).toEqual({ error: { code: 'conflict', message: 'exists', issues: [{ path: 'key', message: 'already exists' }] } });

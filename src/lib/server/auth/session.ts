@@ -1,5 +1,5 @@
 /**
- * Login sessions (SPEC §7, the Lucia guide's design on our own tables):
+ * Login sessions (README, "Security"; the Lucia guide's design on our own tables):
  * - sliding expiry: each use at least `refreshAfterMs` after the last verification moves
  *   `last_verified_at` (and the cookie's expiry) forward; at most one write per hour per session;
  * - inactivity timeout: unused for `inactivityMs` → invalid (and deleted);

@@ -1,6 +1,6 @@
 /**
- * Fixed-window counters in `rate_limit`, shared by every instance (SPEC §7: login attempts are
- * throttled). The database's clock decides windows, so instances with skewed clocks agree.
+ * Fixed-window counters in `rate_limit`, shared by every instance (README, "Sign-in
+ * throttling"). The database's clock decides windows, so instances with skewed clocks agree.
  */
 import type { Queryable } from '../db';
 

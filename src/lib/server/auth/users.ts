@@ -1,5 +1,5 @@
 /**
- * Users of the admin app (SPEC §5, §7): create, list, change role, delete, reset password.
+ * Users of the admin app (README, "Admin application", "Roles"): create, list, change role, delete, reset password.
  * Every change is audited with the acting admin's email. The last admin can be neither demoted
  * nor deleted: admin rows are locked first, so two concurrent demotions cannot both pass.
  */

@@ -1,5 +1,5 @@
 /**
- * Access keys (SPEC §8.3): a random key shown once, only its SHA-256 stored (SPEC §7), a short
+ * Access keys (README, "Access keys"): a random key shown once, only its SHA-256 stored, a short
  * prefix kept for recognising it in lists. Revoking a key ends its open device session.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -212,7 +212,7 @@ export type KeyMatch = { id: string; revoked: boolean };
 
 /**
  * The key a client presents, found by its hash (a unique index lookup, no scan over keys),
- * then compared in constant time (SPEC §7). `lock` takes the row lock that serialises starts.
+ * then compared in constant time. `lock` takes the row lock that serialises starts.
  */
 export async function findKey(tx: Queryable, presented: string, lock = false): Promise<KeyMatch | null> {
 	const hash = hashAccessKey(presented);

@@ -1,5 +1,5 @@
 /**
- * The device-session API (SPEC §8.1): one open session per access key. Starting ends the
+ * The device-session API (README, "Session API"): one open session per access key. Starting ends the
  * other open session of the key (`replaced`); the partial unique index
  * `device_session_open_uq` guarantees at most one open session whatever the code does.
  *

@@ -1,5 +1,5 @@
 /**
- * The email outbox (SPEC §4.6): every email is a row of `email_outbox` first, then sent.
+ * The email outbox (README, "Email"): every email is a row of `email_outbox` first, then sent.
  *
  * Delivery is at most once. SMTP is not transactional, so a row is never "sent inside" a
  * transaction; instead an attempt first claims its row in one UPDATE (attempts + 1,

@@ -1,5 +1,5 @@
 /**
- * The built CLI (SPEC §9) as an operator runs it: a child process on a real database.
+ * The built CLI (README, "CLI") as an operator runs it: a child process on a real database.
  * It is built once into a private folder (not build/cli, which `npm run build` elsewhere may
  * wipe meanwhile), inside node_modules so its external imports resolve.
  */
@@ -9,10 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { spawnServer } from '../helpers/serve';
+import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { spawnServer } from '../../../../tests/helpers/serve';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 type Result = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 

@@ -6,12 +6,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accessKeyCommand, ACCESS_KEY_COMMAND } from '../../src/lib/server/cli/access-key';
-import { parseArgs } from '../../src/lib/server/cli/args';
-import { hashAccessKey } from '../../src/lib/server/devices/keys';
-import { createMailer, setMailer } from '../../src/lib/server/email/transport';
-import { log } from '../../src/lib/server/log';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { accessKeyCommand, ACCESS_KEY_COMMAND } from './access-key';
+import { parseArgs } from './args';
+import { hashAccessKey } from '../devices/keys';
+import { createMailer, setMailer } from '../email/transport';
+import { log } from '../log';
+import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 
 let t: TestDatabase;
 let dataDir: string;

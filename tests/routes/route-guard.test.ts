@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRoutes, gateInstalled, isPublic, PUBLIC_ROUTES, routeFiles, routePath } from './route-guard';
 
-const root = path.resolve(import.meta.dirname, '../../../..');
+const root = path.resolve(import.meta.dirname, '../..');
 const routesDir = path.join(root, 'src/routes');
 const hooks = fs.readFileSync(path.join(root, 'src/hooks.server.ts'), 'utf8');
 

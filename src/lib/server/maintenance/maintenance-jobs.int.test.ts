@@ -4,14 +4,14 @@
  * prune-auth-sessions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncCodeJobs } from '../../src/lib/server/cron/jobs';
-import type { JobContext } from '../../src/lib/server/cron/types';
-import { sessionCleanup } from '../../src/lib/server/devices/cleanup-job';
-import { markUsersOffline } from '../../src/lib/server/maintenance/mark-users-offline';
-import { pruneAuthSessions } from '../../src/lib/server/maintenance/prune-auth-sessions';
-import { registry } from '../../src/lib/server/metrics';
-import { createTestDatabase, scalar, type TestDatabase } from '../helpers/db';
-import { instance, type Instance } from '../helpers/scheduler';
+import { syncCodeJobs } from '../cron/jobs';
+import type { JobContext } from '../cron/types';
+import { sessionCleanup } from '../devices/cleanup-job';
+import { markUsersOffline } from './mark-users-offline';
+import { pruneAuthSessions } from './prune-auth-sessions';
+import { registry } from '../metrics';
+import { createTestDatabase, scalar, type TestDatabase } from '../../../../tests/helpers/db';
+import { instance, type Instance } from '../../../../tests/helpers/scheduler';
 
 const JOBS = [sessionCleanup, markUsersOffline, pruneAuthSessions];
 

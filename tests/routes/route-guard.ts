@@ -1,6 +1,6 @@
 /**
- * Static proof that every server route checks who is calling (SPEC §7: every route checks on
- * the server), used by route-guard.test.ts. It reads the route files' syntax trees (so a guard
+ * Static proof that every server route checks who is calling (every route checks on the
+ * server: README, "Roles"), used by route-guard.test.ts. It reads the route files' syntax trees (so a guard
  * named in a comment or a string does not count) and applies these rules:
  *
  * - public routes (PUBLIC_ROUTES) are skipped;
