@@ -7,18 +7,9 @@
  */
 import { invalidate, invalidateAll } from '$app/navigation';
 import { navigating } from '$app/state';
+import type { LiveMessage } from '$lib/live-message';
 
 export const LIVE_URL = '/admin/events';
-
-/** Mirrors LiveMessage in $lib/server/admin/live.ts. */
-export type LiveMessage = {
-	runs: [number, string, string][];
-	jobs: string[];
-	all: boolean;
-	settings: boolean;
-	sessions: boolean;
-	email: boolean;
-};
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 

@@ -26,6 +26,11 @@ export type ErrorBody = { error: { code: string; message: string; issues: { path
  * them: never a 5xx, never cacheable.
  */
 export class CronApi {
+	get = (path: string, opts?: SendOptions) => this.send('GET', path, opts);
+	post = (path: string, opts?: SendOptions) => this.send('POST', path, opts);
+	patch = (path: string, opts?: SendOptions) => this.send('PATCH', path, opts);
+	delete = (path: string, opts?: SendOptions) => this.send('DELETE', path, opts);
+
 	constructor(readonly request: APIRequestContext) {}
 
 	async send(method: string, path: string, opts: SendOptions = {}): Promise<APIResponse> {
@@ -43,11 +48,6 @@ export class CronApi {
 		expect(res.headers()['cache-control'], `${method} ${path} cache-control`).toBe('no-store');
 		return res;
 	}
-
-	get = (path: string, opts?: SendOptions) => this.send('GET', path, opts);
-	post = (path: string, opts?: SendOptions) => this.send('POST', path, opts);
-	patch = (path: string, opts?: SendOptions) => this.send('PATCH', path, opts);
-	delete = (path: string, opts?: SendOptions) => this.send('DELETE', path, opts);
 
 	/** Creates a UI job of type http (201 asserted) and returns its JSON. */
 	async createHttpJob(url: string, fields: Record<string, unknown> = {}): Promise<Record<string, unknown> & { key: string }> {

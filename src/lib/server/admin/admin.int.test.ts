@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { instance, type Instance } from '../../../../tests/helpers/scheduler';
-import { seedHistory } from '../../../../tests/helpers/history';
-import { syncCodeJobs } from '../cron/jobs';
+import type { Instance } from '../../../../tests/helpers/scheduler';
+import { historyFixture } from '../../../../tests/helpers/history';
 import { RUNS_CHANNEL } from '../cron/run-events';
-import { defineJob } from '../cron/types';
 import { listAudit } from './audit';
-import { HEARTBEAT_CHECK_MS, LIVE_CHANNEL, LiveHub, type LiveMessage } from './live';
+import type { LiveMessage } from '../../live-message';
+import { HEARTBEAT_CHECK_MS, LIVE_CHANNEL, LiveHub } from './live';
 import { createSession, invalidateSession } from '../auth/session';
 import { cronListPage, executionsPage, jobPage, type PageDeps } from './pages';
 import { jobStats } from './stats';
-
-const noop = () => undefined;
 
 describe('admin read model', () => {
 	let t: TestDatabase;
@@ -20,14 +17,9 @@ describe('admin read model', () => {
 	const deps = (): PageDeps => ({ cron: a.service, sql: t.sql });
 	beforeAll(async () => {
 		t = await createTestDatabase();
-		const defs = [
-			defineJob({ key: 'alpha', name: 'Alpha', schedule: '0 0 1 1 *', handler: noop }),
-			defineJob({ key: 'beta', name: 'Beta job', schedule: '*/5 * * * *', handler: noop })
-		];
-		// The scheduler is never started: runs are written directly, every status and trigger under control.
-		a = instance(t, defs);
-		await syncCodeJobs(t.sql, defs);
-		ids.push(...(await seedHistory(t.sql, 'alpha')));
+		let seeded: number[];
+		({ a, ids: seeded } = await historyFixture(t));
+		ids.push(...seeded);
 	});
 	afterAll(async () => {
 		await t.drop();

@@ -17,6 +17,7 @@ import { parseRunsPayload, RUNS_CHANNEL } from '../cron/run-events';
 import { sessionExpiresAt } from '../auth/session';
 import type { UserRole } from '../db/schema';
 import { latestHeartbeat } from '../devices/sessions';
+import type { LiveMessage } from '../../live-message';
 import { log } from '../log';
 
 /** Where the database's triggers announce `sessions` and `email` changes. */
@@ -31,21 +32,6 @@ export const HEARTBEAT_CHECK_MS = 3_000;
 /** Above this many runs in one message, send only which jobs changed. */
 const MAX_RUNS_PER_MESSAGE = 200;
 
-/** What one SSE message carries (the client's `LiveMessage`). */
-export type LiveMessage = {
-	/** `[id, jobKey, status]` of changed runs. */
-	runs: [number, string, string][];
-	/** Jobs whose configuration or runs changed. */
-	jobs: string[];
-	/** Something changed that is not itemised (a big batch): refresh whatever is shown. */
-	all: boolean;
-	/** Global settings changed (pause banner, default zone). */
-	settings: boolean;
-	/** Device sessions or access keys changed (/admin/sessions). */
-	sessions: boolean;
-	/** The outbox changed (/admin/email). */
-	email: boolean;
-};
 
 /** The login session a stream was opened with, and the role it had then. */
 export type StreamOwner = { sessionId: string; role: UserRole };

@@ -11,7 +11,10 @@ type Counts = { queued: number; running: number; expired: number };
 
 let pending: Promise<Counts> | null = null;
 
-/** One query per scrape: concurrent readers share the one in flight. */
+/**
+ * One query per scrape: concurrent readers share the one in flight. The active statuses are
+ * spelled out (not bound): the partial indexes on queued and running runs match only literals.
+ */
 function counts(sql: Sql): Promise<Counts> {
 	pending ??= sql<Counts[]>`
 			select count(*) filter (where status = 'queued')::int as queued,

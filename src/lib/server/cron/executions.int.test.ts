@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { seedHistory } from '../../../../tests/helpers/history';
-import { instance, type Instance } from '../../../../tests/helpers/scheduler';
+import { historyFixture } from '../../../../tests/helpers/history';
+import type { Instance } from '../../../../tests/helpers/scheduler';
 import { idRange, listExecutions, listExecutionViews, retryChain } from './executions';
-import { syncCodeJobs } from './jobs';
-import { defineJob } from './types';
-
-const noop = () => undefined;
 
 describe('execution history', () => {
 	let t: TestDatabase;
@@ -14,14 +10,7 @@ describe('execution history', () => {
 	let ids: number[];
 	beforeAll(async () => {
 		t = await createTestDatabase();
-		const defs = [
-			defineJob({ key: 'alpha', name: 'Alpha', schedule: '0 0 1 1 *', handler: noop }),
-			defineJob({ key: 'beta', name: 'Beta job', schedule: '*/5 * * * *', handler: noop })
-		];
-		// The scheduler is never started: runs are written directly, every status and trigger under control.
-		a = instance(t, defs);
-		await syncCodeJobs(t.sql, defs);
-		ids = await seedHistory(t.sql, 'alpha');
+		({ a, ids } = await historyFixture(t));
 	});
 	afterAll(async () => {
 		await t.drop();
