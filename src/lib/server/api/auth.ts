@@ -4,11 +4,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestEvent } from '@sveltejs/kit';
-import { actorOf, type Actor } from '../audit/actor';
+import { actorOf, BEARER_ACTOR, type Actor } from '../audit/actor';
 import { ServiceError } from '../errors';
 
-/** The actor recorded (runs' `triggered_by`, audit log) for bearer-authenticated calls. */
-export const BEARER_ACTOR: Actor = { name: 'api', userId: null };
 
 const unauthorized = (message: string) => new ServiceError(401, 'unauthorized', message);
 
