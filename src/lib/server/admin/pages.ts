@@ -9,7 +9,7 @@ import type { Sql } from 'postgres';
 import { executionFilterQuerySchema, jobListQuerySchema } from '../../schemas/cron';
 import type { CronJobService } from '../cron/service';
 import { listExecutions, retryChain, type Cursor, type ExecutionFilter } from '../cron/executions';
-import type { JobView } from '../cron/job-view';
+import type { JobSummary } from '../cron/job-view';
 import { countJobs } from '../cron/jobs';
 import { queryObject } from '../forms';
 import { jobStats, SUCCESS_WINDOW, successRates, type SuccessRate } from './stats';
@@ -17,59 +17,20 @@ import { wallTimeToInstant } from './zoned';
 
 export type PageDeps = { cron: CronJobService; sql: Sql };
 
-/** One row of the list: what the page shows, nothing more (no params, no code defaults). */
-export type JobRow = Pick<
-	JobView,
-	| 'key'
-	| 'name'
-	| 'source'
-	| 'type'
-	| 'schedule'
-	| 'scheduleDescription'
-	| 'timezone'
-	| 'enabled'
-	| 'state'
-	| 'configError'
-	| 'nextRunAt'
-	| 'lastRunAt'
-	| 'lastStatus'
-	| 'lastDurationMs'
-	| 'consecutiveFailures'
-> & { success: SuccessRate | null };
-
-const jobRow = (j: JobView, success: SuccessRate | null): JobRow => ({
-	key: j.key,
-	name: j.name,
-	source: j.source,
-	type: j.type,
-	schedule: j.schedule,
-	scheduleDescription: j.scheduleDescription,
-	timezone: j.timezone,
-	enabled: j.enabled,
-	state: j.state,
-	configError: j.configError,
-	nextRunAt: j.nextRunAt,
-	lastRunAt: j.lastRunAt,
-	lastStatus: j.lastStatus,
-	lastDurationMs: j.lastDurationMs,
-	consecutiveFailures: j.consecutiveFailures,
-	success
-});
+/** One row of the list: the job's summary (no params, which may hold secrets) and its recent success. */
+export type JobRow = JobSummary & { success: SuccessRate | null };
 
 /** /admin/cron: the jobs the filters keep, each with its success over its latest runs. */
 export async function cronListPage(deps: PageDeps, params: URLSearchParams) {
 	const query = jobListQuerySchema.parse(queryObject(params));
 	const filtered = query.q !== '' || query.state !== undefined || query.source !== undefined;
-	const [jobs, everyJob] = await Promise.all([
-		deps.cron.listJobs({ q: query.q || undefined, source: query.source, state: query.state }),
+	const [jobs, success, everyJob] = await Promise.all([
+		deps.cron.listJobSummaries({ q: query.q || undefined, source: query.source, state: query.state }),
+		successRates(deps.sql),
 		filtered ? countJobs(deps.sql) : null
 	]);
-	const success = await successRates(
-		deps.sql,
-		jobs.map((j) => j.key)
-	);
 	return {
-		jobs: jobs.map((j) => jobRow(j, success.get(j.key) ?? null)),
+		jobs: jobs.map((j): JobRow => ({ ...j, success: success.get(j.key) ?? null })),
 		/** Every job, whatever the filters. */
 		total: everyJob ?? jobs.length,
 		query,

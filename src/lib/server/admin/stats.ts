@@ -21,15 +21,15 @@ export type SuccessRate = {
 };
 
 /**
- * Each job's success over its last `window` runs, in one statement: a LATERAL probe per job on
+ * Every job's success over its last `window` runs, in one statement: a LATERAL probe per job on
  * (job_id, id desc), LIMIT `window`, so the cost is bounded by jobs × window whatever the
- * history's size. Skipped, missed, cancelled and unfinished runs are not outcomes.
+ * history's size (and needs no list of jobs first: it runs beside the list's own read).
+ * Skipped, missed, cancelled and unfinished runs are not outcomes.
  */
-export async function successRates(sql: Sql, keys: string[], window = SUCCESS_WINDOW): Promise<Map<string, SuccessRate>> {
-	if (!keys.length) return new Map();
+export async function successRates(sql: Sql, window = SUCCESS_WINDOW): Promise<Map<string, SuccessRate>> {
 	const rows = await sql<{ key: string; finished: number; succeeded: number }[]>`
 		select j.key, r.finished, r.succeeded
-		from unnest(${keys}::text[]) as j(key)
+		from cron_job j
 		cross join lateral (
 			select count(*) filter (where x.status = any(${FINISHED_STATUSES}))::int as finished,
 				count(*) filter (where x.status = 'succeeded')::int as succeeded

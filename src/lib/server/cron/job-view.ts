@@ -1,7 +1,8 @@
 /**
  * A job row as it leaves the process (REST API, admin pages, CLI): its effective zone, its
  * state, its schedule in words, its next run, its params with secrets masked. One rule for
- * each, applied here only.
+ * each, applied here only. A list that shows few fields (the admin list) reads only the columns
+ * of a `JobSummary`, built by the same code as the full view.
  */
 import { iso } from '../../format/time';
 import type { CronJob, JobSettings, JobState } from '../db/schema';
@@ -39,6 +40,45 @@ export type JobView = {
 	updatedAt: string;
 	updatedBy: string | null;
 };
+
+/** What a list shows of a job: the full view less params, policies, code defaults and history of edits. */
+export type JobSummary = Pick<
+	JobView,
+	| 'key'
+	| 'name'
+	| 'source'
+	| 'type'
+	| 'schedule'
+	| 'scheduleDescription'
+	| 'timezone'
+	| 'enabled'
+	| 'state'
+	| 'configError'
+	| 'nextRunAt'
+	| 'lastRunAt'
+	| 'lastStatus'
+	| 'lastDurationMs'
+	| 'consecutiveFailures'
+>;
+
+/** The columns a summary is made of. */
+export const SUMMARY_COLUMNS = [
+	'key',
+	'name',
+	'source',
+	'type',
+	'schedule',
+	'timezone',
+	'enabled',
+	'configError',
+	'nextRunAt',
+	'lastRunAt',
+	'lastStatus',
+	'lastDurationMs',
+	'consecutiveFailures'
+] as const satisfies readonly (keyof CronJob)[];
+
+export type SummaryRow = Pick<CronJob, (typeof SUMMARY_COLUMNS)[number]>;
 
 /**
  * compileSchedule + describe cost about half a millisecond; the list shows every job, so
@@ -106,32 +146,53 @@ export type ViewContext = {
 	shownParams: (job: CronJob) => Record<string, unknown>;
 };
 
-export function toJobView(job: CronJob, ctx: ViewContext): JobView {
+export function toJobSummary(job: SummaryRow, ctx: Omit<ViewContext, 'shownParams'>): JobSummary {
 	const timezone = job.timezone ?? ctx.defaultZone;
 	return {
 		key: job.key,
 		name: job.name,
-		description: job.description,
 		source: job.source,
 		type: job.type,
-		params: ctx.shownParams(job),
 		schedule: job.schedule,
 		scheduleDescription: describeSchedule(job.schedule, timezone),
 		timezone,
-		timezoneOverride: job.timezone,
 		enabled: job.enabled,
-		timeoutMs: job.timeoutMs,
-		maxRetries: job.maxRetries,
-		overlap: job.overlap,
-		catchUp: job.catchUp,
-		catchUpMaxAgeMs: job.catchUpMaxAgeMs,
 		state: jobState(job, ctx.running.has(job.key), ctx.paused),
 		configError: job.configError,
 		nextRunAt: iso(nextRunOf(job, timezone, ctx.now, ctx.env)),
 		lastRunAt: iso(job.lastRunAt),
 		lastStatus: job.lastStatus,
 		lastDurationMs: job.lastDurationMs,
-		consecutiveFailures: job.consecutiveFailures,
+		consecutiveFailures: job.consecutiveFailures
+	};
+}
+
+export function toJobView(job: CronJob, ctx: ViewContext): JobView {
+	const s = toJobSummary(job, ctx);
+	return {
+		key: s.key,
+		name: s.name,
+		description: job.description,
+		source: s.source,
+		type: s.type,
+		params: ctx.shownParams(job),
+		schedule: s.schedule,
+		scheduleDescription: s.scheduleDescription,
+		timezone: s.timezone,
+		timezoneOverride: job.timezone,
+		enabled: s.enabled,
+		timeoutMs: job.timeoutMs,
+		maxRetries: job.maxRetries,
+		overlap: job.overlap,
+		catchUp: job.catchUp,
+		catchUpMaxAgeMs: job.catchUpMaxAgeMs,
+		state: s.state,
+		configError: s.configError,
+		nextRunAt: s.nextRunAt,
+		lastRunAt: s.lastRunAt,
+		lastStatus: s.lastStatus,
+		lastDurationMs: s.lastDurationMs,
+		consecutiveFailures: s.consecutiveFailures,
 		codeDefaults: job.codeDefaults,
 		drift: drift(job),
 		createdAt: job.createdAt.toISOString(),

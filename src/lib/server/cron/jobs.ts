@@ -72,6 +72,20 @@ export type JobFilter = {
 
 /** Every job row (in key order), or those a filter keeps: the one list read of `cron_job`. */
 export async function listJobs(db: Db, filter: JobFilter = {}): Promise<CronJob[]> {
+	return db.select().from(schema.cronJob).where(jobFilter(filter)).orderBy(schema.cronJob.key);
+}
+
+/**
+ * Only some columns of the jobs listJobs reads, in the same order: what a list shows of each
+ * (`columns`), without the params and code defaults it does not show.
+ */
+export async function listJobColumns<K extends keyof CronJob>(db: Db, columns: readonly K[], filter: JobFilter = {}): Promise<Pick<CronJob, K>[]> {
+	const t = schema.cronJob;
+	const picked = Object.fromEntries(columns.map((c) => [c, t[c]])) as { [C in K]: (typeof t)[C] };
+	return db.select(picked).from(t).where(jobFilter(filter)).orderBy(t.key) as Promise<Pick<CronJob, K>[]>;
+}
+
+function jobFilter(filter: JobFilter): SQL | undefined {
 	const t = schema.cronJob;
 	const where: SQL[] = [];
 	if (filter.q) {
@@ -79,7 +93,7 @@ export async function listJobs(db: Db, filter: JobFilter = {}): Promise<CronJob[
 		where.push(or(ilike(t.key, needle), ilike(t.name, needle))!);
 	}
 	if (filter.source) where.push(eq(t.source, filter.source));
-	return db.select().from(t).where(and(...where)).orderBy(t.key);
+	return and(...where);
 }
 
 /** How many jobs there are, whatever a list's filters. */

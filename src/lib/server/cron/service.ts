@@ -14,8 +14,8 @@ import { isActive, POLICY_DEFAULTS, type CronJob, type JobState } from '../db/sc
 import { isValidTimeZone } from '../config';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { getExecution, listExecutionViews, type ExecutionView } from './executions';
-import { findJob, listJobs, NO_HANDLER, settingsOf, ticksRestart, type JobFilter } from './jobs';
-import { toJobView, type JobView } from './job-view';
+import { findJob, listJobColumns, listJobs, NO_HANDLER, settingsOf, ticksRestart, type JobFilter } from './jobs';
+import { SUMMARY_COLUMNS, toJobSummary, toJobView, type JobSummary, type JobView, type ViewContext } from './job-view';
 import * as ledger from './ledger';
 import { notify } from './notify';
 import { compileSchedule, nextRun, preview, ScheduleError } from './schedule';
@@ -36,6 +36,10 @@ export type CronServiceDeps = {
 	env?: Record<string, string | undefined>;
 };
 
+export type JobListFilter = JobFilter & { state?: JobState };
+
+const byState = <V extends { state: JobState }>(views: V[], state: JobState | undefined) => (state ? views.filter((v) => v.state === state) : views);
+
 export class CronJobService {
 	constructor(private readonly deps: CronServiceDeps) {}
 
@@ -53,26 +57,28 @@ export class CronJobService {
 		return updateSettings(this.sql, parsed.data, actor.name, this.deps.defaultTimezone);
 	}
 
-	/** Job rows as views, with what every view needs read once for all of them. */
-	private async views(jobs: CronJob[]): Promise<JobView[]> {
-		const keys = jobs.map((j) => j.key);
-		const [running, settings] = await Promise.all([this.runningKeys(keys), this.settings()]);
-		const ctx = {
+	/**
+	 * Job rows as views (`toView`), with what every view needs read once for all of them, in
+	 * parallel with the rows: the settings and the running jobs (`only`: of one job).
+	 */
+	private async views<R, V>(rows: Promise<R[]>, toView: (row: R, ctx: ViewContext) => V, only?: string): Promise<V[]> {
+		const [jobs, running, settings] = await Promise.all([rows, this.runningKeys(only), this.settings()]);
+		const ctx: ViewContext = {
 			defaultZone: settings['scheduler.defaultTimezone'],
 			paused: settings['scheduler.paused'],
 			running,
 			now: new Date(),
 			env: this.deps.env,
-			shownParams: (job: CronJob) => this.shownParams(job)
+			shownParams: (job) => this.shownParams(job)
 		};
-		return jobs.map((j) => toJobView(j, ctx));
+		return jobs.map((j) => toView(j, ctx));
 	}
 
-	/** Keys of the jobs (among `keys`) with a running run, on the partial index of running runs. */
-	private async runningKeys(keys: string[]): Promise<Set<string>> {
-		if (!keys.length) return new Set();
+	/** Keys of the jobs with a running run (or of `only`, if it has one), on the partial index of running runs. */
+	private async runningKeys(only?: string): Promise<Set<string>> {
 		const rows = await this.sql<{ jobKey: string }[]>`
-			select distinct job_id as "jobKey" from cron_job_execution where status = 'running' and job_id = any(${keys})`;
+			select distinct job_id as "jobKey" from cron_job_execution
+			where status = 'running' ${only === undefined ? this.sql`` : this.sql`and job_id = ${only}`}`;
 		return new Set(rows.map((r) => r.jobKey));
 	}
 
@@ -80,14 +86,18 @@ export class CronJobService {
 	 * The job list of the API, the admin page and the CLI: a fixed number of queries whatever
 	 * the count. Search and source are filtered in SQL; the state needs the running runs.
 	 */
-	async listJobs(filter: JobFilter & { state?: JobState } = {}): Promise<JobView[]> {
-		const jobs = await this.views(await listJobs(this.deps.db, filter));
-		return filter.state ? jobs.filter((j) => j.state === filter.state) : jobs;
+	async listJobs(filter: JobListFilter = {}): Promise<JobView[]> {
+		return byState(await this.views(listJobs(this.deps.db, filter), toJobView), filter.state);
+	}
+
+	/** The same list, as summaries: only the columns a list shows are read (the admin list). */
+	async listJobSummaries(filter: JobListFilter = {}): Promise<JobSummary[]> {
+		return byState(await this.views(listJobColumns(this.deps.db, SUMMARY_COLUMNS, filter), toJobSummary), filter.state);
 	}
 
 	/** Every job's key and name, in key order (the history filter's choices). */
-	async jobNames(): Promise<{ key: string; name: string }[]> {
-		return (await listJobs(this.deps.db)).map((j) => ({ key: j.key, name: j.name }));
+	jobNames(): Promise<{ key: string; name: string }[]> {
+		return listJobColumns(this.deps.db, ['key', 'name']);
 	}
 
 	private async requireJob(key: string): Promise<CronJob> {
@@ -97,7 +107,7 @@ export class CronJobService {
 	}
 
 	async getJob(key: string): Promise<JobView> {
-		const [view] = await this.views([await this.requireJob(key)]);
+		const [view] = await this.views(this.requireJob(key).then((job) => [job]), toJobView, key);
 		return view!;
 	}
 
