@@ -3,12 +3,10 @@
  * the row, audits, and signals every instance; the scheduler does the rest. Reads go through
  * job-view.ts (how a job is shown) and executions.ts (history).
  */
-import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { createJobSchema, executionQuerySchema, previewQuerySchema, runDueQuerySchema, updateJobSchema } from '../../schemas/cron';
 import { audit } from '../audit';
 import type { Actor } from '../audit/actor';
-import type { Db } from '../db';
 import { jsonValue } from '../db/json';
 import { isActive, POLICY_DEFAULTS, type CronJob, type JobState } from '../db/schema';
 import { isValidTimeZone } from '../config';
@@ -19,21 +17,14 @@ import { SUMMARY_COLUMNS, toJobSummary, toJobView, type JobSummary, type JobView
 import * as ledger from './ledger';
 import { notify } from './notify';
 import { compileSchedule, nextRun, preview, ScheduleError } from './schedule';
-import type { RunDueResult, Scheduler } from './scheduler';
+import type { RunDueResult, Scheduler, SchedulerOptions } from './scheduler';
 import { loadSettings, settingsSchema, updateSettings, type Settings } from './settings';
-import type { RegisteredJob, RegisteredType } from './types';
+import type { RegisteredType } from './types';
 
-export type CronServiceDeps = {
-	sql: Sql;
-	db: Db;
-	/** CRON_TIMEZONE */
-	defaultTimezone: string;
-	definitions: RegisteredJob[];
-	types: Record<string, RegisteredType>;
+/** What the scheduler is given too (its pool, the default zone, the code jobs and job types, the environment), and the scheduler. */
+export type CronServiceDeps = Pick<SchedulerOptions, 'sql' | 'db' | 'defaultTimezone' | 'definitions' | 'types' | 'env'> & {
 	/** This process's scheduler (started or passive) for run-now and POST /api/cron/run. */
 	scheduler: Scheduler;
-	/** The environment code jobs' `${NAME}` schedules are read from (for their next run). */
-	env?: Record<string, string | undefined>;
 };
 
 export type JobListFilter = JobFilter & { state?: JobState };
