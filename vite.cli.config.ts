@@ -29,7 +29,7 @@ export default defineConfig({
 		copyPublicDir: false,
 		rolldownOptions: {
 			// The CLI, and the child process of isolated code jobs (the runner starts it).
-			input: { main: 'src/lib/server/cli/main.ts', 'isolated-child': 'src/lib/server/cron/process/isolated-child-main.ts' },
+			input: { main: 'src/lib/server/cli/main.ts', 'isolated-child': 'src/lib/server/cli/isolated-child.ts' },
 			external: isPackage,
 			output: { format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' }
 		}

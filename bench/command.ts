@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { syncCodeJobs } from '../src/lib/server/cron/jobs';
 import * as ledger from '../src/lib/server/cron/ledger';
 import { runProcess } from '../src/lib/server/cron/process/run-process';
-import { createJobTypes } from '../src/lib/server/cron/registry';
+import { createJobTypes } from '../src/lib/server/job-registry';
 import { SecretBox } from '../src/lib/server/secrets/box';
 import { DEFAULT_HTTP_JOB_DENY, EgressPolicy } from '../src/lib/server/egress/policy';
 import { randomBytes } from 'node:crypto';
@@ -85,7 +85,7 @@ await runBench('bench:command', async (db) => {
 	const t0 = performance.now();
 	const runs = await ledger.enqueue(
 		sql,
-		Array.from({ length: CONCURRENT }, () => ({ jobId: 'sleeper', trigger: 'api' as const }))
+		Array.from({ length: CONCURRENT }, () => ({ jobKey: 'sleeper', trigger: 'api' as const }))
 	);
 	scheduler.wakeQueue();
 	let finished = 0;

@@ -5,7 +5,7 @@ import type { Sql } from 'postgres';
 import { openPool, wrap } from '../../src/lib/server/db';
 import { Scheduler, type SchedulerOptions } from '../../src/lib/server/cron/scheduler';
 import { CronJobService } from '../../src/lib/server/cron/service';
-import { createJobTypes } from '../../src/lib/server/cron/registry';
+import { createJobTypes } from '../../src/lib/server/job-registry';
 import { DEFAULT_HTTP_JOB_DENY, EgressPolicy } from '../../src/lib/server/egress/policy';
 import { SecretBox } from '../../src/lib/server/secrets/box';
 import type { RegisteredJob } from '../../src/lib/server/cron/types';

@@ -4,6 +4,7 @@
  * generations are stale and ignored.
  */
 import type { CronJob } from '../db/schema';
+import { isOrphaned, NO_HANDLER } from './jobs';
 import { compileSchedule, type CompiledSchedule } from './schedule';
 import type { JobHandler, ProcessPlan, RegisteredJob, RegisteredType } from './types';
 
@@ -21,8 +22,6 @@ export type Armed = {
 	/** The next fire instant on the timer (database time), null when not scheduled. */
 	nextAt: number | null;
 };
-
-const NO_HANDLER = 'no handler registered in code';
 
 export type ArmedJobsDeps = {
 	definitions: Map<string, RegisteredJob>;
@@ -73,7 +72,7 @@ export class ArmedJobs {
 	/** Loads a job row: compiles its schedule and finds its handler, as a new generation. */
 	load(job: CronJob): Armed {
 		let schedule: CompiledSchedule | null = null;
-		let error: string | null = job.configError === NO_HANDLER ? NO_HANDLER : null;
+		let error: string | null = isOrphaned(job) ? NO_HANDLER : null;
 		const def = job.source === 'code' ? this.deps.definitions.get(job.key) : undefined;
 		const type = job.source !== 'code' && Object.hasOwn(this.deps.types, job.type) ? this.deps.types[job.type]! : undefined;
 		// A type disabled on this server (COMMAND_JOBS off) has nothing to run: its runs fail at once.

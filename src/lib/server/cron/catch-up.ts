@@ -52,17 +52,17 @@ export function planCatchUp(
 	owed.forEach((t, i) => {
 		const scheduledFor = new Date(t);
 		if (o.paused) {
-			plan.missed.push({ jobId: job.key, scheduledFor, status: 'skipped', note: 'scheduler paused' });
+			plan.missed.push({ jobKey: job.key, scheduledFor, status: 'skipped', note: 'scheduler paused' });
 			return;
 		}
 		const note =
 			truncatedSince !== null && t === oldest
 				? `${o.why}; earlier ticks since ${new Date(truncatedSince).toISOString()} were missed too`
 				: o.why;
-		if (t < cutoff) plan.missed.push({ jobId: job.key, scheduledFor, status: 'missed', note: `${note} (older than catch-up max age)` });
+		if (t < cutoff) plan.missed.push({ jobKey: job.key, scheduledFor, status: 'missed', note: `${note} (older than catch-up max age)` });
 		else if (job.catchUp === 'all' || (job.catchUp === 'once' && i === 0 && !o.latestTaken)) {
-			plan.queued.push({ jobId: job.key, trigger: 'catch_up', scheduledFor, runAt: new Date(o.now), triggeredBy: 'catch-up' });
-		} else plan.missed.push({ jobId: job.key, scheduledFor, status: 'missed', note: `${note} (catch-up: ${job.catchUp})` });
+			plan.queued.push({ jobKey: job.key, trigger: 'catch_up', scheduledFor, runAt: new Date(o.now), triggeredBy: 'catch-up' });
+		} else plan.missed.push({ jobKey: job.key, scheduledFor, status: 'missed', note: `${note} (catch-up: ${job.catchUp})` });
 	});
 	return plan;
 }
@@ -92,7 +92,7 @@ export class CatchUp {
 			const owed = owedTicks(a.schedule, from, now);
 			const recent = o.claimWithinMs !== undefined && owed.owed.length > 0 && now - owed.owed[0]! <= o.claimWithinMs;
 			const latestTaken = (!!o.claimLatest || recent) && owed.owed.length > 0;
-			if (latestTaken) latest.push({ jobId: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });
+			if (latestTaken) latest.push({ jobKey: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });
 			plans.push(planCatchUp(a.job, owed, { now, paused: this.deps.paused(), why: 'missed while no instance was running', latestTaken }));
 		}
 		await this.apply(plans);

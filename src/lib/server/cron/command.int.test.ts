@@ -11,7 +11,7 @@ import { eventually, instance, testJobTypes, type Instance } from '../../../../t
 import { COMMAND_JOBS_DISABLED } from './command-job';
 import { syncCodeJobs } from './jobs';
 import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from './output';
-import type { ExecutionView } from './service';
+import type { ExecutionView } from './executions';
 
 let t: TestDatabase;
 let a: Instance;

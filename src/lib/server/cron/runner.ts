@@ -112,7 +112,7 @@ export class Runner {
 			process: null,
 			killGraceMs: null
 		};
-		const armed = this.jobs.get(run.jobId);
+		const armed = this.jobs.get(run.jobKey);
 		return { active, armed, context: armed && (armed.handler || armed.spawn) ? this.contextOf(armed, active) : null };
 	}
 
@@ -166,7 +166,7 @@ export class Runner {
 				log: output.log.bind(output),
 				params: this.jobs.paramsFor(armed),
 				db: this.engine.db,
-				execution: { id: run.id, jobKey: run.jobId, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
+				execution: { id: run.id, jobKey: run.jobKey, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
 			};
 		} catch (err) {
 			return err instanceof Error ? err : new Error(String(err));
@@ -192,7 +192,7 @@ export class Runner {
 		const { active } = prepared;
 		const { run, controller, output } = active;
 		const { clock, instanceId } = this.engine;
-		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobId));
+		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobKey));
 		const started = clock.monotonic();
 		let timer;
 		const finish = (o: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>) =>
@@ -201,7 +201,7 @@ export class Runner {
 				active.leaseUntil
 			);
 		if (!armed || (!armed.handler && !armed.spawn)) {
-			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobId} no longer exists`, errorStack: null, release: true });
+			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobKey} no longer exists`, errorStack: null, release: true });
 			return 'failed';
 		}
 		const timeoutMs = armed.job.timeoutMs;

@@ -168,7 +168,7 @@ export class Scheduler {
 		const recent = await this.catchUp.afterDowntime(bootNow, { claimWithinMs: timing.lateToleranceMs });
 		this.timers.start();
 		const due = recent.flatMap((t) => {
-			const armed = this.jobs.get(t.jobId);
+			const armed = this.jobs.get(t.jobKey);
 			return armed ? [{ armed, at: t.scheduledFor.getTime() }] : [];
 		});
 		if (due.length) void this.claims.take(due, bootNow).catch((err: unknown) => log.error({ err }, 'tick failed'));
@@ -385,7 +385,7 @@ export class Scheduler {
 	async runNow(key: string, triggeredBy: string): Promise<{ id: number; status: Outcome['status'] }> {
 		if (!this.running) await this.startPassive();
 		const { sql, instanceId, timing, time } = this.engine;
-		const [queued] = await ledger.enqueue(sql, [{ jobId: key, trigger: 'manual', triggeredBy, runAt: new Date(time.now() + 3600_000) }]);
+		const [queued] = await ledger.enqueue(sql, [{ jobKey: key, trigger: 'manual', triggeredBy, runAt: new Date(time.now() + 3600_000) }]);
 		if (!queued) throw new Error(`could not enqueue ${key}`);
 		const run = await ledger.claimRun(sql, queued.id, instanceId, timing.leaseMs).catch((err: { code?: string }) => {
 			if (err.code === '23505') throw new Error(`${key} is already running (overlap: forbid)`);
@@ -414,14 +414,14 @@ export class Scheduler {
 			lateMs: 365 * 24 * 3600_000
 		});
 		const started: Active[] = claim.claimed.filter((r) => r.status === 'running').map((r) => this.runner.execute(r, false));
-		const ran: RunSummary[] = claim.claimed.filter((r) => r.status === 'skipped').map((r) => ({ id: r.id, jobKey: r.jobId, status: r.status }));
+		const ran: RunSummary[] = claim.claimed.filter((r) => r.status === 'skipped').map((r) => ({ id: r.id, jobKey: r.jobKey, status: r.status }));
 		if (claim.claimed.length < ticks.length && !this.settings['scheduler.paused']) {
-			const taken = new Set(claim.claimed.map((r) => r.jobId));
+			const taken = new Set(claim.claimed.map((r) => r.jobKey));
 			const skipped = await ledger.recordOverlapSkips(
 				sql,
-				ticks.filter((t) => !taken.has(t.jobId))
+				ticks.filter((t) => !taken.has(t.jobKey))
 			);
-			ran.push(...skipped.map((r) => ({ id: r.id, jobKey: r.jobId, status: r.status })));
+			ran.push(...skipped.map((r) => ({ id: r.id, jobKey: r.jobKey, status: r.status })));
 		}
 		// Queued runs due now, and those that fall due (retries) while the budget lasts.
 		for (;;) {
@@ -436,8 +436,8 @@ export class Scheduler {
 			const next = going.length ? Promise.race(going.map((a) => a.done)) : delay(clock, 250);
 			await settlesWithin(clock, next, Math.min(remaining, 250));
 		}
-		for (const a of started) if (!this.runner.active.has(a.run.id)) ran.push({ id: a.run.id, jobKey: a.run.jobId, status: await a.done });
-		const running = started.filter((a) => this.runner.active.has(a.run.id)).map((a) => ({ id: a.run.id, jobKey: a.run.jobId }));
+		for (const a of started) if (!this.runner.active.has(a.run.id)) ran.push({ id: a.run.id, jobKey: a.run.jobKey, status: await a.done });
+		const running = started.filter((a) => this.runner.active.has(a.run.id)).map((a) => ({ id: a.run.id, jobKey: a.run.jobKey }));
 		const now = time.now();
 		for (const a of this.jobs.values()) if (this.jobs.schedulable(a)) a.nextAt = nextRun(a.schedule, new Date(now))?.getTime() ?? null;
 		void this.touchNextRuns([...this.jobs.keys()]);

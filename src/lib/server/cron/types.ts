@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { jobKey } from '../../schemas/cron';
+import { jobKeySchema } from '../../schemas/cron';
 import type { Db } from '../db';
 import type { CatchUpPolicy, OverlapPolicy, Trigger } from '../db/schema';
 
@@ -30,7 +30,7 @@ export type JobDefaults = {
 	catchUpMaxAgeMs?: number;
 };
 
-/** A job declared in code (docs/architecture.md, "Where to add things"). */
+/** A job declared in code (README, "Adding a job in code"). */
 export type JobDefinition<P = Record<string, unknown>> = JobDefaults & {
 	key: string;
 	name: string;
@@ -77,15 +77,6 @@ export type JobType<P = Record<string, unknown>> = {
 	| { spawn: (params: P) => ProcessPlan; handler?: never }
 );
 
-export const POLICY_DEFAULTS = {
-	enabled: true,
-	timeoutMs: 5 * 60_000,
-	maxRetries: 0,
-	overlap: 'forbid',
-	catchUp: 'once',
-	catchUpMaxAgeMs: 24 * 60 * 60_000
-} as const satisfies Omit<Required<JobDefaults>, 'schedule' | 'timezone'>;
-
 /** Registry entries, their params type erased: the scheduler validates params with the job's
  * own schema before every call, which is what makes the erasure sound. */
 export type RegisteredJob = JobDefinition<Record<string, unknown>>;
@@ -93,7 +84,7 @@ export type RegisteredType = JobType<Record<string, unknown>>;
 
 /** Throws, naming the job, for a key the API would refuse too (not a slug, reserved). */
 export function defineJob<P>(def: JobDefinition<P>): RegisteredJob {
-	const key = jobKey.safeParse(def.key);
+	const key = jobKeySchema.safeParse(def.key);
 	if (!key.success) throw new Error(`code job "${def.key}": key ${key.error.issues[0]!.message}`);
 	return def as unknown as RegisteredJob;
 }

@@ -6,7 +6,7 @@
  *
  *   node build/cli/isolated-child.js   (the runner starts it; stdin: {key, params, execution})
  *
- * The entry (isolated-child-main.ts) passes the code-job registry; tests pass their own jobs.
+ * The entry (cli/isolated-child.ts) passes the code-job registry; tests pass their own jobs.
  */
 import { inspect } from 'node:util';
 import { wrap, openPool } from '../../db';

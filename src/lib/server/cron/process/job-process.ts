@@ -16,7 +16,7 @@ export const CONFIG_SECRETS = ['DATABASE_URL', 'CRON_SECRET', 'ADMIN_PASSWORD', 
 /** What every run's process is told about its run. */
 export function runVariables(run: ClaimedRun): Record<string, string> {
 	return {
-		CRONKIT_JOB_KEY: run.jobId,
+		CRONKIT_JOB_KEY: run.jobKey,
 		CRONKIT_EXECUTION_ID: String(run.id),
 		CRONKIT_ATTEMPT: String(run.attempt),
 		CRONKIT_SCHEDULED_FOR: run.scheduledFor?.toISOString() ?? ''
