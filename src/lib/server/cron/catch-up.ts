@@ -13,7 +13,7 @@ import type { Engine } from './engine';
 import { recordLatest } from './jobs';
 import * as ledger from './ledger';
 import type { EnqueueInput, Tick, UnrunTick } from './ledger';
-import { previousRuns, type CompiledSchedule } from './schedule';
+import { nextRun, previousRuns, type CompiledSchedule } from './schedule';
 
 export const CATCH_UP_CAP = 100;
 
@@ -28,9 +28,10 @@ export type OwedTicks = {
 
 /** Ticks of `schedule` after `from` and at or before `now`, most recent first, capped. */
 export function owedTicks(schedule: CompiledSchedule, from: number, now: number): OwedTicks {
-	// Usually nothing is owed: one previous run tells, before enumerating up to the cap.
-	const latest = previousRuns(schedule, 1, new Date(now + 1))[0];
-	if (!latest || latest.getTime() <= from) return { owed: [], truncatedSince: null };
+	// Usually nothing is owed: the first run after `from` tells, before enumerating up to the
+	// cap (and it is the next run after `now` then, which arming reuses).
+	const first = nextRun(schedule, new Date(from));
+	if (!first || first.getTime() > now) return { owed: [], truncatedSince: null };
 	// One more than the cap tells whether older ticks were cut off.
 	const owed = previousRuns(schedule, CATCH_UP_CAP + 1, new Date(now + 1))
 		.map((d) => d.getTime())
@@ -80,16 +81,25 @@ export class CatchUp {
 	 * each job's latest owed tick is returned, to be claimed as a regular tick; with
 	 * `claimWithinMs` (boot) only when it is that recent (a tick that fell due while booting).
 	 */
-	async afterDowntime(now: number, o: { only?: string[]; claimLatest?: boolean; claimWithinMs?: number } = {}): Promise<Tick[]> {
+	async afterDowntime(
+		now: number,
+		o: {
+			only?: string[];
+			claimLatest?: boolean;
+			claimWithinMs?: number;
+			/** Owed ticks worked out already (boot does it as it loads each job), by job key. */
+			owed?: Map<string, OwedTicks>;
+		} = {}
+	): Promise<Tick[]> {
 		const candidates = [...this.jobs.values()].filter((a) => this.jobs.schedulable(a) && (!o.only || o.only.includes(a.job.key)));
 		if (!candidates.length) return [];
-		const since = await ledger.owedSince(this.engine.sql, candidates.map((a) => a.job.key));
+		const since = o.owed ? null : await ledger.owedSince(this.engine.sql, candidates.map((a) => a.job.key));
 		const plans: CatchUpPlan[] = [];
 		const latest: Tick[] = [];
 		for (const a of candidates) {
-			const from = since.get(a.job.key);
-			if (from === undefined || !a.schedule) continue;
-			const owed = owedTicks(a.schedule, from, now);
+			const from = since?.get(a.job.key);
+			const owed = o.owed ? o.owed.get(a.job.key) : from !== undefined && a.schedule ? owedTicks(a.schedule, from, now) : undefined;
+			if (!owed || !owed.owed.length) continue;
 			const recent = o.claimWithinMs !== undefined && owed.owed.length > 0 && now - owed.owed[0]! <= o.claimWithinMs;
 			const latestTaken = (!!o.claimLatest || recent) && owed.owed.length > 0;
 			if (latestTaken) latest.push({ jobKey: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });

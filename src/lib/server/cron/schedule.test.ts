@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { describe as group, expect, it } from 'vitest';
 import { compileSchedule, nextRun, nextRuns, preview, previousRuns, ScheduleError, substituteEnv, toCronPattern } from './schedule';
 
@@ -208,5 +209,24 @@ group('${NAME} never leaks the environment', () => {
 		expect(err).toMatchObject({ field, message });
 		expect(err.message).not.toContain(SECRET);
 		expect(err.message).not.toContain('61');
+	});
+});
+
+group('nextRun remembers its last answer', () => {
+	it('answers as croner does, in any order of instants, across DST changes', () => {
+		const fresh = (pattern: string, zone: string, t: number) => new Cron(pattern, { paused: true, timezone: zone, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' }).nextRun(new Date(t))?.getTime() ?? null;
+		const start = Date.parse('2026-03-27T00:00:00Z'); // Europe/Paris springs forward on the 29th
+		for (const [pattern, zone] of [
+			['30 2 * * *', 'Europe/Paris'],
+			['*/20 * * * *', 'America/New_York'],
+			['0 0 1 * *', 'Asia/Kolkata']
+		] as const) {
+			const s = compileSchedule(pattern, zone);
+			// Forwards, backwards and jumping: a remembered window must never answer wrongly.
+			const instants = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => start + i * 7_777_777);
+			for (const t of [...instants, ...instants.reverse(), start + 3 * 86_400_000, start - 1, start + 86_400_000 * 40]) {
+				expect(nextRun(s, new Date(t))?.getTime() ?? null, `${pattern} ${zone} after ${new Date(t).toISOString()}`).toBe(fresh(pattern, zone, t));
+			}
+		}
 	});
 });
