@@ -11,6 +11,8 @@ import {
 	runDueQuerySchema,
 	updateJobSchema
 } from '../../schemas/cron';
+import { normalizeRules, type AlertRules } from '../../schemas/alerts';
+import { assertChannelsExist } from '../alerts/channels';
 import { audit } from '../audit';
 import type { Db } from '../db';
 import type { CronJob, CronJobExecution, JobSettings } from '../db/schema';
@@ -44,6 +46,8 @@ export type JobView = {
 	overlap: CronJob['overlap'];
 	catchUp: CronJob['catchUp'];
 	catchUpMaxAgeMs: number;
+	alerts: AlertRules;
+	autoDisableAfter: number | null;
 	state: JobState;
 	configError: string | null;
 	nextRunAt: string | null;
@@ -172,6 +176,8 @@ export class CronJobService {
 	async updateSettings(patch: unknown, actor: Actor): Promise<Settings> {
 		const parsed = settingsSchema.partial().strict().safeParse(patch);
 		if (!parsed.success) throw invalid(parsed.error);
+		const channels = parsed.data['alerts.defaultChannels'];
+		if (channels) await assertChannelsExist(this.sql, channels, 'alerts.defaultChannels');
 		return updateSettings(this.sql, parsed.data, actor.name, this.deps.defaultTimezone);
 	}
 
@@ -195,6 +201,8 @@ export class CronJobService {
 			overlap: job.overlap,
 			catchUp: job.catchUp,
 			catchUpMaxAgeMs: job.catchUpMaxAgeMs,
+			alerts: job.alerts,
+			autoDisableAfter: job.autoDisableAfter,
 			state,
 			configError: job.configError,
 			nextRunAt: job.enabled && !job.configError ? iso(job.nextRunAt) : null,
@@ -286,6 +294,7 @@ export class CronJobService {
 		if (!parsed.success) throw invalid(parsed.error);
 		const j = parsed.data;
 		const params = this.validateParams(j.type, j.params);
+		if (j.alerts?.channels) await assertChannelsExist(this.sql, j.alerts.channels, 'alerts.channels');
 		const settings = await this.settings();
 		const next = this.validateSchedule(j.schedule, j.timezone ?? settings['scheduler.defaultTimezone']);
 		const row = {
@@ -302,15 +311,18 @@ export class CronJobService {
 			maxRetries: j.maxRetries ?? POLICY_DEFAULTS.maxRetries,
 			overlap: j.overlap ?? POLICY_DEFAULTS.overlap,
 			catchUp: j.catchUp ?? POLICY_DEFAULTS.catchUp,
-			catchUpMaxAgeMs: j.catchUpMaxAgeMs ?? POLICY_DEFAULTS.catchUpMaxAgeMs
+			catchUpMaxAgeMs: j.catchUpMaxAgeMs ?? POLICY_DEFAULTS.catchUpMaxAgeMs,
+			alerts: j.alerts ?? normalizeRules(),
+			autoDisableAfter: j.autoDisableAfter ?? null
 		};
 		await this.sql.begin(async (tx) => {
 			const inserted = await tx`
 				insert into cron_job (key, name, description, source, type, params, schedule, timezone, enabled, timeout_ms,
-					max_retries, overlap, catch_up, catch_up_max_age_ms, next_run_at, created_by, updated_by)
+					max_retries, overlap, catch_up, catch_up_max_age_ms, alerts, auto_disable_after, next_run_at, created_by, updated_by)
 				values (${row.key}, ${row.name}, ${row.description}, 'ui', ${row.type}, ${tx.json(row.params as never)}, ${row.schedule},
 					${row.timezone}, ${row.enabled}, ${row.timeoutMs}, ${row.maxRetries}, ${row.overlap}, ${row.catchUp},
-					${row.catchUpMaxAgeMs}, ${row.enabled ? next : null}, ${actor.name}, ${actor.name})
+					${row.catchUpMaxAgeMs}, ${tx.json(row.alerts as never)}, ${row.autoDisableAfter}, ${row.enabled ? next : null},
+					${actor.name}, ${actor.name})
 				on conflict (key) do nothing
 				returning key`;
 			if (!inserted.length) throw new ServiceError(409, 'conflict', `a job with key "${row.key}" already exists`, [{ path: 'key', message: 'already exists' }]);
@@ -345,6 +357,7 @@ export class CronJobService {
 				params = r.data;
 			} else params = this.validateParams(job.type, p.params, job.params);
 		}
+		if (p.alerts?.channels) await assertChannelsExist(this.sql, p.alerts.channels, 'alerts.channels');
 		const after = {
 			schedule: p.schedule ?? job.schedule,
 			timezone: p.timezone === undefined ? job.timezone : p.timezone,
@@ -354,6 +367,8 @@ export class CronJobService {
 			overlap: p.overlap ?? job.overlap,
 			catchUp: p.catchUp ?? job.catchUp,
 			catchUpMaxAgeMs: p.catchUpMaxAgeMs ?? job.catchUpMaxAgeMs,
+			alerts: p.alerts ?? job.alerts,
+			autoDisableAfter: p.autoDisableAfter === undefined ? job.autoDisableAfter : p.autoDisableAfter,
 			name: p.name ?? job.name,
 			description: p.description ?? job.description,
 			params
@@ -368,6 +383,7 @@ export class CronJobService {
 					schedule = ${after.schedule}, timezone = ${after.timezone}, enabled = ${after.enabled}, timeout_ms = ${after.timeoutMs},
 					max_retries = ${after.maxRetries}, overlap = ${after.overlap}, catch_up = ${after.catchUp},
 					catch_up_max_age_ms = ${after.catchUpMaxAgeMs},
+					alerts = ${tx.json(after.alerts as never)}, auto_disable_after = ${after.autoDisableAfter},
 					config_error = case when config_error = 'no handler registered in code' then config_error else null end,
 					ticks_owed_since = case when ${restart} then now() else ticks_owed_since end,
 					next_run_at = case when ${restart} then ${after.enabled ? next : null}::timestamptz else next_run_at end,

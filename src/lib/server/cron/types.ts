@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AlertRules } from '../../schemas/alerts';
 import { jobKey } from '../../schemas/cron';
 import type { Db } from '../db';
 import type { CatchUpPolicy, OverlapPolicy, Trigger } from '../db/schema';
@@ -28,6 +29,10 @@ export type JobDefaults = {
 	overlap?: OverlapPolicy;
 	catchUp?: CatchUpPolicy;
 	catchUpMaxAgeMs?: number;
+	/** When runs alert (channels: the setting `alerts.defaultChannels`, editable on the job page). */
+	alerts?: Partial<Omit<AlertRules, 'channels'>>;
+	/** That many consecutive failures disable the job. */
+	autoDisableAfter?: number;
 };
 
 /** A job declared in code (SPEC §4.5). */
@@ -63,7 +68,7 @@ export const POLICY_DEFAULTS = {
 	overlap: 'forbid',
 	catchUp: 'once',
 	catchUpMaxAgeMs: 24 * 60 * 60_000
-} as const satisfies Omit<Required<JobDefaults>, 'schedule' | 'timezone'>;
+} as const satisfies Omit<Required<JobDefaults>, 'schedule' | 'timezone' | 'alerts' | 'autoDisableAfter'>;
 
 /** Registry entries, their params type erased: the scheduler validates params with the job's
  * own schema before every call, which is what makes the erasure sound. */
