@@ -2,6 +2,7 @@
  * The process's runtime: configuration, database, scheduler and cron service, booted
  * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
  */
+import { AlertService } from './alerts/service';
 import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
 import { sealStoredHttpSecrets } from './cron/http-job';
@@ -28,8 +29,12 @@ export type Runtime = {
 	time: DbTime;
 	/** This process in the instance registry; undefined for one-shot CLI commands. */
 	registry: InstanceRegistry | undefined;
-	/** SECRET_KEY's box: job secrets, signed cookies. */
+	/** SECRET_KEY's box: job secrets, webhook URLs, signed cookies. */
 	secrets: SecretBox;
+	/** HTTP_JOB_DENY / HTTP_JOB_ALLOW: where http jobs and webhooks may connect. */
+	egress: EgressPolicy;
+	/** Alerts and monitors; running (evaluator, senders, monitor timers) where the scheduler runs. */
+	alerts: AlertService;
 	startedAt: Date;
 };
 
@@ -89,7 +94,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await database.close();
 		throw err;
 	}
-	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow) });
+	const egress = EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow);
+	const types = createJobTypes({ secrets, egress });
 	// The web app makes sure someone can sign in; a worker (no login pages) and the CLI (its
 	// stdout is command output; it has create-admin) leave that to the web instances.
 	if (opts.mode !== 'attach' && config.cronRole !== 'worker') {
@@ -121,13 +127,22 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		types,
 		scheduler
 	});
+	const alerts = new AlertService({
+		sql: database.sql,
+		log: log.child({ component: 'alerts' }),
+		origin: config.origin,
+		defaultTimezone: config.cronTimezone,
+		secrets,
+		egress,
+		time
+	});
 	const schedule = opts.schedule ?? config.cronRole !== 'web';
 	// Long-running processes register themselves; one-shot CLI commands do not.
 	const registry =
 		opts.mode !== 'attach' || schedule
 			? new InstanceRegistry({ sql: database.sql, log, time, id: config.instanceId, role: schedule ? config.cronRole : 'web' })
 			: undefined;
-	current = { config, database, scheduler, cron, secrets, time, registry, startedAt: new Date() };
+	current = { config, database, scheduler, cron, secrets, egress, alerts, time, registry, startedAt: new Date() };
 	try {
 		// A started scheduler syncs code definitions itself; without one (web role, CLI) the
 		// job table must still know every code job.
@@ -142,6 +157,17 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await scheduler.close();
 		await registry?.stop();
 	});
+	// Stopped before the scheduler (hooks run last registered first).
+	onStop(() => alerts.stop());
+	// Where the scheduler runs (CRON_ROLE all or worker, the CLI's worker); not one-shot commands.
+	if (schedule) {
+		try {
+			await alerts.start();
+		} catch (err) {
+			await shutdown('alerts failed to start');
+			throw err;
+		}
+	}
 	log.info(
 		{ role: config.cronRole, instance: config.instanceId, embedded: !!database.embedded, ms: Math.round(performance.now() - started) },
 		'cronkit booted'
