@@ -1,7 +1,8 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
-import { heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
+import { firstOf, heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
+import { pingFastPath } from '$lib/server/monitors/ping-http';
 import { adminGate } from '$lib/server/auth/gate';
 import { inputGuard } from '$lib/server/input/guard';
 import { authHandle } from '$lib/server/auth/handle';
@@ -18,7 +19,7 @@ export const init: ServerInit = async () => {
 		if (!dev && !process.env.SOCKET_PATH) await assertPortFree(config.host, config.port);
 		const { database } = await boot({ config });
 		// Served in front of SvelteKit by scripts/server.js (`npm start`); a worker serves no API.
-		if (config.cronRole !== 'worker') publishFastPath(heartbeatFastPath(database.sql));
+		if (config.cronRole !== 'worker') publishFastPath(firstOf(heartbeatFastPath(database.sql), pingFastPath(database.sql)));
 		publishSecurityHeaders();
 		installShutdown({ waitForHttpDrain: !dev });
 	} catch (err) {

@@ -160,7 +160,7 @@ export const exitCodeSchema = z
 	.transform(Number)
 	.refine((n) => n <= 255, 'must be an exit code (0-255), start or fail');
 
-/** /admin/alerts filters (query string). */
-export const notificationFilterSchema = z.object({
+/** `?before=`: keyset pagination of notifications and pings (query string). */
+export const beforeQuerySchema = z.object({
 	before: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()).catch(undefined)
 });

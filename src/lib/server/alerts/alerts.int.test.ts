@@ -374,7 +374,7 @@ describe('delivery with the receiver down, two instances racing', () => {
 		expect(hook.hits).toHaveLength(1);
 		expect(hook.hits[0]!.headers['x-cronkit-notification']).toBe(String(delivered.id));
 		expect(delivered.attempts).toBeGreaterThanOrEqual(4);
-		const [{ n }] = await a.sql<{ n: number }[]>`select count(*)::int as n from notification`;
-		expect(n).toBe(1);
+		const [count] = await a.sql<{ n: number }[]>`select count(*)::int as n from notification`;
+		expect(count!.n).toBe(1);
 	});
 });
