@@ -223,9 +223,9 @@ export async function updateMonitor(deps: MonitorDeps, key: string, input: unkno
 	const next = current.status === 'up' && current.lastPingAt ? expectationAfter(after, current.lastPingAt) : { expectedAt: current.expectedAt, downAt: current.downAt };
 	return deps.sql.begin(async (tx) => {
 		const [row] = await tx.unsafe<Row[]>(
-			`update monitor set name = $2, period_seconds = $3, schedule = $4, timezone = $5, grace_seconds = $6, channels = $7::jsonb,
-				expected_at = $8, down_at = case when status = 'up' and last_start_at is not null
-					then least($9::timestamptz, last_start_at + make_interval(secs => $6)) else $9 end,
+			`update monitor set name = $2, period_seconds = $3, schedule = $4, timezone = $5, grace_seconds = $6::int, channels = $7::jsonb,
+				expected_at = $8::timestamptz, down_at = case when status = 'up' and last_ping_kind = 'start'
+					then least($9::timestamptz, last_start_at + make_interval(secs => $6::int)) else $9::timestamptz end,
 				updated_at = now(), updated_by = $10
 			where key = $1 returning ${COLUMNS}`,
 			[
