@@ -11,17 +11,30 @@ export const LIVE_DEPENDENCY = 'app:cron';
 export const LIVE_URL = '/admin/events';
 
 /** Mirrors LiveMessage in $lib/server/admin/live.ts. */
-export type LiveMessage = { runs: [number, string, string][]; jobs: string[]; all: boolean; settings: boolean };
+export type LiveMessage = { runs: [number, string, string][]; jobs: string[]; all: boolean; settings: boolean; monitors: string[] };
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
 export type LiveOptions = {
 	/** Only messages about this job (and big batches) refresh the page; all of them when absent. */
 	job?: () => string | undefined;
+	/**
+	 * A monitors page: refreshed by monitor news (about this one, when it returns a key), not by
+	 * runs. Without it, monitor news alone refreshes nothing.
+	 */
+	monitor?: () => string | undefined;
 };
 
-export function concerns(msg: LiveMessage, job: string | undefined): boolean {
-	return msg.all || msg.settings || job === undefined || msg.jobs.includes(job);
+export function concerns(msg: LiveMessage, opts: LiveOptions): boolean {
+	if (msg.all || msg.settings) return true;
+	if (opts.monitor) {
+		const key = opts.monitor();
+		const monitors = msg.monitors ?? [];
+		return key === undefined ? monitors.length > 0 : monitors.includes(key) || monitors.includes('*');
+	}
+	if (!msg.runs.length && !msg.jobs.length) return false;
+	const job = opts.job?.();
+	return job === undefined || msg.jobs.includes(job);
 }
 
 /** Call during component init; returns the connection state for an indicator. */
@@ -69,7 +82,7 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			} catch {
 				return;
 			}
-			if (!concerns(msg, opts.job?.())) return;
+			if (!concerns(msg, opts)) return;
 			const what = msg.settings ? 'all' : 'page';
 			if (document.hidden) missed = missed === 'all' ? 'all' : what;
 			else void refresh(what);

@@ -164,3 +164,27 @@ export const exitCodeSchema = z
 export const beforeQuerySchema = z.object({
 	before: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()).catch(undefined)
 });
+
+// ---- durations in forms -------------------------------------------------------------------------
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3600_000, d: 86_400_000 };
+
+/**
+ * A duration typed in a form: `90` (seconds), `90s`, `5m`, `1.5h`, `2d`, `500ms` → milliseconds;
+ * blank → null; anything else → the message to show.
+ */
+export function parseDuration(text: string): { ms: number | null } | { error: string } {
+	const t = text.trim().toLowerCase();
+	if (!t) return { ms: null };
+	const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?$/.exec(t);
+	if (!m) return { error: 'must be a duration like 90s, 5m, 2h or 1d' };
+	const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+	return Number.isSafeInteger(ms) ? { ms } : { error: 'is too long' };
+}
+
+/** Milliseconds in the largest unit that divides them: "2d", "26h", "90m", "45s", "1500ms". */
+export function durationText(ms: number | null | undefined): string {
+	if (ms == null) return '';
+	for (const [unit, size] of [['d', 86_400_000], ['h', 3600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+	return `${ms}ms`;
+}

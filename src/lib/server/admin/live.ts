@@ -1,13 +1,15 @@
 /**
  * Live updates for the admin pages (Server-Sent Events). PostgreSQL is the source of truth:
- * one LISTEN per process on the ledger's run channel and the scheduler's signal channel, so
- * runs of every instance reach every browser. Events are coalesced for COALESCE_MS and sent
+ * one LISTEN per process on the ledger's run channel, the scheduler's signal channel and the
+ * alerts' channel (monitor pings and status changes), so every instance's news reaches every
+ * browser. Events are coalesced for COALESCE_MS and sent
  * to each stream as one message; on shutdown every stream ends, so open pages never hold up
  * the HTTP drain. A stream opened by a login session ends within SESSION_CHECK_MS of that session
  * ending (logout, expiry, the user deleted) or of its user's role changing: live updates are
  * never delivered on a session that no longer grants them.
  */
 import type { Sql } from 'postgres';
+import { ALERTS_CHANNEL, parseAlertSignal } from '../alerts/signal';
 import { CHANNEL, parseSignal } from '../cron/notify';
 import { parseRunsPayload, RUNS_CHANNEL } from '../cron/run-events';
 import { sessionExpiresAt } from '../auth/session';
@@ -32,6 +34,8 @@ export type LiveMessage = {
 	all: boolean;
 	/** Global settings changed (pause banner, default zone). */
 	settings: boolean;
+	/** Monitors that were pinged or changed (alerts/signal.ts). */
+	monitors: string[];
 };
 
 /** The login session a stream was opened with, and the role it had then. */
@@ -75,7 +79,11 @@ export class LiveHub {
 				// a new queued run (Run now) or a cancel: which job is not in the signal
 				else this.queue({ all: true });
 			});
-			this.unlisten = [() => runs.unlisten(), () => signals.unlisten()];
+			const alerts = await sql.listen(ALERTS_CHANNEL, (payload) => {
+				const s = parseAlertSignal(payload);
+				if (s?.t === 'monitor') this.queue({ monitors: [s.key] });
+			});
+			this.unlisten = [() => runs.unlisten(), () => signals.unlisten(), () => alerts.unlisten()];
 			this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), PING_MS);
 			this.pingTimer.unref();
 		})().catch((err: unknown) => {
@@ -86,9 +94,10 @@ export class LiveHub {
 	}
 
 	private queue(part: Partial<LiveMessage>): void {
-		const p = (this.pending ??= { runs: [], jobs: [], all: false, settings: false });
+		const p = (this.pending ??= { runs: [], jobs: [], all: false, settings: false, monitors: [] });
 		if (part.runs) p.runs.push(...part.runs);
 		if (part.jobs) for (const j of part.jobs) if (!p.jobs.includes(j)) p.jobs.push(j);
+		if (part.monitors) for (const m of part.monitors) if (!p.monitors.includes(m)) p.monitors.push(m);
 		p.all ||= part.all ?? false;
 		p.settings ||= part.settings ?? false;
 		this.flushTimer ??= setTimeout(() => this.flush(), COALESCE_MS);
@@ -106,6 +115,8 @@ export class LiveHub {
 				msg.all = true;
 			}
 		}
+		// Pinged monitors beyond this are sent as "some" (one entry the pages do not name).
+		if (msg.monitors.length > MAX_RUNS_PER_MESSAGE) msg.monitors = ['*'];
 		this.broadcast(`data: ${JSON.stringify(msg)}\n\n`);
 	}
 

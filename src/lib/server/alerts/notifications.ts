@@ -79,10 +79,13 @@ export async function listNotifications(sql: Sql, before?: number): Promise<{ no
 	return { notifications: page, nextBefore: rows.length > NOTIFICATIONS_PAGE ? page[page.length - 1]!.id : null };
 }
 
-/** Notifications not delivered yet (pending or being sent), and those given up in the last 24 h. */
+/**
+ * Notifications whose delivery failed at least once and that are waiting for another attempt,
+ * and those given up in the last 24 hours (what the admin shell and /admin/alerts flag).
+ */
 export async function undeliveredCounts(sql: Sql): Promise<{ undelivered: number; failedRecently: number }> {
 	const [row] = await sql<{ undelivered: number; failedRecently: number }[]>`
-		select (select count(*)::int from notification where status in ('pending', 'sending')) as undelivered,
+		select (select count(*)::int from notification where status in ('pending', 'sending') and last_error is not null) as undelivered,
 			(select count(*)::int from notification where status = 'failed' and last_attempt_at > now() - interval '24 hours') as "failedRecently"`;
 	return row!;
 }

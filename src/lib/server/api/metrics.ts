@@ -2,6 +2,7 @@
  * Database-backed gauges for /metrics (SPEC §8.4): read on scrape from the partial indexes on
  * queued and running runs, with one query shared by the three gauges of a scrape.
  */
+import { registerAlertGauges } from '../alerts/metrics';
 import { registerDeviceGauges } from '../devices/gauges';
 import { liveSummary, type LiveSummary } from '../instances/registry';
 import { databaseGauge } from '../metrics';
@@ -41,6 +42,7 @@ export function registerDatabaseGauges(): void {
 	if (registered) return;
 	registered = true;
 	registerDeviceGauges();
+	registerAlertGauges(() => runtime().database.sql);
 	databaseGauge('cronkit_queue_depth', 'Runs waiting in the queue (status queued)', async () => (await counts()).queued);
 	databaseGauge('cronkit_running_runs', 'Runs in progress (status running), across instances', async () => (await counts()).running);
 	databaseGauge(

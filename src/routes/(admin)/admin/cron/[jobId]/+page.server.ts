@@ -4,6 +4,7 @@ import { deleteJob, resetToCode, runNow, saveJob, setEnabled } from '$lib/server
 import { runtimeDeps } from '$lib/server/admin/deps';
 import { jobFormValues } from '$lib/server/admin/job-form';
 import { jobPage } from '$lib/server/admin/pages';
+import { jobAlertChoices, saveJobAlerts } from '$lib/server/alerts/job-alerts';
 import { JOB_TYPE_NAMES } from '$lib/server/cron/registry';
 import { ServiceError } from '$lib/server/errors';
 import type { Actions, PageServerLoad } from './$types';
@@ -13,12 +14,13 @@ export const load: PageServerLoad = async (event) => {
 	event.depends('app:cron');
 	const deps = runtimeDeps();
 	try {
-		const page = await jobPage(deps, event.params.jobId, event.url.searchParams);
+		const [page, alertChoices] = await Promise.all([jobPage(deps, event.params.jobId, event.url.searchParams), jobAlertChoices()]);
 		// Job secrets come masked from the service, for admins too (they are write-only).
 		return {
 			...page,
 			formValues: user.role === 'admin' ? jobFormValues(page.job) : null,
-			types: JOB_TYPE_NAMES
+			types: JOB_TYPE_NAMES,
+			alertChoices
 		};
 	} catch (err) {
 		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.jobId}"`, code: 'not_found' });
@@ -32,5 +34,6 @@ export const actions: Actions = {
 	disable: async (event) => setEnabled(event.request, requireAdmin(event), false, event.params.jobId),
 	reset: async (event) => resetToCode(requireAdmin(event), event.params.jobId),
 	save: async (event) => saveJob(event.request, requireAdmin(event), event.params.jobId),
-	delete: async (event) => deleteJob(event.request, requireAdmin(event), event.params.jobId)
+	delete: async (event) => deleteJob(event.request, requireAdmin(event), event.params.jobId),
+	alerts: async (event) => saveJobAlerts(event.request, requireAdmin(event), event.params.jobId)
 };
