@@ -31,6 +31,16 @@ const FORM_FIELD: Record<string, string> = {
 
 const formField = (path: string) => FORM_FIELD[path.replace(/\.\d+$/, '')] ?? path.split('.').at(-1)!;
 
+/** The form's labels, for the message above it. */
+const LABELS: Record<string, string> = {
+	channels: 'Channels',
+	onFailure: 'Alert on failure',
+	maxDuration: 'Slow after',
+	noSuccessWithin: 'No success within',
+	autoDisableAfter: 'Auto-disable after'
+};
+const labelled = (field: string, message: string) => `${LABELS[field] ?? field}: ${message}`;
+
 export async function saveJobAlerts(request: Request, user: User, key: string) {
 	const form = await request.formData();
 	const text = (k: string) => {
@@ -56,7 +66,7 @@ export async function saveJobAlerts(request: Request, user: User, key: string) {
 	if (Number.isNaN(autoDisable)) errors.autoDisableAfter = 'must be a whole number (blank: never)';
 	if (Object.keys(errors).length) {
 		const [field, message] = Object.entries(errors)[0]!;
-		return fail(400, { alerts: { message: `${field}: ${message}`, errors, values } });
+		return fail(400, { alerts: { message: labelled(field, message), errors, values } });
 	}
 	const actor: Actor = { name: user.email, userId: user.id };
 	try {
@@ -81,6 +91,6 @@ export async function saveJobAlerts(request: Request, user: User, key: string) {
 		const fieldErrors: Record<string, string> = {};
 		for (const issue of err.issues) fieldErrors[formField(issue.path)] ??= issue.message;
 		const [field, message] = Object.entries(fieldErrors)[0] ?? [];
-		return fail(err.status, { alerts: { message: field ? `${field}: ${message}` : err.message, errors: fieldErrors, values } });
+		return fail(err.status, { alerts: { message: field ? labelled(field, message!) : err.message, errors: fieldErrors, values } });
 	}
 }
