@@ -2,6 +2,7 @@
  * The one registry of code jobs and job types. A domain adds its built-in jobs here
  * (session-cleanup, email-retry … come with their domains).
  */
+import { pruneAlerts } from '../alerts/prune-job';
 import { sessionCleanup } from '../devices/cleanup-job';
 import { emailRetry } from '../email/retry-job';
 import { markUsersOffline } from '../maintenance/mark-users-offline';
@@ -12,7 +13,7 @@ import { httpJobType } from './http-job';
 import { pruneExecutions } from './prune-executions';
 import type { RegisteredJob, RegisteredType } from './types';
 
-export const codeJobs: RegisteredJob[] = [pruneExecutions, sessionCleanup, emailRetry, markUsersOffline, pruneAuthSessions];
+export const codeJobs: RegisteredJob[] = [pruneExecutions, sessionCleanup, emailRetry, markUsersOffline, pruneAuthSessions, pruneAlerts];
 
 /** The types jobs created in the UI or the API can have (the job form's choices). */
 export const JOB_TYPE_NAMES = ['http'] as const;
