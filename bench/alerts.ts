@@ -185,7 +185,7 @@ await runBench(
 
 			// Closed loop: as many pings as each server takes, from monitors still pinged.
 			const live = tokens.filter((_, i) => !stopped.has(keys[i]!));
-			const cpuClosed = [0, 0];
+			const cpuClosed: [number, number] = [0, 0];
 			const burst = async (which: 0 | 1) => {
 				const t = targets[which]!;
 				const server = which === 0 ? app! : bare!;
