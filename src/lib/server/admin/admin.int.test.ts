@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { instance, type Instance } from '../../../../tests/helpers/scheduler';
 import { syncCodeJobs } from '../cron/jobs';
+import { ALERTS_CHANNEL } from '../alerts/signal';
 import { RUNS_CHANNEL } from '../cron/run-events';
 import { defineJob } from '../cron/types';
 import { listAudit } from './audit';
@@ -185,7 +186,11 @@ describe('live updates hub', () => {
 		const msg = await read();
 		expect(msg.startsWith('data: ')).toBe(true);
 		// Both notifications arrive in one message.
-		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false });
+		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false, monitors: [] });
+		// A monitor's pings and status changes (alerts/signal.ts) reach the monitor pages.
+		await t.sql`select pg_notify(${ALERTS_CHANNEL}, ${JSON.stringify({ t: 'monitor', key: 'backups', status: 'up', downAt: 1 })})`;
+		await t.sql`select pg_notify(${ALERTS_CHANNEL}, ${JSON.stringify({ t: 'deliver' })})`;
+		expect(JSON.parse((await read()).slice(6))).toEqual({ runs: [], jobs: [], all: false, settings: false, monitors: ['backups'] });
 		expect(hub.size).toBe(1);
 		await hub.stop();
 		expect((await reader.read()).done).toBe(true);
