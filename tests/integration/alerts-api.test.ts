@@ -21,11 +21,14 @@ import * as monitorRoute from '../../src/routes/api/monitors/[key]/+server';
 import * as monitorsRoute from '../../src/routes/api/monitors/+server';
 import * as pingActionRoute from '../../src/routes/ping/[token]/[action]/+server';
 import * as pingRoute from '../../src/routes/ping/[token]/+server';
+import { registerDatabaseGauges } from '../../src/lib/server/api/metrics';
 import { parseConfig } from '../../src/lib/server/config';
+import { metricsText } from '../../src/lib/server/metrics';
 import { pingFastPath } from '../../src/lib/server/monitors/ping-http';
 import { boot, runtime, shutdown } from '../../src/lib/server/runtime';
 import { startApiServer, type ApiServer, type RouteModule } from '../helpers/api-server';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { metricsProblems } from '../helpers/metrics-lint';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 const SECRET = 'integration-secret-0123456789';
@@ -153,6 +156,23 @@ describe('channels', () => {
 		expect(test.body.notification).toMatchObject({ event: 'test', status: 'failed', attempts: 1, lastError: 'POST http://127.0.0.1:9: ECONNREFUSED 127.0.0.1:9' });
 		const list = await send('GET', '/api/alerts/notifications');
 		expect((list.body.notifications as { id: number }[])[0]).toMatchObject({ id: (test.body.notification as { id: number }).id, status: 'failed' });
+	});
+
+	it('/metrics counts notifications still to deliver, those given up, and monitors down', async () => {
+		const created = await send('POST', '/api/alerts/channels', { json: { type: 'webhook', name: 'Metrics', url: 'http://127.0.0.1:9/m' } });
+		const id = (created.body.channel as { id: string }).id;
+		await t.sql`
+			insert into notification (event, dedupe_key, channel_id, payload, status, last_error, last_attempt_at)
+			values ('test', 'metrics-1', ${id}, '{}', 'pending', 'ECONNREFUSED', now()), ('test', 'metrics-2', ${id}, '{}', 'sending', null, now()),
+				('test', 'metrics-3', ${id}, '{}', 'failed', 'given up', now()), ('test', 'metrics-4', ${id}, '{}', 'delivered', null, now())`;
+		registerDatabaseGauges();
+		const { body } = await metricsText();
+		expect(metricsProblems(body)).toEqual([]);
+		expect(body).toMatch(/^cronkit_notifications_undelivered 2$/m);
+		expect(body).toMatch(/^cronkit_notifications_failed [1-9]\d*$/m);
+		expect(body).toMatch(/^cronkit_monitors_down \d+$/m);
+		expect(body).toContain('# TYPE cronkit_notifications_total counter');
+		await t.sql`delete from notification where dedupe_key like 'metrics-%'`;
 	});
 
 	it('bad input is a 400 naming the field', async () => {
