@@ -50,6 +50,9 @@ export const DEFAULT_DELIVERY_TIMING: DeliveryTiming = {
 	concurrency: 16
 };
 
+/** While the database does not answer: 1 s, 2 s, 4 s … at most 30 s between tries. */
+export const retryDelay = (failures: number) => Math.min(30_000, 1_000 * 2 ** Math.max(0, failures - 1));
+
 /** The wait after the `attempts`-th failed attempt. */
 export function backoffAfter(timing: Pick<DeliveryTiming, 'backoffMs'>, attempts: number): number {
 	const b = timing.backoffMs;
@@ -99,6 +102,9 @@ export class Deliveries {
 	private again = false;
 	private timer: Timer | undefined;
 	private running = false;
+	/** Consecutive failures to reach the database: wakes wait until `retryAt` (backoff). */
+	private failures = 0;
+	private retryAt = 0;
 
 	constructor(private readonly deps: DeliveryDeps) {
 		this.timing = { ...DEFAULT_DELIVERY_TIMING, ...deps.timing };
@@ -123,15 +129,25 @@ export class Deliveries {
 		this.agent = null;
 	}
 
-	/** Claims and sends whatever is due now (new notifications, retries, expired claims). */
+	/**
+	 * Claims and sends whatever is due now (new notifications, retries, expired claims). While
+	 * the database does not answer, wakes wait for the backoff (at most 30 s apart).
+	 */
 	wake(): void {
-		if (!this.running) return;
+		if (!this.running || this.deps.clock.monotonic() < this.retryAt) return;
 		if (this.looping) {
 			this.again = true;
 			return;
 		}
 		this.looping = this.loop()
-			.catch((err: unknown) => this.deps.log.warn({ err }, 'notification delivery failed; will try again'))
+			.then(() => {
+				this.failures = 0;
+				this.retryAt = 0;
+			})
+			.catch((err: unknown) => {
+				if (this.failures++ === 0) this.deps.log.warn({ err }, 'notification delivery failed; will try again');
+				this.retryAt = this.deps.clock.monotonic() + retryDelay(this.failures);
+			})
 			.finally(() => {
 				this.looping = null;
 				if (this.again) {
@@ -164,6 +180,14 @@ export class Deliveries {
 	/** Sets the timer for the next row to fall due (a retry, a claim running out). */
 	private async armNext(): Promise<void> {
 		if (!this.running || this.inFlight >= this.timing.concurrency) return;
+		if (this.failures) {
+			this.deps.clock.clearTimeout(this.timer);
+			this.timer = this.deps.clock.setTimeout(() => {
+				this.retryAt = 0;
+				this.wake();
+			}, Math.max(0, this.retryAt - this.deps.clock.monotonic()));
+			return;
+		}
 		try {
 			const [row] = await this.deps.sql<{ ms: number | null }[]>`
 				select (extract(epoch from min(next_attempt_at) - now()) * 1000)::float8 as ms
@@ -172,9 +196,14 @@ export class Deliveries {
 			if (row?.ms == null || !this.running) return;
 			// Capped: a row added meanwhile is announced anyway; the cap bounds a lost announcement.
 			this.timer = this.deps.clock.setTimeout(() => this.wake(), Math.min(Math.max(0, row.ms) + 5, 60_000));
-		} catch (err) {
-			this.deps.log.warn({ err }, 'could not read when the next notification is due');
-			this.timer = this.deps.clock.setTimeout(() => this.wake(), 1_000);
+		} catch {
+			// The database does not answer: try again after the backoff.
+			this.deps.clock.clearTimeout(this.timer);
+			const wait = Math.max(this.retryAt - this.deps.clock.monotonic(), retryDelay(Math.max(1, this.failures)));
+			this.timer = this.deps.clock.setTimeout(() => {
+				this.retryAt = 0;
+				this.wake();
+			}, wait);
 		}
 	}
 

@@ -18,7 +18,7 @@ import type { Mailer } from '../email/transport';
 import { notFound } from '../errors';
 import type { SecretBox } from '../secrets/box';
 import { MonitorWatch } from '../monitors/watch';
-import { Deliveries, DEFAULT_DELIVERY_TIMING, type DeliveryTiming } from './delivery';
+import { Deliveries, DEFAULT_DELIVERY_TIMING, retryDelay, type DeliveryTiming } from './delivery';
 import { AlertEvaluator } from './evaluator';
 import { testEvent } from './messages';
 import { getNotification, type NotificationView } from './notifications';
@@ -74,6 +74,9 @@ export class AlertService {
 	private passTimer: Timer | undefined;
 	private passTimerAt = Infinity;
 	private intervals: Timer[] = [];
+	/** Consecutive failed passes (the database away): passes wait until `retryAt`. */
+	private failures = 0;
+	private retryAt = 0;
 	private unlisten: (() => Promise<unknown>)[] = [];
 
 	constructor(private readonly opts: AlertServiceOptions) {
@@ -149,8 +152,10 @@ export class AlertService {
 	wake(wait = this.timing.coalesceMs): void {
 		if (!this.running) return;
 		// Far deadlines are looked at again anyway (pollMs); the cap keeps within setTimeout's range.
-		const ms = Math.min(wait, MAX_WAIT_MS);
-		const at = this.clock.monotonic() + ms;
+		// While the database does not answer, no pass comes before the backoff allows.
+		const now = this.clock.monotonic();
+		const ms = Math.max(Math.min(wait, MAX_WAIT_MS), this.retryAt - now);
+		const at = now + ms;
 		if (this.passTimer && at >= this.passTimerAt) return;
 		this.clock.clearTimeout(this.passTimer);
 		this.passTimerAt = at;
@@ -179,6 +184,8 @@ export class AlertService {
 		const { sql, log } = this.opts;
 		try {
 			const r = await this.evaluator.pass();
+			this.failures = 0;
+			this.retryAt = 0;
 			if (r.due) {
 				this.deliveries.wake();
 				await signal(sql, { t: 'deliver' });
@@ -186,8 +193,9 @@ export class AlertService {
 			if (r.busy) this.wake(50);
 			else if (r.nextAt !== null) this.wake(Math.max(0, r.nextAt - this.time.now()));
 		} catch (err) {
-			log.warn({ err }, 'alert evaluation failed; trying again');
-			this.wake(1_000);
+			if (this.failures++ === 0) log.warn({ err }, 'alert evaluation failed; trying again');
+			this.retryAt = this.clock.monotonic() + retryDelay(this.failures);
+			this.wake(0);
 		}
 	}
 

@@ -33,6 +33,8 @@ export class MonitorWatch {
 	private pending = new Set<string>();
 	private busy: Promise<void> | null = null;
 	private running = false;
+	/** Consecutive failures to mark monitors down (the database away): the retry waits longer. */
+	private failures = 0;
 
 	constructor(private readonly deps: WatchDeps) {
 		this.deadlines = new Deadlines({ clock: deps.clock, time: deps.time, onDue: (keys) => this.due(keys) });
@@ -80,10 +82,13 @@ export class MonitorWatch {
 		for (const k of keys) this.pending.add(k);
 		if (this.busy) return;
 		this.busy = this.markDown()
+			.then(() => {
+				this.failures = 0;
+			})
 			.catch((err: unknown) => {
-				// Nothing was marked: the deadlines stand, to be tried again shortly.
-				this.deps.log.warn({ err }, 'could not mark monitors down; trying again');
-				const at = this.deps.time.now() + 500;
+				// Nothing was marked: the deadlines stand, to be tried again (0.5 s, 1 s, 2 s … 10 s).
+				if (this.failures++ === 0) this.deps.log.warn({ err }, 'could not mark monitors down; trying again');
+				const at = this.deps.time.now() + Math.min(10_000, 500 * 2 ** (this.failures - 1));
 				for (const k of this.pending) this.deadlines.set(k, at);
 				this.pending.clear();
 			})
