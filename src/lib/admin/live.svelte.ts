@@ -1,45 +1,48 @@
 /**
- * Live updates in the browser: one EventSource on /admin/events; a message that concerns the
- * page re-runs its loads (`depends('app:cron')`), at most one refresh in flight and one
- * queued, so a burst of runs costs a couple of reloads, not one each. A settings change
- * re-runs every load (the layout's pause banner). Never during a navigation.
+ * Live updates in the browser, the one way admin pages refresh themselves: one EventSource on
+ * /admin/events; a message that concerns the page re-runs its loads (those that depend on its
+ * topic: `depends('app:cron')`, `app:sessions`, `app:email`, `app:alerts`, `app:monitors`), at most one refresh in flight and
+ * one queued, so a burst of runs costs a couple of reloads, not one each. On the cron pages a
+ * settings change re-runs every load (the layout's pause banner). Never during a navigation.
  */
 import { invalidate, invalidateAll } from '$app/navigation';
 import { navigating } from '$app/state';
+import type { LiveMessage } from '$lib/live-message';
 
-export const LIVE_DEPENDENCY = 'app:cron';
 export const LIVE_URL = '/admin/events';
-
-/** Mirrors LiveMessage in $lib/server/admin/live.ts. */
-export type LiveMessage = { runs: [number, string, string][]; jobs: string[]; all: boolean; settings: boolean; monitors: string[] };
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
+/** What a page shows: runs and jobs (the cron pages), device sessions and keys, the outbox, notifications, or push monitors. */
+export type LiveTopic = 'cron' | 'sessions' | 'email' | 'alerts' | 'monitors';
+
+/** The load dependency each topic's pages declare (`event.depends(...)`). */
+const DEPENDENCY: Record<LiveTopic, `app:${string}`> = { cron: 'app:cron', sessions: 'app:sessions', email: 'app:email', alerts: 'app:alerts', monitors: 'app:monitors' };
+
 export type LiveOptions = {
-	/** Only messages about this job (and big batches) refresh the page; all of them when absent. */
+	/** Default `cron`. */
+	topic?: LiveTopic;
+	/** Cron pages: only messages about this job (and big batches) refresh the page; all of them when absent. */
 	job?: () => string | undefined;
-	/**
-	 * A monitors page: refreshed by monitor news (about this one, when it returns a key), not by
-	 * runs. Without it, monitor news alone refreshes nothing.
-	 */
+	/** Monitor pages: only news about this monitor refreshes the page; any monitor's when absent. */
 	monitor?: () => string | undefined;
 };
 
-export function concerns(msg: LiveMessage, opts: LiveOptions): boolean {
+/** `key` is the page's job (cron) or monitor (monitors), if it shows one. */
+export function concerns(msg: LiveMessage, topic: LiveTopic, key: string | undefined): boolean {
+	if (topic === 'sessions') return msg.sessions;
+	if (topic === 'email') return msg.email;
+	if (topic === 'alerts') return msg.alerts;
 	if (msg.all || msg.settings) return true;
-	if (opts.monitor) {
-		const key = opts.monitor();
-		const monitors = msg.monitors ?? [];
-		return key === undefined ? monitors.length > 0 : monitors.includes(key) || monitors.includes('*');
-	}
+	if (topic === 'monitors') return key === undefined ? msg.monitors.length > 0 : msg.monitors.includes(key) || msg.monitors.includes('*');
 	if (!msg.runs.length && !msg.jobs.length) return false;
-	const job = opts.job?.();
-	return job === undefined || msg.jobs.includes(job);
+	return key === undefined || msg.jobs.includes(key);
 }
 
 /** Call during component init; returns the connection state for an indicator. */
 export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState } {
 	let state = $state<LiveState>('connecting');
+	const topic = opts.topic ?? 'cron';
 
 	$effect(() => {
 		let busy = false;
@@ -54,7 +57,7 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			}
 			busy = true;
 			try {
-				await (what === 'all' ? invalidateAll() : invalidate(LIVE_DEPENDENCY));
+				await (what === 'all' ? invalidateAll() : invalidate(DEPENDENCY[topic]));
 			} catch {
 				// the next message or reconnect refreshes again
 			} finally {
@@ -64,7 +67,8 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 				if (next) void refresh(next);
 			}
 		};
-		const source = new EventSource(LIVE_URL);
+		// The sessions page shows heartbeat times: the server then watches them too.
+		const source = new EventSource(topic === 'sessions' ? `${LIVE_URL}?heartbeats=1` : LIVE_URL);
 		source.onopen = () => {
 			// Anything may have changed while disconnected.
 			if (state === 'reconnecting') void refresh('page');
@@ -82,8 +86,8 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			} catch {
 				return;
 			}
-			if (!concerns(msg, opts)) return;
-			const what = msg.settings ? 'all' : 'page';
+			if (!concerns(msg, topic, topic === 'monitors' ? opts.monitor?.() : opts.job?.())) return;
+			const what = topic === 'cron' && msg.settings ? 'all' : 'page';
 			if (document.hidden) missed = missed === 'all' ? 'all' : what;
 			else void refresh(what);
 		};

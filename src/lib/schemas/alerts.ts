@@ -3,7 +3,7 @@
  * Shared by the API, the forms and the services (README.md#alerts-and-monitors).
  */
 import { z } from 'zod';
-import { ON_FAILURE, WEBHOOK_FORMATS } from '../alert-names';
+import { ON_FAILURE, WEBHOOK_FORMATS } from '../names';
 
 const DAY_MS = 24 * 3600_000;
 

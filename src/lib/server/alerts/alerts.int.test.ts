@@ -281,7 +281,7 @@ describe('job alerts', () => {
 	it('missed: a tick recorded missed alerts when onMissed is on', async () => {
 		await a.service.updateJob('miss', { alerts: { channels: [jsonId], onMissed: true } }, actor);
 		const at = new Date(Date.now() - 60_000);
-		await ledger.recordUnrun(a.sql, [{ jobId: 'miss', scheduledFor: at, status: 'missed', note: 'missed while the database did not answer (catch-up: skip)' }]);
+		await ledger.recordUnrun(a.sql, [{ jobKey: 'miss', scheduledFor: at, status: 'missed', note: 'missed while the database did not answer (catch-up: skip)' }]);
 		await eventually(async () => hitsFor(hook, 'miss').length === 1);
 		const hit = hitsFor(hook, 'miss')[0]!;
 		expect(hit.body.event).toBe('missed');

@@ -3,8 +3,8 @@
  * monitors that are down, and notifications that could not be delivered (waiting for a retry,
  * or given up in the last 24 hours).
  */
+import type { Sql } from 'postgres';
 import { downMonitors } from '../monitors/monitors';
-import { runtime } from '../runtime';
 import { undeliveredCounts } from './notifications';
 
 export type AlertBanners = {
@@ -13,8 +13,7 @@ export type AlertBanners = {
 	failedRecently: number;
 };
 
-export async function alertBanners(): Promise<AlertBanners> {
-	const sql = runtime().database.sql;
+export async function alertBanners(sql: Sql): Promise<AlertBanners> {
 	const [down, counts] = await Promise.all([downMonitors(sql), undeliveredCounts(sql)]);
 	return { monitorsDown: down, ...counts };
 }

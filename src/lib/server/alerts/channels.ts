@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
-import type { ChannelType, WebhookFormat } from '../../alert-names';
+import type { ChannelType, WebhookFormat } from '../../names';
 import { createChannelSchema, updateEmailSchema, updateWebhookSchema, webhookUrl } from '../../schemas/alerts';
 import { audit } from '../audit';
 import { MASK } from '../cron/http-job';
 import { notify } from '../cron/notify';
-import type { Actor } from '../cron/service';
+import type { Actor } from '../audit/actor';
 import type { EgressPolicy } from '../egress/policy';
 import { fieldError, invalid, notFound } from '../errors';
 import type { SecretBox } from '../secrets/box';

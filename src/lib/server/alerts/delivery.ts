@@ -18,7 +18,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import { request, type Dispatcher } from 'undici';
-import type { AlertEvent, NotificationStatus } from '../../alert-names';
+import type { AlertEvent, NotificationStatus } from '../../names';
 import type { Clock, Timer } from '../cron/clock';
 import { describeNetworkError, egressAgent } from '../egress/dispatcher';
 import type { EgressPolicy } from '../egress/policy';

@@ -1,18 +1,16 @@
-/** What the alert and monitor routes need, from this process's runtime. */
+/** What the alert and monitor routes pass on from this process's services. */
 import type { MonitorDeps } from '../monitors/monitors';
-import { runtime } from '../runtime';
+import type { Services } from '../runtime';
 import type { ChannelDeps } from './channels';
 
-export function channelDeps(): ChannelDeps {
-	const rt = runtime();
-	return { sql: rt.database.sql, secrets: rt.secrets, egress: rt.egress };
+export function channelDeps({ sql, secrets, egress }: Pick<Services, 'sql' | 'secrets' | 'egress'>): ChannelDeps {
+	return { sql, secrets, egress };
 }
 
-export function monitorDeps(): MonitorDeps {
-	const rt = runtime();
+export function monitorDeps({ sql, config, cron }: Pick<Services, 'sql' | 'config' | 'cron'>): MonitorDeps {
 	return {
-		sql: rt.database.sql,
-		origin: rt.config.origin,
-		defaultTimezone: async () => (await rt.cron.settings())['scheduler.defaultTimezone']
+		sql,
+		origin: config.origin,
+		defaultTimezone: async () => (await cron.settings())['scheduler.defaultTimezone']
 	};
 }

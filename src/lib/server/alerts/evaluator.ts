@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import type { Sql, TransactionSql } from 'postgres';
 import { normalizeRules, type AlertRules } from '../../schemas/alerts';
-import type { MonitorStoredStatus } from '../../alert-names';
+import type { MonitorStoredStatus } from '../../names';
 import { autoDisableJobs } from '../cron/jobs';
 import type { ExecutionStatus } from '../db/schema';
 import { jobEvent, monitorEvent, type JobRef, type RunRef } from './messages';

@@ -1,22 +1,22 @@
 /**
- * The Alerts card of a job's page (/admin/cron/[jobId]): the channels to choose from, and the
+ * The Alerts card of a job's page (/admin/cron/[key]): the channels to choose from, and the
  * form action that saves the job's alert rules and `autoDisableAfter` through the cron service
  * (validated, audited, drift from code defaults shown like the other settings). Its result is
  * under `alerts`, apart from the page's other forms.
  */
 import { fail } from '@sveltejs/kit';
 import { parseDuration } from '../../schemas/alerts';
-import type { Actor } from '../cron/service';
+import type { Sql } from 'postgres';
+import { actorOf } from '../audit/actor';
+import type { CronJobService } from '../cron/service';
 import { ServiceError } from '../errors';
-import { runtime } from '../runtime';
 import { listChannels } from './channels';
 
-type User = { id: string; email: string };
+type Admin = NonNullable<App.Locals['user']>;
 
 /** Channels for the card's choice, and the default ones. */
-export async function jobAlertChoices() {
-	const rt = runtime();
-	const [channels, settings] = await Promise.all([listChannels(rt.database.sql), rt.cron.settings()]);
+export async function jobAlertChoices({ sql, cron }: { sql: Sql; cron: CronJobService }) {
+	const [channels, settings] = await Promise.all([listChannels(sql), cron.settings()]);
 	return { channels: channels.map((c) => ({ id: c.id, name: c.name })), defaultChannels: settings['alerts.defaultChannels'] };
 }
 
@@ -41,7 +41,7 @@ const LABELS: Record<string, string> = {
 };
 const labelled = (field: string, message: string) => `${LABELS[field] ?? field}: ${message}`;
 
-export async function saveJobAlerts(request: Request, user: User, key: string) {
+export async function saveJobAlerts(cron: CronJobService, request: Request, admin: Admin, key: string) {
 	const form = await request.formData();
 	const text = (k: string) => {
 		const v = form.get(k);
@@ -68,9 +68,8 @@ export async function saveJobAlerts(request: Request, user: User, key: string) {
 		const [field, message] = Object.entries(errors)[0]!;
 		return fail(400, { alerts: { message: labelled(field, message), errors, values } });
 	}
-	const actor: Actor = { name: user.email, userId: user.id };
 	try {
-		await runtime().cron.updateJob(
+		await cron.updateJob(
 			key,
 			{
 				alerts: {
@@ -83,7 +82,7 @@ export async function saveJobAlerts(request: Request, user: User, key: string) {
 				},
 				autoDisableAfter: autoDisable
 			},
-			actor
+			actorOf(admin)
 		);
 		return { alerts: { message: 'Alerts saved.' } };
 	} catch (err) {

@@ -4,7 +4,7 @@
  * `json` webhook receives, `{event, text, job?, execution?, monitor?, at}`; `slack` gets
  * `{text}`, `discord` `{content}`, email a subject and the text.
  */
-import type { AlertEvent, MonitorStatus, WebhookFormat } from '../../alert-names';
+import type { AlertEvent, MonitorStatus, WebhookFormat } from '../../names';
 import { formatAbsolute, formatDuration } from '../../format/time';
 import type { ExecutionStatus, Trigger } from '../db/schema';
 

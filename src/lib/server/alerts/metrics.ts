@@ -19,9 +19,9 @@ async function counts(sql: Sql): Promise<{ undelivered: number; failed: number; 
 	return row!;
 }
 
-export function registerAlertGauges(sql: () => Sql): void {
+export function registerAlertGauges(sql: Sql): void {
 	let pending: ReturnType<typeof counts> | null = null;
-	const shared = () => (pending ??= counts(sql()).finally(() => (pending = null)));
+	const shared = () => (pending ??= counts(sql).finally(() => (pending = null)));
 	databaseGauge('cronkit_notifications_undelivered', 'Notifications not delivered yet (pending or being sent), across instances', async () => (await shared()).undelivered);
 	databaseGauge(
 		'cronkit_notifications_failed',

@@ -1,6 +1,6 @@
 /** Notifications as the API and /admin/alerts show them: what was sent where, and how it went. */
 import type { Sql } from 'postgres';
-import type { AlertEvent, NotificationStatus } from '../../alert-names';
+import type { AlertEvent, NotificationStatus } from '../../names';
 
 export type NotificationView = {
 	id: number;

@@ -3,23 +3,21 @@
  * channels, and recent notifications with their delivery. Everyone signed in reads; the route
  * calls `requireAdmin` before each action, which only do the work here.
  */
-import { fail, type RequestEvent } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
 import { beforeQuerySchema } from '../../schemas/alerts';
-import type { Actor } from '../cron/service';
-import { ServiceError } from '../errors';
-import { runtime } from '../runtime';
+import { actorOf } from '../audit/actor';
+import { serviceFailure } from '../forms';
+import type { Services } from '../runtime';
 import { createChannel, deleteChannel, listChannels, updateChannel } from './channels';
 import { channelDeps } from './deps';
 import { listNotifications, undeliveredCounts } from './notifications';
 
-type User = { id: string; email: string; role: string };
+type User = NonNullable<App.Locals['user']>;
+type Event = Pick<RequestEvent, 'request' | 'locals'>;
 
-const actorOf = (user: User): Actor => ({ name: user.email, userId: user.id });
-
-export async function alertsLoad(user: User, url: URL) {
-	const sql = runtime().database.sql;
+export async function alertsLoad({ sql, cron }: Pick<Services, 'sql' | 'cron'>, user: User, url: URL) {
 	const { before } = beforeQuerySchema.parse(Object.fromEntries(url.searchParams));
-	const [channels, page, counts, settings] = await Promise.all([listChannels(sql), listNotifications(sql, before), undeliveredCounts(sql), runtime().cron.settings()]);
+	const [channels, page, counts, settings] = await Promise.all([listChannels(sql), listNotifications(sql, before), undeliveredCounts(sql), cron.settings()]);
 	return {
 		canEdit: user.role === 'admin',
 		channels,
@@ -42,12 +40,8 @@ async function formValues(request: Request): Promise<{ values: Record<string, st
 type ActionName = 'create' | 'update' | 'delete' | 'test' | 'defaults';
 
 /** A refusal as a form failure: the message names the field; values kept for the form. */
-function failure(action: ActionName, err: unknown, extra: Record<string, unknown> = {}) {
-	if (!(err instanceof ServiceError)) throw err;
-	const errors: Record<string, string> = {};
-	for (const issue of err.issues) errors[issue.path.split('.')[0]!] ??= issue.message;
-	return fail(err.status, { action, message: err.message, errors, ...extra });
-}
+const failure = <D extends Record<string, unknown>>(action: ActionName, err: unknown, data?: D) =>
+	serviceFailure(err, { action, field: (path) => path.split('.')[0]!, data });
 
 /** Recipients typed one per line or separated by commas. */
 const recipients = (text: string | undefined) =>
@@ -57,36 +51,36 @@ const recipients = (text: string | undefined) =>
 		.filter(Boolean);
 
 export const alertsActions = {
-	async create(event: RequestEvent, user: User) {
+	async create(event: Event, user: User) {
 		const { values } = await formValues(event.request);
 		const input =
 			values.type === 'email'
 				? { type: 'email', name: values.name, to: recipients(values.to) }
 				: { type: values.type, name: values.name, url: values.url, format: values.format || undefined };
 		try {
-			const channel = await createChannel(channelDeps(), input, actorOf(user));
+			const channel = await createChannel(channelDeps(event.locals.services), input, actorOf(user));
 			return { action: 'create' as const, message: `Channel "${channel.name}" created.`, channelId: channel.id };
 		} catch (err) {
 			return failure('create', err, { values });
 		}
 	},
 
-	async update(event: RequestEvent, user: User) {
+	async update(event: Event, user: User) {
 		const { values } = await formValues(event.request);
 		const id = values.id ?? '';
 		const input = values.to !== undefined ? { name: values.name, to: recipients(values.to) } : { name: values.name, url: values.url, format: values.format || undefined };
 		try {
-			const channel = await updateChannel(channelDeps(), id, input, actorOf(user));
+			const channel = await updateChannel(channelDeps(event.locals.services), id, input, actorOf(user));
 			return { action: 'update' as const, message: `Channel "${channel.name}" saved.`, channelId: id };
 		} catch (err) {
 			return failure('update', err, { channelId: id, values });
 		}
 	},
 
-	async delete(event: RequestEvent, user: User) {
+	async delete(event: Event, user: User) {
 		const { values } = await formValues(event.request);
 		try {
-			await deleteChannel(runtime().database.sql, values.id ?? '', actorOf(user));
+			await deleteChannel(event.locals.services.sql, values.id ?? '', actorOf(user));
 			return { action: 'delete' as const, message: 'Channel deleted (and taken out of the jobs and monitors that named it).' };
 		} catch (err) {
 			return failure('delete', err);
@@ -94,10 +88,10 @@ export const alertsActions = {
 	},
 
 	/** **Send test**: one attempt now; the answer says whether it arrived, and why not. */
-	async test(event: RequestEvent) {
+	async test(event: Event) {
 		const { values } = await formValues(event.request);
 		try {
-			const n = await runtime().alerts.sendTest(values.id ?? '');
+			const n = await event.locals.services.alerts.sendTest(values.id ?? '');
 			const ok = n.status === 'delivered';
 			// Answered as a result either way: the request was fine, the receiver may not be.
 			return { action: 'test' as const, channelId: n.channel.id, delivered: ok, message: ok ? `Test sent to "${n.channel.name}": delivered.` : `Test to "${n.channel.name}" failed: ${n.lastError ?? n.status}` };
@@ -107,11 +101,11 @@ export const alertsActions = {
 	},
 
 	/** The channels of jobs and monitors that name none. */
-	async defaults(event: RequestEvent, user: User) {
+	async defaults(event: Event, user: User) {
 		const { all } = await formValues(event.request);
 		const ids = all.getAll('channel').filter((v): v is string => typeof v === 'string');
 		try {
-			await runtime().cron.updateSettings({ 'alerts.defaultChannels': ids }, actorOf(user));
+			await event.locals.services.cron.updateSettings({ 'alerts.defaultChannels': ids }, actorOf(user));
 			return { action: 'defaults' as const, message: ids.length ? `Default channels saved (${ids.length}).` : 'No default channels: jobs and monitors that name none are not alerted.' };
 		} catch (err) {
 			return failure('defaults', err);

@@ -9,7 +9,7 @@
  * Callers serialise on the alert evaluator's lock (evaluator.ts), and windows are locked too.
  */
 import type { TransactionSql } from 'postgres';
-import type { AlertEvent } from '../../alert-names';
+import type { AlertEvent } from '../../names';
 import { summaryEvent, withHeld, type AlertPayload } from './messages';
 
 export type RaisedEvent = {

@@ -5,7 +5,7 @@
  * delivered at commit, never for a rollback.
  */
 import type { Sql, TransactionSql } from 'postgres';
-import type { MonitorStoredStatus } from '../../alert-names';
+import type { MonitorStoredStatus } from '../../names';
 
 export const ALERTS_CHANNEL = 'cronkit_alerts';
 

@@ -10,12 +10,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import type { z } from 'zod';
-import type { MonitorStatus, MonitorStoredStatus, PingKind } from '../../alert-names';
+import type { MonitorStatus, MonitorStoredStatus, PingKind } from '../../names';
 import { createMonitorSchema, updateMonitorSchema } from '../../schemas/alerts';
 import { assertChannelsExist } from '../alerts/channels';
 import { audit } from '../audit';
 import { compileSchedule, describe, nextRun, ScheduleError } from '../cron/schedule';
-import type { Actor } from '../cron/service';
+import type { Actor } from '../audit/actor';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { notifyMonitor } from '../alerts/signal';
 

@@ -8,14 +8,13 @@ import { error, fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { beforeQuerySchema, durationText, parseDuration } from '../../schemas/alerts';
 import { listChannels } from '../alerts/channels';
 import { monitorDeps } from '../alerts/deps';
-import type { Actor } from '../cron/service';
+import { actorOf } from '../audit/actor';
 import { ServiceError } from '../errors';
-import { runtime } from '../runtime';
+import type { Services } from '../runtime';
 import { createMonitor, deleteMonitor, getMonitor, listFlips, listMonitors, listPings, regeneratePingUrl, updateMonitor, type MonitorView } from './monitors';
 
-type User = { id: string; email: string; role: string };
-
-const actorOf = (user: User): Actor => ({ name: user.email, userId: user.id });
+type User = NonNullable<App.Locals['user']>;
+type Event = Pick<RequestEvent, 'request' | 'locals'>;
 
 /** The form's names of the API's fields (errors are shown next to the form's fields). */
 const FORM_FIELD: Record<string, string> = { periodSeconds: 'period', graceSeconds: 'grace' };
@@ -77,21 +76,20 @@ function failure(action: string, err: unknown, values: Record<string, string> = 
 	return fail(err.status, { action, message: field ? `${field}: ${message}` : err.message, errors, values });
 }
 
-async function channelChoices() {
-	const rt = runtime();
-	const [channels, settings] = await Promise.all([listChannels(rt.database.sql), rt.cron.settings()]);
+async function channelChoices({ sql, cron }: Pick<Services, 'sql' | 'cron'>) {
+	const [channels, settings] = await Promise.all([listChannels(sql), cron.settings()]);
 	return { channels: channels.map((c) => ({ id: c.id, name: c.name })), defaultChannels: settings['alerts.defaultChannels'], defaultZone: settings['scheduler.defaultTimezone'] };
 }
 
-export async function monitorsLoad(user: User) {
-	const [monitors, choices] = await Promise.all([listMonitors(runtime().database.sql), channelChoices()]);
+export async function monitorsLoad(services: Pick<Services, 'sql' | 'cron' | 'config'>, user: User) {
+	const [monitors, choices] = await Promise.all([listMonitors(services.sql), channelChoices(services)]);
 	const counts = { new: 0, up: 0, late: 0, down: 0 };
 	for (const m of monitors) counts[m.status]++;
-	return { canEdit: user.role === 'admin', monitors, counts, formValues: monitorFormValues(), origin: runtime().config.origin, ...choices };
+	return { canEdit: user.role === 'admin', monitors, counts, formValues: monitorFormValues(), origin: services.config.origin, ...choices };
 }
 
-export async function monitorLoad(user: User, key: string, url: URL) {
-	const sql = runtime().database.sql;
+export async function monitorLoad(services: Pick<Services, 'sql' | 'cron' | 'config'>, user: User, key: string, url: URL) {
+	const { sql } = services;
 	const { before } = beforeQuerySchema.parse(Object.fromEntries(url.searchParams));
 	let monitor: MonitorView;
 	try {
@@ -100,26 +98,26 @@ export async function monitorLoad(user: User, key: string, url: URL) {
 		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No monitor "${key}"`, code: 'not_found' });
 		throw err;
 	}
-	const [pings, flips, choices] = await Promise.all([listPings(sql, key, before), listFlips(sql, key), channelChoices()]);
-	return { canEdit: user.role === 'admin', monitor, pings: pings.pings, nextBefore: pings.nextBefore, before: before ?? null, flips, formValues: monitorFormValues(monitor), origin: runtime().config.origin, ...choices };
+	const [pings, flips, choices] = await Promise.all([listPings(sql, key, before), listFlips(sql, key), channelChoices(services)]);
+	return { canEdit: user.role === 'admin', monitor, pings: pings.pings, nextBefore: pings.nextBefore, before: before ?? null, flips, formValues: monitorFormValues(monitor), origin: services.config.origin, ...choices };
 }
 
 export const monitorsActions = {
-	async create(event: RequestEvent, user: User) {
+	async create(event: Event, user: User) {
 		const { input, errors, values } = await readMonitorForm(event.request);
 		if (Object.keys(errors).length) {
 			const [field, message] = Object.entries(errors)[0]!;
 			return fail(400, { action: 'create', message: `${field}: ${message}`, errors, values });
 		}
 		try {
-			const { monitor, pingUrl } = await createMonitor(monitorDeps(), input, actorOf(user));
+			const { monitor, pingUrl } = await createMonitor(monitorDeps(event.locals.services), input, actorOf(user));
 			return { action: 'create' as const, message: `Monitor "${monitor.name}" created.`, created: { key: monitor.key, pingUrl } };
 		} catch (err) {
 			return failure('create', err, values);
 		}
 	},
 
-	async update(event: RequestEvent, user: User, key: string) {
+	async update(event: Event, user: User, key: string) {
 		const { input, errors, values } = await readMonitorForm(event.request);
 		if (Object.keys(errors).length) {
 			const [field, message] = Object.entries(errors)[0]!;
@@ -127,7 +125,7 @@ export const monitorsActions = {
 		}
 		const { key: _key, ...patch } = input;
 		try {
-			await updateMonitor(monitorDeps(), key, patch, actorOf(user));
+			await updateMonitor(monitorDeps(event.locals.services), key, patch, actorOf(user));
 			return { action: 'update' as const, message: 'Saved.' };
 		} catch (err) {
 			return failure('update', err, values);
@@ -135,20 +133,20 @@ export const monitorsActions = {
 	},
 
 	/** **Regenerate**: a new ping URL, shown this once; the old one stops working. */
-	async regenerate(user: User, key: string) {
+	async regenerate(event: Pick<RequestEvent, 'locals'>, user: User, key: string) {
 		try {
-			const { pingUrl } = await regeneratePingUrl(monitorDeps(), key, actorOf(user));
+			const { pingUrl } = await regeneratePingUrl(monitorDeps(event.locals.services), key, actorOf(user));
 			return { action: 'regenerate' as const, message: 'New ping URL: the old one no longer works.', created: { key, pingUrl } };
 		} catch (err) {
 			return failure('regenerate', err);
 		}
 	},
 
-	async delete(event: RequestEvent, user: User, key: string) {
+	async delete(event: Event, user: User, key: string) {
 		const form = await event.request.formData();
 		if (form.get('confirm') !== 'yes') return fail(400, { action: 'delete', message: 'Tick the box to confirm the deletion.', confirmMissing: true });
 		try {
-			await deleteMonitor(runtime().database.sql, key, actorOf(user));
+			await deleteMonitor(event.locals.services.sql, key, actorOf(user));
 		} catch (err) {
 			return failure('delete', err);
 		}

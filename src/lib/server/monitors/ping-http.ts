@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sql } from 'postgres';
-import type { PingKind } from '../../alert-names';
+import type { PingKind } from '../../names';
 import { exitCodeSchema } from '../../schemas/alerts';
 import type { RequestEvent } from '@sveltejs/kit';
 import { BODY_IDLE_TIMEOUT_MS, errorReply, handle } from '../api/json';
@@ -161,13 +161,13 @@ export function pingFastPath(sql: Sql): FastPath {
 }
 
 /** The SvelteKit routes' handler (src/routes/ping/…): the same answers as the fast path. */
-export function pingEndpoint(sql: () => Sql) {
-	return handle(async (event: Pick<RequestEvent, 'request' | 'url' | 'getClientAddress'>) => {
+export function pingEndpoint() {
+	return handle(async (event: Pick<RequestEvent, 'request' | 'url' | 'getClientAddress' | 'locals'>) => {
 		const target = parsePingPath(event.url.pathname);
 		if (target === null) throw unknownToken();
 		if (target instanceof ServiceError) throw target;
 		const { body, bodyBytes } = await readPingBody(event.request);
-		await handlePing(sql(), { target, body, bodyBytes, remoteAddr: event.getClientAddress(), userAgent: event.request.headers.get('user-agent') });
+		await handlePing(event.locals.services.sql, { target, body, bodyBytes, remoteAddr: event.getClientAddress(), userAgent: event.request.headers.get('user-agent') });
 		return new Response(event.request.method === 'HEAD' ? null : PING_OK, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
 	});
 }

@@ -12,7 +12,7 @@
  * - `/fail` (or a non-zero exit code): down at once.
  */
 import type { Sql } from 'postgres';
-import type { MonitorStoredStatus, PingKind } from '../../alert-names';
+import type { MonitorStoredStatus, PingKind } from '../../names';
 import { firstLine } from '../alerts/messages';
 import { monitorSignalSql, notifyMonitor } from '../alerts/signal';
 import { expectationAfter, hashPingToken } from './monitors';

@@ -6,9 +6,9 @@ import { createMonitor, listMonitors } from '$lib/server/monitors/monitors';
 import type { RequestHandler } from './$types';
 
 /** Push monitors (README.md#push-monitors). */
-export const GET: RequestHandler = apiRoute(async () => json({ monitors: await listMonitors(monitorDeps().sql) }));
+export const GET: RequestHandler = apiRoute(async ({ locals }) => json({ monitors: await listMonitors(locals.services.sql) }));
 
 /** 201 `{monitor, pingUrl}`: the ping URL is shown this once (only its hash is stored). */
-export const POST: RequestHandler = apiRoute(async ({ request }, actor) => json(await createMonitor(monitorDeps(), await readJson(request), actor), { status: 201 }));
+export const POST: RequestHandler = apiRoute(async ({ request, locals }, actor) => json(await createMonitor(monitorDeps(locals.services), await readJson(request), actor), { status: 201 }));
 
 export const fallback: RequestHandler = methodNotAllowed('GET', 'POST');

@@ -4,7 +4,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
 	event.depends('app:alerts');
-	return alertsLoad(requireUser(event), event.url);
+	return alertsLoad(event.locals.services, requireUser(event), event.url);
 };
 
 export const actions: Actions = {

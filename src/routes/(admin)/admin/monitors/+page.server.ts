@@ -4,8 +4,8 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
 	// Live updates (monitor pings and status changes) re-run it.
-	event.depends('app:cron');
-	return monitorsLoad(requireUser(event));
+	event.depends('app:monitors');
+	return monitorsLoad(event.locals.services, requireUser(event));
 };
 
 export const actions: Actions = {

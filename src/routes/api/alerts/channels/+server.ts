@@ -6,10 +6,10 @@ import { channelDeps } from '$lib/server/alerts/deps';
 import type { RequestHandler } from './$types';
 
 /** Notification channels (README.md#alerts-and-monitors); webhook URLs come masked. */
-export const GET: RequestHandler = apiRoute(async () => json({ channels: await listChannels(channelDeps().sql) }));
+export const GET: RequestHandler = apiRoute(async ({ locals }) => json({ channels: await listChannels(locals.services.sql) }));
 
-export const POST: RequestHandler = apiRoute(async ({ request }, actor) =>
-	json({ channel: await createChannel(channelDeps(), await readJson(request), actor) }, { status: 201 })
+export const POST: RequestHandler = apiRoute(async ({ request, locals }, actor) =>
+	json({ channel: await createChannel(channelDeps(locals.services), await readJson(request), actor) }, { status: 201 })
 );
 
 export const fallback: RequestHandler = methodNotAllowed('GET', 'POST');

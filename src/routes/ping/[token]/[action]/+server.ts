@@ -1,10 +1,9 @@
 import { methodNotAllowed } from '$lib/server/api/route';
 import { pingEndpoint } from '$lib/server/monitors/ping-http';
-import { runtime } from '$lib/server/runtime';
 import type { RequestHandler } from './$types';
 
 /** `/start`, `/fail`, or an exit code (0: success, else failure). */
-const ping: RequestHandler = pingEndpoint(() => runtime().database.sql);
+const ping: RequestHandler = pingEndpoint();
 
 export const GET = ping;
 export const POST = ping;

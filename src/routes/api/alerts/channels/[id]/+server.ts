@@ -5,16 +5,16 @@ import { deleteChannel, getChannel, updateChannel } from '$lib/server/alerts/cha
 import { channelDeps } from '$lib/server/alerts/deps';
 import type { RequestHandler } from './$types';
 
-export const GET: RequestHandler = apiRoute(async ({ params }) => json({ channel: await getChannel(channelDeps().sql, params.id) }));
+export const GET: RequestHandler = apiRoute(async ({ params, locals }) => json({ channel: await getChannel(locals.services.sql, params.id) }));
 
 /** A webhook's `url` sent back masked (as GET shows it) keeps the stored one. */
-export const PATCH: RequestHandler = apiRoute(async ({ params, request }, actor) =>
-	json({ channel: await updateChannel(channelDeps(), params.id, await readJson(request), actor) })
+export const PATCH: RequestHandler = apiRoute(async ({ params, request, locals }, actor) =>
+	json({ channel: await updateChannel(channelDeps(locals.services), params.id, await readJson(request), actor) })
 );
 
 /** Also takes the channel out of every job, monitor and the default channels. */
-export const DELETE: RequestHandler = apiRoute(async ({ params }, actor) => {
-	await deleteChannel(channelDeps().sql, params.id, actor);
+export const DELETE: RequestHandler = apiRoute(async ({ params, locals }, actor) => {
+	await deleteChannel(locals.services.sql, params.id, actor);
 	return new Response(null, { status: 204 });
 });
 

@@ -5,6 +5,6 @@ import { regeneratePingUrl } from '$lib/server/monitors/monitors';
 import type { RequestHandler } from './$types';
 
 /** A new ping URL → `{monitor, pingUrl}` (shown this once); the old URL stops working. */
-export const POST: RequestHandler = apiRoute(async ({ params }, actor) => json(await regeneratePingUrl(monitorDeps(), params.key, actor)));
+export const POST: RequestHandler = apiRoute(async ({ params, locals }, actor) => json(await regeneratePingUrl(monitorDeps(locals.services), params.key, actor)));
 
 export const fallback: RequestHandler = methodNotAllowed('POST');
