@@ -1,4 +1,5 @@
 /** Alert services on a test database beside its scheduler instances, with short timings. */
+import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import { AlertService, type AlertTiming } from '../../src/lib/server/alerts/service';
 import type { Clock } from '../../src/lib/server/cron/clock';
@@ -17,10 +18,10 @@ export const TEST_ALERT_TIMING: Partial<AlertTiming> = {
 	resyncMs: 2_000
 };
 
-export function alertService(sql: Sql, opts: { timing?: Partial<AlertTiming>; clock?: Clock; mailer?: Mailer; egress?: EgressPolicy } = {}): AlertService {
+export function alertService(sql: Sql, opts: { timing?: Partial<AlertTiming>; clock?: Clock; mailer?: Mailer; egress?: EgressPolicy; log?: Logger } = {}): AlertService {
 	return new AlertService({
 		sql,
-		log: quietLog,
+		log: opts.log ?? quietLog,
 		origin: ORIGIN,
 		defaultTimezone: 'UTC',
 		secrets: testSecrets,

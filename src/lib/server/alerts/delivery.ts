@@ -9,6 +9,11 @@
  * instances, a notification is delivered once; only a sender that dies mid-request (after the
  * receiver got it, before the outcome was written) can make it arrive twice.
  *
+ * While the database is away (outage.ts) nothing is claimed: wakes wait for the backoff (1 s,
+ * 2 s, 4 s … at most 30 s apart) and one warning is logged per outage. An outcome that cannot be
+ * written is tried again with that backoff as long as the claim holds, so a webhook sent just
+ * before an outage is not sent again when the database is back within the claim.
+ *
  * Webhooks go through the egress policy of http jobs (egress/dispatcher.ts) and carry the
  * notification's id (`X-Cronkit-Notification`) so a receiver can drop such a repeat. Email
  * goes through the outbox (email/outbox.ts), which makes its own attempts (at most 5): the
@@ -19,7 +24,7 @@ import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import { request, type Dispatcher } from 'undici';
 import type { AlertEvent, NotificationStatus } from '../../names';
-import type { Clock, Timer } from '../cron/clock';
+import { delay, type Clock, type Timer } from '../cron/clock';
 import { describeNetworkError, egressAgent } from '../egress/dispatcher';
 import type { EgressPolicy } from '../egress/policy';
 import { deliver as deliverEmail, queueEmail } from '../email/outbox';
@@ -28,6 +33,7 @@ import type { SecretBox } from '../secrets/box';
 import { channelTarget, type ChannelTarget } from './channels';
 import { emailMessage, webhookBody, type AlertPayload } from './messages';
 import { deliveredTotal } from './metrics';
+import { Outage } from './outage';
 
 export type DeliveryTiming = {
 	/** Waits after the 1st, 2nd … failed attempt; the last one repeats. */
@@ -50,9 +56,6 @@ export const DEFAULT_DELIVERY_TIMING: DeliveryTiming = {
 	concurrency: 16
 };
 
-/** While the database does not answer: 1 s, 2 s, 4 s … at most 30 s between tries. */
-export const retryDelay = (failures: number) => Math.min(30_000, 1_000 * 2 ** Math.max(0, failures - 1));
-
 /** The wait after the `attempts`-th failed attempt. */
 export function backoffAfter(timing: Pick<DeliveryTiming, 'backoffMs'>, attempts: number): number {
 	const b = timing.backoffMs;
@@ -67,6 +70,8 @@ type Claimed = {
 	createdAt: Date;
 	emailId: number | null;
 	channelId: string;
+	/** When this instance claimed it (monotonic): the claim holds `claimMs` from there. */
+	claimedAt: number;
 	name: string;
 	type: ChannelTarget['type'];
 	format: ChannelTarget['format'] | null;
@@ -102,12 +107,11 @@ export class Deliveries {
 	private again = false;
 	private timer: Timer | undefined;
 	private running = false;
-	/** Consecutive failures to reach the database: wakes wait until `retryAt` (backoff). */
-	private failures = 0;
-	private retryAt = 0;
+	private readonly outage: Outage;
 
 	constructor(private readonly deps: DeliveryDeps) {
 		this.timing = { ...DEFAULT_DELIVERY_TIMING, ...deps.timing };
+		this.outage = new Outage({ log: deps.log, clock: deps.clock, what: 'notification delivery' });
 	}
 
 	get sending(): number {
@@ -134,20 +138,14 @@ export class Deliveries {
 	 * the database does not answer, wakes wait for the backoff (at most 30 s apart).
 	 */
 	wake(): void {
-		if (!this.running || this.deps.clock.monotonic() < this.retryAt) return;
+		if (!this.running || this.outage.waitMs() > 0) return;
 		if (this.looping) {
 			this.again = true;
 			return;
 		}
 		this.looping = this.loop()
-			.then(() => {
-				this.failures = 0;
-				this.retryAt = 0;
-			})
-			.catch((err: unknown) => {
-				if (this.failures++ === 0) this.deps.log.warn({ err }, 'notification delivery failed; will try again');
-				this.retryAt = this.deps.clock.monotonic() + retryDelay(this.failures);
-			})
+			.then(() => this.outage.succeeded())
+			.catch((err: unknown) => void this.outage.failed(err))
 			.finally(() => {
 				this.looping = null;
 				if (this.again) {
@@ -180,12 +178,8 @@ export class Deliveries {
 	/** Sets the timer for the next row to fall due (a retry, a claim running out). */
 	private async armNext(): Promise<void> {
 		if (!this.running || this.inFlight >= this.timing.concurrency) return;
-		if (this.failures) {
-			this.deps.clock.clearTimeout(this.timer);
-			this.timer = this.deps.clock.setTimeout(() => {
-				this.retryAt = 0;
-				this.wake();
-			}, Math.max(0, this.retryAt - this.deps.clock.monotonic()));
+		if (this.outage.down) {
+			this.armAt(this.outage.waitMs());
 			return;
 		}
 		try {
@@ -196,19 +190,20 @@ export class Deliveries {
 			if (row?.ms == null || !this.running) return;
 			// Capped: a row added meanwhile is announced anyway; the cap bounds a lost announcement.
 			this.timer = this.deps.clock.setTimeout(() => this.wake(), Math.min(Math.max(0, row.ms) + 5, 60_000));
-		} catch {
-			// The database does not answer: try again after the backoff.
-			this.deps.clock.clearTimeout(this.timer);
-			const wait = Math.max(this.retryAt - this.deps.clock.monotonic(), retryDelay(Math.max(1, this.failures)));
-			this.timer = this.deps.clock.setTimeout(() => {
-				this.retryAt = 0;
-				this.wake();
-			}, wait);
+		} catch (err) {
+			// The database does not answer: the next wake comes after the backoff.
+			this.armAt(this.outage.failed(err));
 		}
 	}
 
+	private armAt(ms: number): void {
+		this.deps.clock.clearTimeout(this.timer);
+		this.timer = this.deps.clock.setTimeout(() => this.wake(), ms);
+	}
+
 	private async claim(limit: number): Promise<Claimed[]> {
-		return this.deps.sql.unsafe<Claimed[]>(
+		const claimedAt = this.deps.clock.monotonic();
+		const rows = await this.deps.sql.unsafe<Omit<Claimed, 'claimedAt'>[]>(
 			`with due as (
 				select id from notification
 				where status in ('pending', 'sending') and next_attempt_at <= now()
@@ -223,6 +218,7 @@ export class Deliveries {
 			returning ${CLAIMED_COLUMNS}`,
 			[limit, this.timing.claimMs] as never
 		);
+		return rows.map((r) => ({ ...r, claimedAt }));
 	}
 
 	/**
@@ -230,7 +226,8 @@ export class Deliveries {
 	 * channel's **Send test**: the answer says whether it arrived; no retries).
 	 */
 	async sendOnce(channelId: string, payload: AlertPayload, dedupeKey: string): Promise<{ id: number; status: NotificationStatus }> {
-		const [row] = await this.deps.sql.unsafe<Claimed[]>(
+		const claimedAt = this.deps.clock.monotonic();
+		const [row] = await this.deps.sql.unsafe<Omit<Claimed, 'claimedAt'>[]>(
 			`with n as (
 				insert into notification (event, dedupe_key, channel_id, payload, status, attempts, last_attempt_at, next_attempt_at)
 				values ($1, $2, $3, $4::jsonb, 'sending', 1, now(), now() + make_interval(secs => $5::float8 / 1000))
@@ -242,7 +239,7 @@ export class Deliveries {
 		if (!row) throw new Error(`channel ${channelId} vanished while its test was being sent`);
 		this.inFlight++;
 		try {
-			return { id: Number(row.id), status: await this.attempt(row, false) };
+			return { id: Number(row.id), status: await this.attempt({ ...row, claimedAt }, false) };
 		} finally {
 			this.inFlight--;
 		}
@@ -256,7 +253,28 @@ export class Deliveries {
 		} catch (err) {
 			result = { ok: false, error: err instanceof Error ? err.message : String(err), final: false };
 		}
-		return this.record(row, result, retry);
+		return this.recordWhileClaimed(row, result, retry);
+	}
+
+	/**
+	 * Writes an attempt's outcome; while the database does not answer, tries again with the
+	 * backoff as long as the claim holds (a second before its end at the latest) and this sender
+	 * runs. Past that the row is another sender's to take, and the error is thrown.
+	 */
+	private async recordWhileClaimed(row: Claimed, result: Attempt, retry: boolean): Promise<NotificationStatus> {
+		const { clock } = this.deps;
+		const until = row.claimedAt + this.timing.claimMs - 1_000;
+		for (;;) {
+			try {
+				const status = await this.record(row, result, retry);
+				this.outage.succeeded();
+				return status;
+			} catch (err) {
+				const wait = this.outage.failed(err);
+				if (!this.running || clock.monotonic() + wait > until) throw err;
+				await delay(clock, wait);
+			}
+		}
 	}
 
 	private async record(row: Claimed, result: Attempt, retry: boolean): Promise<NotificationStatus> {

@@ -5,6 +5,7 @@
  * monitor signals and new notifications (signal.ts), and by their own timers for deadlines and
  * retries. Each also runs every `pollMs` as a safety net for a lost notification. Started by
  * the runtime where the scheduler runs; a web-only instance uses it only for **Send test**.
+ * While the database is away each part backs off on its own and logs one warning (outage.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -18,10 +19,11 @@ import type { Mailer } from '../email/transport';
 import { notFound } from '../errors';
 import type { SecretBox } from '../secrets/box';
 import { MonitorWatch } from '../monitors/watch';
-import { Deliveries, DEFAULT_DELIVERY_TIMING, retryDelay, type DeliveryTiming } from './delivery';
+import { Deliveries, DEFAULT_DELIVERY_TIMING, type DeliveryTiming } from './delivery';
 import { AlertEvaluator } from './evaluator';
 import { testEvent } from './messages';
 import { getNotification, type NotificationView } from './notifications';
+import { Outage } from './outage';
 import { ALERTS_CHANNEL, parseAlertSignal, signal } from './signal';
 
 const MAX_WAIT_MS = 60_000;
@@ -74,9 +76,8 @@ export class AlertService {
 	private passTimer: Timer | undefined;
 	private passTimerAt = Infinity;
 	private intervals: Timer[] = [];
-	/** Consecutive failed passes (the database away): passes wait until `retryAt`. */
-	private failures = 0;
-	private retryAt = 0;
+	/** Failed passes (the database away): the next pass waits for the backoff. */
+	private readonly outage: Outage;
 	private unlisten: (() => Promise<unknown>)[] = [];
 
 	constructor(private readonly opts: AlertServiceOptions) {
@@ -84,6 +85,7 @@ export class AlertService {
 		this.clock = opts.clock ?? systemClock;
 		this.time = opts.time ?? new DbTime(this.clock);
 		const log = opts.log;
+		this.outage = new Outage({ log, clock: this.clock, what: 'alert evaluation' });
 		this.deliveries = new Deliveries({ sql: opts.sql, log, clock: this.clock, secrets: opts.secrets, egress: opts.egress, mailer: opts.mailer, timing: this.timing });
 		this.evaluator = new AlertEvaluator({ sql: opts.sql, log, origin: opts.origin, defaultTimezone: opts.defaultTimezone, windowMs: this.timing.windowMs });
 		this.watch = new MonitorWatch({ sql: opts.sql, log, clock: this.clock, time: this.time, onFlips: () => this.wake(0), resyncMs: this.timing.resyncMs });
@@ -143,7 +145,7 @@ export class AlertService {
 	}
 
 	private resync(): void {
-		void this.watch.reload().catch((err: unknown) => this.opts.log.warn({ err }, 'could not reload monitor deadlines'));
+		void this.watch.resync();
 		this.wake(0);
 		this.deliveries.wake();
 	}
@@ -153,9 +155,8 @@ export class AlertService {
 		if (!this.running) return;
 		// Far deadlines are looked at again anyway (pollMs); the cap keeps within setTimeout's range.
 		// While the database does not answer, no pass comes before the backoff allows.
-		const now = this.clock.monotonic();
-		const ms = Math.max(Math.min(wait, MAX_WAIT_MS), this.retryAt - now);
-		const at = now + ms;
+		const ms = Math.max(Math.min(wait, MAX_WAIT_MS), this.outage.waitMs());
+		const at = this.clock.monotonic() + ms;
 		if (this.passTimer && at >= this.passTimerAt) return;
 		this.clock.clearTimeout(this.passTimer);
 		this.passTimerAt = at;
@@ -181,11 +182,10 @@ export class AlertService {
 	}
 
 	private async pass(): Promise<void> {
-		const { sql, log } = this.opts;
+		const { sql } = this.opts;
 		try {
 			const r = await this.evaluator.pass();
-			this.failures = 0;
-			this.retryAt = 0;
+			this.outage.succeeded();
 			if (r.due) {
 				this.deliveries.wake();
 				await signal(sql, { t: 'deliver' });
@@ -193,9 +193,7 @@ export class AlertService {
 			if (r.busy) this.wake(50);
 			else if (r.nextAt !== null) this.wake(Math.max(0, r.nextAt - this.time.now()));
 		} catch (err) {
-			if (this.failures++ === 0) log.warn({ err }, 'alert evaluation failed; trying again');
-			this.retryAt = this.clock.monotonic() + retryDelay(this.failures);
-			this.wake(0);
+			this.wake(this.outage.failed(err));
 		}
 	}
 

@@ -5,12 +5,14 @@
  * safety net for a lost signal. When deadlines fall due, one statement marks the monitors that
  * really are past theirs (the database's `now()` decides, and the row lock makes the check and
  * the change one step, so of several instances exactly one flips each monitor) and records the
- * flips; the evaluator then raises `monitor_down`.
+ * flips; the evaluator then raises `monitor_down`. While the database is away, due monitors are
+ * tried again with backoff (0.5 s, 1 s … at most 5 s) and one warning is logged (alerts/outage.ts).
  */
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Clock, Timer } from '../cron/clock';
 import type { DbTime } from '../cron/db-time';
+import { Outage } from '../alerts/outage';
 import { monitorSignalSql, type AlertSignal } from '../alerts/signal';
 import { Deadlines } from './deadlines';
 
@@ -33,11 +35,12 @@ export class MonitorWatch {
 	private pending = new Set<string>();
 	private busy: Promise<void> | null = null;
 	private running = false;
-	/** Consecutive failures to mark monitors down (the database away): the retry waits longer. */
-	private failures = 0;
+	/** Marking down and reloading while the database is away. */
+	private readonly outage: Outage;
 
 	constructor(private readonly deps: WatchDeps) {
 		this.deadlines = new Deadlines({ clock: deps.clock, time: deps.time, onDue: (keys) => this.due(keys) });
+		this.outage = new Outage({ log: deps.log, clock: deps.clock, what: 'the monitor watch', minMs: 500, maxMs: 5_000 });
 	}
 
 	get size(): number {
@@ -52,7 +55,7 @@ export class MonitorWatch {
 		this.running = true;
 		await this.reload();
 		this.deadlines.start();
-		this.interval = this.deps.clock.setInterval(() => void this.reload().catch((err: unknown) => this.deps.log.warn({ err }, 'could not reload monitor deadlines')), this.deps.resyncMs);
+		this.interval = this.deps.clock.setInterval(() => void this.resync(), this.deps.resyncMs);
 	}
 
 	async stop(): Promise<void> {
@@ -73,6 +76,16 @@ export class MonitorWatch {
 		);
 	}
 
+	/** The safety net's reload; a failure counts toward the outage (one warning). */
+	async resync(): Promise<void> {
+		try {
+			await this.reload();
+			this.outage.succeeded();
+		} catch (err) {
+			this.outage.failed(err);
+		}
+	}
+
 	/** A monitor signal from any instance: its deadline now. */
 	onSignal(s: Extract<AlertSignal, { t: 'monitor' }>): void {
 		this.deadlines.set(s.key, s.status === 'up' ? s.downAt : null);
@@ -81,16 +94,14 @@ export class MonitorWatch {
 	private due(keys: string[]): void {
 		for (const k of keys) this.pending.add(k);
 		if (this.busy) return;
-		this.busy = this.markDown()
-			.then(() => {
-				this.failures = 0;
-			})
+		const batch = [...this.pending];
+		this.pending.clear();
+		this.busy = this.markDown(batch)
+			.then(() => this.outage.succeeded())
 			.catch((err: unknown) => {
-				// Nothing was marked: the deadlines stand, to be tried again (0.5 s, 1 s, 2 s … 10 s).
-				if (this.failures++ === 0) this.deps.log.warn({ err }, 'could not mark monitors down; trying again');
-				const at = this.deps.time.now() + Math.min(10_000, 500 * 2 ** (this.failures - 1));
-				for (const k of this.pending) this.deadlines.set(k, at);
-				this.pending.clear();
+				// Nothing was marked: the batch is due again after the backoff.
+				const at = this.deps.time.now() + this.outage.failed(err);
+				for (const k of batch) this.deadlines.set(k, at);
 			})
 			.finally(() => {
 				this.busy = null;
@@ -98,9 +109,7 @@ export class MonitorWatch {
 			});
 	}
 
-	private async markDown(): Promise<void> {
-		const keys = [...this.pending];
-		this.pending.clear();
+	private async markDown(keys: string[]): Promise<void> {
 		const { sql, time } = this.deps;
 		const rows = await sql.unsafe<{ key: string; status: string; downAt: number | null; flipped: boolean }[]>(
 			`with due as (
