@@ -23,7 +23,7 @@ const egress = EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY);
 /** What each test job does on its next run: throw, succeed, or take a while first. */
 const behaviour = new Map<string, { fail: boolean; sleepMs?: number }>();
 
-const KEYS = ['boom', 'first', 'every', 'recover', 'retry', 'slow', 'lonely', 'fragile', 'flaky', 'mail', 'miss', 'race'];
+const KEYS = ['boom', 'first', 'every', 'recover', 'retry', 'slow', 'lonely', 'fragile', 'flaky', 'mail', 'miss', 'race', 'muted', 'defaulted'];
 
 const definitions: RegisteredJob[] = KEYS.map((key) =>
 	defineJob({
@@ -166,6 +166,20 @@ describe('job alerts', () => {
 		await run('first', false);
 		await settled();
 		expect((await notifications('first')).map((r) => r.event)).toEqual(['failed', 'failed']);
+	});
+
+	it('channels: [] sends nothing; channels left out go to alerts.defaultChannels', async () => {
+		await a.service.updateSettings({ 'alerts.defaultChannels': [slackId] }, actor);
+		try {
+			await a.service.updateJob('muted', { alerts: { channels: [] } }, actor);
+			await run('muted', true);
+			await run('defaulted', true);
+			await settled();
+			expect(await notifications('muted')).toEqual([]);
+			expect((await notifications('defaulted')).map((r) => [r.event, r.channel_id])).toEqual([['failed', slackId]]);
+		} finally {
+			await a.service.updateSettings({ 'alerts.defaultChannels': [] }, actor);
+		}
 	});
 
 	it('recovery: the first success after a failure sends `recovered`', async () => {
