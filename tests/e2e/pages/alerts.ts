@@ -25,7 +25,7 @@ export class AlertsPage {
 		this.format = this.createForm.getByLabel('Format');
 		this.recipients = this.createForm.getByLabel(/^Recipients/);
 		this.create = this.createForm.getByRole('button', { name: 'Create channel' });
-		this.notice = page.locator('main [role="status"], main [role="alert"]').first();
+		this.notice = page.locator('main [role="status"]:not([data-testid="live-indicator"]), main [role="alert"]').first();
 	}
 
 	async goto() {

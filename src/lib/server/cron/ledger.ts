@@ -45,12 +45,19 @@ export type ClaimedRun = {
 	attempt: number;
 	status: ExecutionStatus;
 	startedAt: Date | null;
+	/**
+	 * The job row's `updated_at` when the run was claimed from the queue: a run queued right
+	 * after an edit must not run with the copy of the job the instance loaded before it.
+	 */
+	jobUpdatedAt?: Date;
 };
 
 export type Tick = { jobKey: string; scheduledFor: Date; overlap: OverlapPolicy };
 
 const RUN_COLUMNS = 'id, job_id as "jobKey", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
 const RAW_RUN_COLUMNS = 'id, job_id, trigger, scheduled_for, attempt, status, started_at';
+/** For claims from the queue: the claimed run's job row version (`ClaimedRun.jobUpdatedAt`). */
+const JOB_UPDATED_AT = '(select j.updated_at from cron_job j where j.key = upd.job_id) as "jobUpdatedAt"';
 const DB_NOW_MS = '(extract(epoch from now()) * 1000)::float8';
 
 export type TickClaim = {
@@ -270,7 +277,7 @@ export async function claimQueued(sql: Queryable, limit: number, instanceId: str
 				where e.id = c.id
 				returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
 			), note as (${notifyRunsSql('upd')})
-			select ${RUN_COLUMNS} from upd where (select count(*) from note) >= 0`,
+			select ${RUN_COLUMNS}, ${JOB_UPDATED_AT} from upd where (select count(*) from note) >= 0`,
 			[limit, instanceId, leaseMs]
 		);
 	} catch (err) {
@@ -295,7 +302,7 @@ export async function claimRun(sql: Queryable, id: number, instanceId: string, l
 			where id = $1 and status = 'queued'
 			returning ${RAW_RUN_COLUMNS}
 		), note as (${notifyRunsSql('upd')})
-		select ${RUN_COLUMNS} from upd where (select count(*) from note) >= 0`,
+		select ${RUN_COLUMNS}, ${JOB_UPDATED_AT} from upd where (select count(*) from note) >= 0`,
 		[id, instanceId, leaseMs]
 	);
 	return run;

@@ -112,7 +112,10 @@ export class Runner {
 			process: null,
 			killGraceMs: null
 		};
-		const armed = this.jobs.get(run.jobKey);
+		// A job edited after this instance loaded it (its change notice not yet handled) is
+		// loaded afresh before the run starts.
+		const loaded = this.jobs.get(run.jobKey);
+		const armed = loaded && run.jobUpdatedAt && loaded.job.updatedAt.getTime() !== run.jobUpdatedAt.getTime() ? undefined : loaded;
 		return { active, armed, context: armed && (armed.handler || armed.spawn) ? this.contextOf(armed, active) : null };
 	}
 

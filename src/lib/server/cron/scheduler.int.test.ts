@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, scalar, type TestDatabase } from '../../../../tests/helpers/db';
-import { eventually, instance, type Instance } from '../../../../tests/helpers/scheduler';
+import { eventually, finishedRun, instance, type Instance } from '../../../../tests/helpers/scheduler';
 import { defineJob } from './types';
 
 describe('scheduler basics', () => {
@@ -19,7 +19,8 @@ describe('scheduler basics', () => {
 					log('hello', { n: 1 });
 					return { message: 'done', metrics: { n: 1 } };
 				}
-			})
+			}),
+			defineJob({ key: 'echo-params', name: 'Echo params', schedule: '0 0 1 1 *', handler: ({ params }) => ({ message: JSON.stringify(params) }) })
 		]);
 		await a.scheduler.start();
 	});
@@ -56,5 +57,14 @@ describe('scheduler basics', () => {
 			{ name: 'tester' }
 		);
 		expect(await scalar(t.sql`select params->>'method' from cron_job where key = 'ping'`)).toBe('GET');
+	});
+
+	it('runs a queued run with the job as it is now, even before this instance heard of the change', async () => {
+		// Changed behind the scheduler's back: no change notice reaches it.
+		await t.sql`update cron_job set params = ${t.sql.json({ word: 'after' })}, updated_at = now() where key = 'echo-params'`;
+		const queued = await a.service.trigger('echo-params', 'manual', { name: 'tester' });
+		const done = await finishedRun(a.service, queued.id);
+		expect(done.status).toBe('succeeded');
+		expect(done.result).toEqual({ message: JSON.stringify({ word: 'after' }) });
 	});
 });

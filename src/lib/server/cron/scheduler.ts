@@ -370,10 +370,14 @@ export class Scheduler {
 		this.queue.wake();
 	}
 
+	/** The job as the database has it now (a run about to start on a copy older than that). */
 	private async loadArmed(key: string): Promise<Armed | undefined> {
+		if (this.jobs.get(key)) {
+			await this.reloadJob(key);
+			return this.jobs.get(key);
+		}
 		const job = await findJob(this.engine.db, key);
-		if (!job) return undefined;
-		return this.arm(job, this.engine.time.now());
+		return job ? this.arm(job, this.engine.time.now()) : undefined;
 	}
 
 	// ---- entry points for the service, the CLI and POST /api/cron/run ---------------------

@@ -58,7 +58,25 @@ export function openPool(url: string, max = 20, statementTimeoutMs = DEFAULT_STA
 		// Ids and counts are int8; they stay far below 2^53, so plain numbers are exact.
 		types: { bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } }
 	});
+	fetchArrayTypesOnce(pool);
 	return withStatementTimeout(pool, statementTimeoutMs);
+}
+
+/**
+ * postgres.js reads the server's array types on every new connection, in a promise nobody
+ * awaits: a connection that drops during that read (a database restart, a reset) rejects it
+ * unhandled, which ends a Node process. The types are the same for every connection and are
+ * kept in the pool's shared options once read, so only a connection made before they are known
+ * reads them.
+ */
+function fetchArrayTypesOnce(pool: Sql): void {
+	// `shared` is postgres.js's per-pool state; its type declarations leave it out.
+	const options = pool.options as Sql['options'] & { shared: { typeArrayMap: Record<number, number> } };
+	Object.defineProperty(options, 'fetch_types', {
+		configurable: true,
+		enumerable: true,
+		get: () => Object.keys(options.shared.typeArrayMap).length === 0
+	});
 }
 
 /**
