@@ -16,15 +16,13 @@
  *   npm run build && npm run bench:heartbeat [-- --clients 100 --seconds 10 --every 200 --strict]
  */
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Sql } from 'postgres';
 import { unbounded } from '../src/lib/server/db';
-import { freePort, spawnServer } from '../tests/helpers/serve';
+import { cpuMsOf, requireBuild, startApp as startAppProcess, startScript, stop, type Target } from './app-process';
 import { arg, check, fmt, heading, note, runBench, sleep, summarize, table } from './lib';
 
 const CLIENTS = arg('clients', 100);
@@ -34,9 +32,6 @@ const ROUNDS = 2;
 const EVERY_MS = arg('every', 200);
 const TARGET_RATIO = 0.7;
 const TARGET_P99 = 20;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-type Target = { name: string; port: number; child: ChildProcess };
 /** The app as `npm start` runs it, adapter-node's plain entry (reference), and the anchor. */
 const NAMES = ['bare', 'app', 'plain'] as const;
 type Name = (typeof NAMES)[number];
@@ -45,54 +40,13 @@ const LABELS: Record<Name, string> = { bare: 'bare node:http', app: 'cronkit app
 /** Both app servers share the database, so they must share SECRET_KEY (its fingerprint is stored there). */
 const SECRET_KEY = randomBytes(32).toString('base64');
 
-async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js'): Promise<Target> {
-	const { child, url, healthz } = await spawnServer((port) =>
-		spawn(process.execPath, [path.join(root, entry)], {
-			cwd: root,
-			env: {
-				...process.env,
-				DATABASE_URL: databaseUrl,
-				DATA_DIR: dataDir,
-				PORT: String(port),
-				HOST: '127.0.0.1',
-				LOG_LEVEL: 'warn',
-				ADMIN_EMAIL: 'bench@example.com',
-				ADMIN_PASSWORD: 'bench-password-0123456789',
-				SECRET_KEY,
-				ORIGIN: `http://localhost:${port}`,
-				CRON_ROLE: 'all'
-			},
-			stdio: ['ignore', 'ignore', 'inherit']
-		})
-	);
-	await healthz.body?.cancel();
-	return { name: entry, port: Number(new URL(url).port), child };
+function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js'): Promise<Target> {
+	return startAppProcess(databaseUrl, dataDir, entry, { SECRET_KEY });
 }
 
-async function startBare(databaseUrl: string): Promise<Target> {
-	const port = await freePort();
-	const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/heartbeat-bare.ts')], {
-		cwd: root,
-		env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), POOL: '20' },
-		stdio: ['ignore', 'pipe', 'inherit']
-	});
-	await new Promise<void>((resolve, reject) => {
-		child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
-		child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
-	});
-	return { name: 'bare node:http', port, child };
-}
+const startBare = (databaseUrl: string) => startScript('bench/heartbeat-bare.ts', { DATABASE_URL: databaseUrl, POOL: '20' });
 
 type Load = { latencies: number[]; ms: number; statuses: Record<number, number>; errors: number; cpuMs: number };
-
-/** CPU time (user + system, ms) a child process has used so far, from /proc (Linux). */
-async function cpuMsOf(pid: number | undefined): Promise<number> {
-	if (!pid) return NaN;
-	const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-	return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-}
 
 /**
  * CLIENTS clients, one open session and one keep-alive socket each. Closed loop (`everyMs`
@@ -157,23 +111,7 @@ async function seed(pool: Sql): Promise<string[]> {
 	return Array.from({ length: CLIENTS }, (_, i) => `ds_hb_${i + 1}`);
 }
 
-function stop(t: Target | undefined): Promise<void> {
-	if (!t || t.child.exitCode !== null) return Promise.resolve();
-	return new Promise((resolve) => {
-		const kill = setTimeout(() => t.child.kill('SIGKILL'), 20_000);
-		t.child.once('exit', () => {
-			clearTimeout(kill);
-			resolve();
-		});
-		t.child.kill('SIGTERM');
-	});
-}
-
-const built = await fs.stat(path.join(root, 'build/index.js')).catch(() => null);
-if (!built) {
-	console.error('bench:heartbeat measures the built app: run `npm run build` first.');
-	process.exit(2);
-}
+await requireBuild('bench:heartbeat');
 
 await runBench('bench:heartbeat', async (db) => {
 	heading(`heartbeat: ${CLIENTS} concurrent keep-alive clients, ${ROUNDS} × ${SECONDS / ROUNDS} s per server, closed loop then paced`);

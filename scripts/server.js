@@ -1,6 +1,6 @@
 // The production HTTP server (`npm start` imports it after building): adapter-node's handler
 // behind node:http, with the app's fast path tried first (src/lib/server/api/fast-path.ts: device
-// heartbeats skip the framework). It mirrors adapter-node's own build/index.js for what Cronkit
+// heartbeats and monitor pings skip the framework). It mirrors adapter-node's own build/index.js for what Cronkit
 // documents: HOST, PORT, SOCKET_PATH, KEEP_ALIVE_TIMEOUT, HEADERS_TIMEOUT, SHUTDOWN_TIMEOUT, and a
 // graceful drain that ends with `sveltekit:shutdown`, after which the app closes its database.
 // (systemd socket activation remains with `node build/index.js`, without the fast path.)

@@ -14,7 +14,8 @@
 import type { HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
-import { heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
+import { firstOf, heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
+import { pingFastPath } from '$lib/server/monitors/ping-http';
 import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
 import { boot, fatal, type Services } from '$lib/server/runtime';
@@ -36,7 +37,7 @@ export const init: ServerInit = async () => {
 		if (!dev && !process.env.SOCKET_PATH) await assertPortFree(config.host, config.port);
 		services = await boot({ config });
 		// Served in front of SvelteKit by scripts/server.js (`npm start`); a worker serves no API.
-		if (config.cronRole !== 'worker') publishFastPath(heartbeatFastPath(services.sql));
+		if (config.cronRole !== 'worker') publishFastPath(firstOf(heartbeatFastPath(services.sql), pingFastPath(services.sql)));
 		publishSecurityHeaders();
 		installShutdown({ waitForHttpDrain: !dev });
 	} catch (err) {

@@ -12,4 +12,8 @@ export type LiveMessage = {
 	sessions: boolean;
 	/** The outbox changed (/admin/email). */
 	email: boolean;
+	/** Notifications or channels changed (/admin/alerts). */
+	alerts: boolean;
+	/** Monitors that were pinged or changed (alerts/signal.ts); `*` for all of them. */
+	monitors: string[];
 };

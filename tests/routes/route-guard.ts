@@ -38,9 +38,10 @@ export type GuardRules = {
 /**
  * Served to anyone, each for a reason: the landing page, signing in and out, probes and
  * metrics for operators, the device-session API (authenticated by access keys in the body),
- * and the API's catch-all that only answers 404 in the API's error shape.
+ * the API's catch-all that only answers 404 in the API's error shape, and monitors' ping URLs
+ * (the secret token in the path is the credential).
  */
-export const PUBLIC_ROUTES = ['/', '/login', '/logout', '/healthz', '/metrics', '/api/session/*', '/api/cron/[...rest]'] as const;
+export const PUBLIC_ROUTES = ['/', '/login', '/logout', '/healthz', '/metrics', '/api/session/*', '/api/cron/[...rest]', '/ping/*'] as const;
 
 export const DEFAULT_RULES: GuardRules = {
 	publicRoutes: PUBLIC_ROUTES,

@@ -1,7 +1,7 @@
 /**
  * Live updates in the browser, the one way admin pages refresh themselves: one EventSource on
  * /admin/events; a message that concerns the page re-runs its loads (those that depend on its
- * topic: `depends('app:cron')`, `app:sessions`, `app:email`), at most one refresh in flight and
+ * topic: `depends('app:cron')`, `app:sessions`, `app:email`, `app:alerts`, `app:monitors`), at most one refresh in flight and
  * one queued, so a burst of runs costs a couple of reloads, not one each. On the cron pages a
  * settings change re-runs every load (the layout's pause banner). Never during a navigation.
  */
@@ -13,25 +13,30 @@ export const LIVE_URL = '/admin/events';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
-/** What a page shows: runs and jobs (the cron pages), device sessions and keys, or the outbox. */
-export type LiveTopic = 'cron' | 'sessions' | 'email';
+/** What a page shows: runs and jobs (the cron pages), device sessions and keys, the outbox, notifications, or push monitors. */
+export type LiveTopic = 'cron' | 'sessions' | 'email' | 'alerts' | 'monitors';
 
 /** The load dependency each topic's pages declare (`event.depends(...)`). */
-const DEPENDENCY: Record<LiveTopic, `app:${string}`> = { cron: 'app:cron', sessions: 'app:sessions', email: 'app:email' };
+const DEPENDENCY: Record<LiveTopic, `app:${string}`> = { cron: 'app:cron', sessions: 'app:sessions', email: 'app:email', alerts: 'app:alerts', monitors: 'app:monitors' };
 
 export type LiveOptions = {
 	/** Default `cron`. */
 	topic?: LiveTopic;
 	/** Cron pages: only messages about this job (and big batches) refresh the page; all of them when absent. */
 	job?: () => string | undefined;
+	/** Monitor pages: only news about this monitor refreshes the page; any monitor's when absent. */
+	monitor?: () => string | undefined;
 };
 
-export function concerns(msg: LiveMessage, topic: LiveTopic, job: string | undefined): boolean {
+/** `key` is the page's job (cron) or monitor (monitors), if it shows one. */
+export function concerns(msg: LiveMessage, topic: LiveTopic, key: string | undefined): boolean {
 	if (topic === 'sessions') return msg.sessions;
 	if (topic === 'email') return msg.email;
+	if (topic === 'alerts') return msg.alerts;
 	if (msg.all || msg.settings) return true;
+	if (topic === 'monitors') return key === undefined ? msg.monitors.length > 0 : msg.monitors.includes(key) || msg.monitors.includes('*');
 	if (!msg.runs.length && !msg.jobs.length) return false;
-	return job === undefined || msg.jobs.includes(job);
+	return key === undefined || msg.jobs.includes(key);
 }
 
 /** Call during component init; returns the connection state for an indicator. */
@@ -81,7 +86,7 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			} catch {
 				return;
 			}
-			if (!concerns(msg, topic, opts.job?.())) return;
+			if (!concerns(msg, topic, topic === 'monitors' ? opts.monitor?.() : opts.job?.())) return;
 			const what = topic === 'cron' && msg.settings ? 'all' : 'page';
 			if (document.hidden) missed = missed === 'all' ? 'all' : what;
 			else void refresh(what);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CATCH_UP_POLICIES, EXECUTION_STATUSES, JOB_SOURCES, JOB_STATES, OVERLAP_POLICIES, TRIGGERS } from '../names';
 import { idCursorSchema, lenient } from './query';
+import { alertRulesInput, autoDisableAfter } from './alerts';
 
 /** Keys a job cannot take: /admin/cron/{key} is already the page of that name. */
 const RESERVED_JOB_KEYS: readonly string[] = ['new', 'executions', 'settings'];
@@ -32,7 +33,10 @@ export const jobSchema = z.strictObject({
 	maxRetries: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(20, 'must be at most 20').optional(),
 	overlap: z.enum(OVERLAP_POLICIES, { error: `must be one of ${OVERLAP_POLICIES.join(', ')}` }).optional(),
 	catchUp: z.enum(CATCH_UP_POLICIES, { error: `must be one of ${CATCH_UP_POLICIES.join(', ')}` }).optional(),
-	catchUpMaxAgeMs: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(365 * 24 * 3600_000, 'must be at most a year').optional()
+	catchUpMaxAgeMs: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(365 * 24 * 3600_000, 'must be at most a year').optional(),
+	/** The whole rule set (fields left out take their defaults); see schemas/alerts.ts. */
+	alerts: alertRulesInput.optional(),
+	autoDisableAfter: autoDisableAfter.optional()
 });
 
 export const createJobSchema = jobSchema.extend({

@@ -4,6 +4,7 @@
  * email/ …) and the scheduler knows them only through this list, so no domain imports another
  * to be scheduled. docs/architecture.md, "Where to add things".
  */
+import { pruneAlerts } from './alerts/prune-job';
 import { commandJobType } from './cron/command-job';
 import { httpJobType } from './cron/http-job';
 import { pruneExecutions } from './cron/prune-executions';
@@ -15,7 +16,7 @@ import { markUsersOffline } from './maintenance/mark-users-offline';
 import { pruneAuthSessions } from './maintenance/prune-auth-sessions';
 import type { SecretBox } from './secrets/box';
 
-export const codeJobs: RegisteredJob[] = [pruneExecutions, sessionCleanup, emailRetry, markUsersOffline, pruneAuthSessions];
+export const codeJobs: RegisteredJob[] = [pruneExecutions, sessionCleanup, emailRetry, markUsersOffline, pruneAuthSessions, pruneAlerts];
 
 /**
  * The types jobs created in the UI or the API can have (the job form's choices), with what they

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Sql } from 'postgres';
 import { LiveHub } from './admin/live';
+import { AlertService } from './alerts/service';
 import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
 import { sealStoredHttpSecrets } from './cron/http-job';
@@ -37,8 +38,12 @@ export type Services = {
 	time: DbTime;
 	/** This process in the instance registry; undefined for one-shot CLI commands. */
 	registry: InstanceRegistry | undefined;
-	/** SECRET_KEY's box: job secrets, signed cookies. */
+	/** SECRET_KEY's box: job secrets, webhook URLs, signed cookies. */
 	secrets: SecretBox;
+	/** HTTP_JOB_DENY / HTTP_JOB_ALLOW: where http jobs and webhooks may connect. */
+	egress: EgressPolicy;
+	/** Alerts and monitors; running (evaluator, senders, monitor timers) where the scheduler runs. */
+	alerts: AlertService;
 	/** Live updates of the admin pages (server-sent events), listening once it has a stream. */
 	live: LiveHub;
 	startedAt: Date;
@@ -92,7 +97,8 @@ export async function boot(opts: BootOptions = {}): Promise<Services> {
 		await database.close();
 		throw err;
 	}
-	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow), commandJobs: config.commandJobs });
+	const egress = EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow);
+	const types = createJobTypes({ secrets, egress, commandJobs: config.commandJobs });
 	// The web app makes sure someone can sign in; a worker (no login pages) and the CLI (its
 	// stdout is command output; it has create-admin) leave that to the web instances.
 	if (opts.mode !== 'attach' && config.cronRole !== 'worker') {
@@ -126,6 +132,15 @@ export async function boot(opts: BootOptions = {}): Promise<Services> {
 		scheduler,
 		env: process.env
 	});
+	const alerts = new AlertService({
+		sql: database.sql,
+		log: log.child({ component: 'alerts' }),
+		origin: config.origin,
+		defaultTimezone: config.cronTimezone,
+		secrets,
+		egress,
+		time
+	});
 	const schedule = opts.schedule ?? config.cronRole !== 'web';
 	// Long-running processes register themselves; one-shot CLI commands do not.
 	const registry =
@@ -133,7 +148,7 @@ export async function boot(opts: BootOptions = {}): Promise<Services> {
 			? new InstanceRegistry({ sql: database.sql, log, time, id: config.instanceId, role: schedule ? config.cronRole : 'web' })
 			: undefined;
 	const live = new LiveHub(database.sql);
-	current = { config, database, sql: database.sql, scheduler, cron, secrets, time, registry, live, startedAt: new Date() };
+	current = { config, database, sql: database.sql, scheduler, cron, secrets, egress, alerts, time, registry, live, startedAt: new Date() };
 	try {
 		// A started scheduler syncs code definitions itself; without one (web role, CLI) the
 		// job table must still know every code job.
@@ -148,6 +163,17 @@ export async function boot(opts: BootOptions = {}): Promise<Services> {
 		await scheduler.close();
 		await registry?.stop();
 	});
+	// Stopped before the scheduler (hooks run last registered first).
+	onStop(() => alerts.stop());
+	// Where the scheduler runs (CRON_ROLE all or worker, the CLI's worker); not one-shot commands.
+	if (schedule) {
+		try {
+			await alerts.start();
+		} catch (err) {
+			await shutdown('alerts failed to start');
+			throw err;
+		}
+	}
 	// Registered last, so it runs first: open pages must not hold up the HTTP drain.
 	onStop(() => live.stop());
 	log.info(

@@ -1,5 +1,6 @@
 /**
- * An enumerated fuzz of every JSON endpoint and every form action: each field (and path and
+ * An enumerated fuzz of every JSON endpoint and every form action (alerts, monitors and ping URLs
+ * included): each field (and path and
  * query parameter) in turn gets NUL, unpaired surrogates, prototype keys (`constructor`,
  * `__proto__`, `toString`) and values of the wrong type; bodies get prototype keys as field names
  * and the wrong shape; form actions also get malformed multipart and files where text belongs.
@@ -19,6 +20,10 @@ let cookie: string;
 const KEY = 'fuzz-target';
 let runId: number;
 let keyId: string;
+/** A monitor and a notification channel, for the paths of theirs. */
+const MONITOR = 'fuzz-monitor';
+let channelId: string;
+let pingToken: string;
 
 /** Every 5xx met, as "METHOD path (what) → status". */
 const failures: string[] = [];
@@ -119,6 +124,18 @@ test.beforeAll(async () => {
 		body: JSON.stringify({ label: 'fuzz' })
 	});
 	keyId = ((await key.json()) as { id: string }).id;
+	const channel = await fetch(`${app.url}/api/alerts/channels`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${CRON_SECRET}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ type: 'webhook', name: 'fuzz', url: 'http://127.0.0.1:9/hook' })
+	});
+	channelId = ((await channel.json()) as { channel: { id: string } }).channel.id;
+	const monitor = await fetch(`${app.url}/api/monitors`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${CRON_SECRET}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ key: MONITOR, name: 'Fuzz', periodSeconds: 3600 })
+	});
+	pingToken = ((await monitor.json()) as { pingUrl: string }).pingUrl.split('/').at(-1)!;
 });
 
 test.afterAll(async () => {
@@ -142,6 +159,16 @@ test('every JSON endpoint: bad strings and wrong types in every field, path and 
 	await fuzzJson('POST', '/api/session/start', () => ({ accessKey: 'ck_unknown', deviceId: 'd' }));
 	await fuzzJson('POST', '/api/session/heartbeat', () => ({ sessionId: 'ds_unknown' }));
 	await fuzzJson('POST', '/api/session/end', () => ({ sessionId: 'ds_unknown' }));
+	await fuzzJson('POST', '/api/alerts/channels', () => ({ type: 'webhook', name: 'n', url: 'http://127.0.0.1:9/h', format: 'slack' }));
+	await fuzzJson('POST', '/api/alerts/channels', () => ({ type: 'email', name: 'n', to: ['a@example.com'] }));
+	await fuzzJson('PATCH', `/api/alerts/channels/${channelId}`, () => ({ name: 'n', url: 'http://127.0.0.1:9/h', format: 'json' }));
+	await fuzzJson('POST', '/api/monitors', () => ({ key: `fz-${Math.random().toString(36).slice(2, 10)}`, name: 'n', periodSeconds: 60, graceSeconds: 5, channels: [channelId] }));
+	await fuzzJson('PATCH', `/api/monitors/${MONITOR}`, () => ({ name: 'n', schedule: '0 4 * * *', timezone: 'UTC', graceSeconds: 5, channels: [] }));
+	await fuzzJson('PATCH', `/api/cron/jobs/${KEY}`, () => ({
+		alerts: { channels: [channelId], onFailure: 'every', onRecovery: true, onMissed: false, maxDurationMs: 60_000, noSuccessWithinMs: 3_600_000 },
+		autoDisableAfter: 3
+	}));
+	await fuzzJson('PATCH', '/api/cron/settings', () => ({ 'alerts.defaultChannels': [channelId] }));
 
 	for (const v of PATH_VALUES) {
 		await api('GET', `/api/cron/jobs/${v}`, 'key');
@@ -153,12 +180,27 @@ test('every JSON endpoint: bad strings and wrong types in every field, path and 
 		await api('POST', `/api/cron/executions/${v}/cancel`, 'id');
 		await api('DELETE', `/api/access-keys/${v}`, 'id');
 		await api('GET', `/api/cron/${v}`, 'unknown path');
+		await api('GET', `/api/alerts/channels/${v}`, 'channel id');
+		await api('PATCH', `/api/alerts/channels/${v}`, 'channel id', { name: 'n' });
+		await api('DELETE', `/api/alerts/channels/${v}-x`, 'channel id');
+		await api('POST', `/api/alerts/channels/${v}/test`, 'channel id');
+		await api('GET', `/api/monitors/${v}`, 'monitor key');
+		await api('PATCH', `/api/monitors/${v}`, 'monitor key', { name: 'n' });
+		await api('DELETE', `/api/monitors/${v}-x`, 'monitor key');
+		await api('POST', `/api/monitors/${v}/regenerate`, 'monitor key');
+		await api('GET', `/api/monitors/${v}/history`, 'monitor key');
+		for (const method of ['GET', 'POST']) {
+			await send(method, `/ping/${v}`, 'ping token');
+			await send(method, `/ping/${pingToken}/${v}`, 'ping action');
+		}
 	}
 	const queries: [string, string[]][] = [
 		[`/api/cron/jobs/${KEY}/executions`, ['status', 'trigger', 'cursor', 'limit']],
 		['/api/cron/executions', ['job', 'status', 'trigger', 'cursor', 'limit']],
 		['/api/cron/schedule/preview', ['expr', 'tz', 'count', 'from', 'job']],
-		['/api/cron/run', ['budgetMs']]
+		['/api/cron/run', ['budgetMs']],
+		['/api/alerts/notifications', ['before']],
+		[`/api/monitors/${MONITOR}/history`, ['before']]
 	];
 	for (const [path, params] of queries) {
 		for (const param of params) {
@@ -177,6 +219,7 @@ test('every JSON endpoint: bad strings and wrong types in every field, path and 
 test('every form action: bad values in every field, prototype keys as names, files, malformed multipart', async () => {
 	test.setTimeout(300_000);
 	const jobFields = ['name', 'key', 'description', 'type', 'schedule', 'timezone', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs', 'enabled', 'url', 'method', 'headers', 'body', 'expectStatus', 'followRedirects'];
+	const monitorFields = ['key', 'name', 'mode', 'period', 'schedule', 'timezone', 'grace', 'channelsMode', 'channel'];
 	const actions: [string, string[]][] = [
 		['/login', ['email', 'password']],
 		['/admin/cron?/runNow', ['key']],
@@ -197,6 +240,16 @@ test('every form action: bad values in every field, prototype keys as names, fil
 		['/admin/sessions?/end', ['id']],
 		['/admin/sessions?/revoke', ['id']],
 		['/admin/email?/retry', ['id']],
+		['/admin/alerts?/create', ['type', 'name', 'url', 'format', 'to']],
+		['/admin/alerts?/update', ['id', 'name', 'url', 'format', 'to']],
+		['/admin/alerts?/test', ['id']],
+		['/admin/alerts?/defaults', ['channel']],
+		['/admin/alerts?/delete', ['id']],
+		['/admin/monitors?/create', monitorFields],
+		[`/admin/monitors/${MONITOR}?/update`, monitorFields],
+		[`/admin/monitors/${MONITOR}?/regenerate`, []],
+		[`/admin/monitors/${MONITOR}?/delete`, ['confirm']],
+		[`/admin/cron/${KEY}?/alerts`, ['channelsMode', 'channel', 'onFailure', 'onRecovery', 'onMissed', 'maxDuration', 'noSuccessWithin', 'autoDisableAfter']],
 		// last: it ends the fuzz's own session
 		[`/admin/cron/${KEY}?/delete`, ['confirm']]
 	];
@@ -218,7 +271,17 @@ test('every form action: bad values in every field, prototype keys as names, fil
 		retentionDays: '30',
 		defaultTimezone: 'UTC',
 		id: '1',
-		confirm: 'yes'
+		confirm: 'yes',
+		format: 'json',
+		to: 'a@example.com',
+		mode: 'period',
+		period: '1h',
+		grace: '5m',
+		channelsMode: 'custom',
+		onFailure: 'every',
+		maxDuration: '10m',
+		noSuccessWithin: '1d',
+		autoDisableAfter: '3'
 	};
 	const encode = (fields: string[], override: Record<string, string> = {}) =>
 		fields.map((f) => `${encodeURIComponent(f)}=${override[f] ?? encodeURIComponent(valid[f] ?? 'x')}`).join('&');

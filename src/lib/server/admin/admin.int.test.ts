@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import type { Instance } from '../../../../tests/helpers/scheduler';
 import { historyFixture } from '../../../../tests/helpers/history';
+import { ALERTS_CHANNEL } from '../alerts/signal';
 import { RUNS_CHANNEL } from '../cron/run-events';
 import { listAudit } from './audit';
 import type { LiveMessage } from '../../live-message';
@@ -102,14 +103,18 @@ describe('live updates hub', () => {
 		const msg = await read();
 		expect(msg.startsWith('data: ')).toBe(true);
 		// Both notifications arrive in one message.
-		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false, sessions: false, email: false });
+		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false, sessions: false, email: false, alerts: false, monitors: [] });
+		// A monitor's pings and status changes (alerts/signal.ts) reach the monitor pages.
+		await t.sql`select pg_notify(${ALERTS_CHANNEL}, ${JSON.stringify({ t: 'monitor', key: 'backups', status: 'up', downAt: 1 })})`;
+		await t.sql`select pg_notify(${ALERTS_CHANNEL}, ${JSON.stringify({ t: 'deliver' })})`;
+		expect(JSON.parse((await read()).slice(6))).toEqual({ runs: [], jobs: [], all: false, settings: false, sessions: false, email: false, alerts: false, monitors: ['backups'] });
 		expect(hub.size).toBe(1);
 		await hub.stop();
 		expect((await reader.read()).done).toBe(true);
 		await expect(hub.subscribe()).rejects.toThrow(/shutting down/);
 	});
 
-	it('hears device sessions, access keys and the outbox from the database, and heartbeats only while a page watches them', async () => {
+	it('hears device sessions, access keys, the outbox and notifications from the database, and heartbeats only while a page watches them', async () => {
 		// The triggers: one notification per statement that changes what the pages show; none for a heartbeat.
 		const heard: string[] = [];
 		const listening = await t.sql.listen(LIVE_CHANNEL, (payload) => heard.push(payload));
@@ -142,6 +147,13 @@ describe('live updates hub', () => {
 		expect(await next(page)).toMatchObject({ email: true, sessions: false, runs: [], all: false });
 		await t.sql`update access_key set revoked_at = now() where id = 'live-key'`;
 		expect(await next(page)).toMatchObject({ sessions: true, email: false });
+		// Notifications and channels (/admin/alerts): raised, claimed, delivered, given up, edited.
+		await t.sql`insert into notification_channel (id, name, type, "to") values ('live-channel', 'Ops', 'email', '{ops@example.com}')`;
+		expect(await next(page)).toMatchObject({ alerts: true, email: false, sessions: false });
+		await t.sql`insert into notification (event, dedupe_key, channel_id, payload) values ('test', 'live-test', 'live-channel', '{}')`;
+		expect(await next(page)).toMatchObject({ alerts: true });
+		await t.sql`update notification set status = 'delivered' where dedupe_key = 'live-test'`;
+		expect(await next(page)).toMatchObject({ alerts: true });
 
 		// A sessions page watches heartbeats: the hub reads the latest one every HEARTBEAT_CHECK_MS.
 		await t.sql`insert into device_session (id, access_key_id) values ('live-session-2', 'live-key')`;

@@ -1,8 +1,10 @@
 /**
  * Live updates for the admin pages (Server-Sent Events), the one way pages hear of changes.
  * PostgreSQL is the source of truth: one LISTEN per process on the ledger's run channel, the
- * scheduler's signal channel and LIVE_CHANNEL (which triggers on device sessions, access keys
- * and the outbox notify: drizzle/0007_live_update_triggers.sql), so the changes of every
+ * scheduler's signal channel, LIVE_CHANNEL (which triggers on device sessions, access keys
+ * and the outbox notify: drizzle/0007_live_update_triggers.sql; notifications and channels:
+ * drizzle/0009_alerts.sql) and the alerts' channel (monitor
+ * pings and status changes: alerts/signal.ts), so the changes of every
  * instance reach every browser. Heartbeats notify nothing (their hot path stays one UPDATE):
  * while a sessions page is open the hub reads the latest heartbeat every HEARTBEAT_CHECK_MS,
  * one query for all streams. Events are coalesced for COALESCE_MS and sent to each stream as
@@ -12,6 +14,7 @@
  * delivered on a session that no longer grants them.
  */
 import type { Sql } from 'postgres';
+import { ALERTS_CHANNEL, parseAlertSignal } from '../alerts/signal';
 import { CHANNEL, parseSignal } from '../cron/notify';
 import { parseRunsPayload, RUNS_CHANNEL } from '../cron/run-events';
 import { sessionExpiresAt } from '../auth/session';
@@ -20,7 +23,7 @@ import { latestHeartbeat } from '../devices/sessions';
 import type { LiveMessage } from '../../live-message';
 import { log } from '../log';
 
-/** Where the database's triggers announce `sessions` and `email` changes. */
+/** Where the database's triggers announce `sessions`, `email` and `alerts` changes. */
 export const LIVE_CHANNEL = 'cronkit_live';
 
 const COALESCE_MS = 250;
@@ -86,8 +89,13 @@ export class LiveHub {
 			const pages = await this.sql.listen(LIVE_CHANNEL, (payload) => {
 				if (payload === 'sessions') this.queue({ sessions: true });
 				else if (payload === 'email') this.queue({ email: true });
+				else if (payload === 'alerts') this.queue({ alerts: true });
 			});
-			this.unlisten = [() => runs.unlisten(), () => signals.unlisten(), () => pages.unlisten()];
+			const alerts = await this.sql.listen(ALERTS_CHANNEL, (payload) => {
+				const s = parseAlertSignal(payload);
+				if (s?.t === 'monitor') this.queue({ monitors: [s.key] });
+			});
+			this.unlisten = [() => runs.unlisten(), () => signals.unlisten(), () => pages.unlisten(), () => alerts.unlisten()];
 			this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), PING_MS);
 			this.pingTimer.unref();
 		})().catch((err: unknown) => {
@@ -98,13 +106,15 @@ export class LiveHub {
 	}
 
 	private queue(part: Partial<LiveMessage>): void {
-		const p = (this.pending ??= { runs: [], jobs: [], all: false, settings: false, sessions: false, email: false });
+		const p = (this.pending ??= { runs: [], jobs: [], all: false, settings: false, sessions: false, email: false, alerts: false, monitors: [] });
 		if (part.runs) p.runs.push(...part.runs);
 		if (part.jobs) for (const j of part.jobs) if (!p.jobs.includes(j)) p.jobs.push(j);
+		if (part.monitors) for (const m of part.monitors) if (!p.monitors.includes(m)) p.monitors.push(m);
 		p.all ||= part.all ?? false;
 		p.settings ||= part.settings ?? false;
 		p.sessions ||= part.sessions ?? false;
 		p.email ||= part.email ?? false;
+		p.alerts ||= part.alerts ?? false;
 		this.flushTimer ??= setTimeout(() => this.flush(), COALESCE_MS);
 	}
 
@@ -120,6 +130,8 @@ export class LiveHub {
 				msg.all = true;
 			}
 		}
+		// Pinged monitors beyond this are sent as "some" (one entry the pages do not name).
+		if (msg.monitors.length > MAX_RUNS_PER_MESSAGE) msg.monitors = ['*'];
 		this.broadcast(`data: ${JSON.stringify(msg)}\n\n`);
 	}
 

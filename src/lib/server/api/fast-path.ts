@@ -1,4 +1,8 @@
 /**
+ * Fast paths: requests answered straight from node:http by scripts/server.js (`npm start`), in
+ * front of SvelteKit. This file has the heartbeat's and the composition; the ping URLs have
+ * theirs in monitors/ping-http.ts.
+ *
  * The heartbeat fast path: `POST /api/session/heartbeat` answered straight from node:http by
  * scripts/server.js (`npm start`), in front of SvelteKit. A heartbeat is one UPDATE, but through
  * the framework's web Request/Response, streams and hooks it costs 400-450 µs of server CPU
@@ -27,6 +31,11 @@ const FAST_PATH = Symbol.for('cronkit.fastPath');
 
 export function publishFastPath(fastPath: FastPath | undefined): void {
 	(globalThis as Record<symbol, unknown>)[FAST_PATH] = fastPath;
+}
+
+/** Several fast paths as one: the first that takes the request answers it. */
+export function firstOf(...paths: FastPath[]): FastPath {
+	return (req, res) => paths.some((p) => p(req, res));
 }
 
 const isJson = (contentType: string | undefined) => contentType !== undefined && contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';

@@ -3,6 +3,7 @@
  * indexes on queued and running runs, with one query shared by the three gauges of a scrape.
  */
 import type { Sql } from 'postgres';
+import { registerAlertGauges } from '../alerts/metrics';
 import { registerDeviceGauges } from '../devices/gauges';
 import { liveSummary, type LiveSummary } from '../instances/registry';
 import { databaseGauge } from '../metrics';
@@ -44,6 +45,7 @@ export function registerDatabaseGauges(sql: Sql): void {
 	if (registered) return;
 	registered = true;
 	registerDeviceGauges(sql);
+	registerAlertGauges(sql);
 	databaseGauge('cronkit_queue_depth', 'Runs waiting in the queue (status queued)', async () => (await counts(sql)).queued);
 	databaseGauge('cronkit_running_runs', 'Runs in progress (status running), across instances', async () => (await counts(sql)).running);
 	databaseGauge(

@@ -5,6 +5,7 @@
  * of a `JobSummary`, built by the same code as the full view.
  */
 import { iso } from '../../format/time';
+import type { AlertRules } from '../../schemas/alerts';
 import type { CronJob, JobSettings, JobState } from '../db/schema';
 import { drift } from './jobs';
 import { compileSchedule, describe, nextRun } from './schedule';
@@ -27,6 +28,8 @@ export type JobView = {
 	overlap: CronJob['overlap'];
 	catchUp: CronJob['catchUp'];
 	catchUpMaxAgeMs: number;
+	alerts: AlertRules;
+	autoDisableAfter: number | null;
 	state: JobState;
 	configError: string | null;
 	nextRunAt: string | null;
@@ -186,6 +189,8 @@ export function toJobView(job: CronJob, ctx: ViewContext): JobView {
 		overlap: job.overlap,
 		catchUp: job.catchUp,
 		catchUpMaxAgeMs: job.catchUpMaxAgeMs,
+		alerts: job.alerts,
+		autoDisableAfter: job.autoDisableAfter,
 		state: s.state,
 		configError: s.configError,
 		nextRunAt: s.nextRunAt,

@@ -4,11 +4,13 @@
  * docs/architecture.md, "Invariants").
  */
 import { and, eq, ilike, or, type SQL } from 'drizzle-orm';
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import { audit } from '../audit';
 import type { Db } from '../db';
+import { jsonValue } from '../db/json';
 import * as schema from '../db/schema';
 import { POLICY_DEFAULTS, type CronJob, type JobSettings, type JobSource } from '../db/schema';
+import { normalizeRules } from '../../schemas/alerts';
 import { notify } from './notify';
 import type { RegisteredJob } from './types';
 
@@ -21,7 +23,29 @@ export const NO_HANDLER = 'no handler registered in code';
 
 export const isOrphaned = (job: Pick<CronJob, 'configError'>): boolean => job.configError === NO_HANDLER;
 
-export const SETTING_FIELDS = ['schedule', 'timezone', 'enabled', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs'] as const satisfies readonly (keyof JobSettings)[];
+export const SETTING_FIELDS = [
+	'schedule',
+	'timezone',
+	'enabled',
+	'timeoutMs',
+	'maxRetries',
+	'overlap',
+	'catchUp',
+	'catchUpMaxAgeMs',
+	'alerts',
+	'autoDisableAfter'
+] as const satisfies readonly (keyof JobSettings)[];
+
+/** JSON with object keys sorted: jsonb keeps its own key order. */
+const canonical = (v: unknown): string =>
+	JSON.stringify(v, (_k, x: unknown) =>
+		x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x
+	);
+
+/** Two values of a setting are the same (settings may be objects: `alerts`). */
+export function sameSetting(a: unknown, b: unknown): boolean {
+	return a === b || (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && canonical(a) === canonical(b));
+}
 
 /** Settings that decide which ticks a job owes: changing them restarts the catch-up window. */
 const TICK_FIELDS: readonly (keyof JobSettings)[] = ['schedule', 'timezone', 'enabled'];
@@ -35,7 +59,9 @@ export function codeSettings(def: RegisteredJob): JobSettings {
 		maxRetries: def.maxRetries ?? POLICY_DEFAULTS.maxRetries,
 		overlap: def.overlap ?? POLICY_DEFAULTS.overlap,
 		catchUp: def.catchUp ?? POLICY_DEFAULTS.catchUp,
-		catchUpMaxAgeMs: def.catchUpMaxAgeMs ?? POLICY_DEFAULTS.catchUpMaxAgeMs
+		catchUpMaxAgeMs: def.catchUpMaxAgeMs ?? POLICY_DEFAULTS.catchUpMaxAgeMs,
+		alerts: normalizeRules(def.alerts),
+		autoDisableAfter: def.autoDisableAfter ?? null
 	};
 }
 
@@ -48,7 +74,9 @@ export function settingsOf(job: CronJob): JobSettings {
 		maxRetries: job.maxRetries,
 		overlap: job.overlap,
 		catchUp: job.catchUp,
-		catchUpMaxAgeMs: job.catchUpMaxAgeMs
+		catchUpMaxAgeMs: job.catchUpMaxAgeMs,
+		alerts: job.alerts,
+		autoDisableAfter: job.autoDisableAfter
 	};
 }
 
@@ -57,7 +85,7 @@ export function drift(job: CronJob): (keyof JobSettings)[] {
 	const code = job.codeDefaults;
 	if (!code) return [];
 	const current = settingsOf(job);
-	return SETTING_FIELDS.filter((f) => current[f] !== code[f]);
+	return SETTING_FIELDS.filter((f) => !sameSetting(current[f], code[f]));
 }
 
 export function ticksRestart(before: Partial<JobSettings>, after: Partial<JobSettings>): boolean {
@@ -121,7 +149,8 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 		await tx`select pg_advisory_xact_lock(7263541878)`;
 		const rows = await tx<CronJob[]>`
 			select key, schedule, timezone, enabled, timeout_ms as "timeoutMs", max_retries as "maxRetries", overlap,
-				catch_up as "catchUp", catch_up_max_age_ms as "catchUpMaxAgeMs", code_defaults as "codeDefaults",
+				catch_up as "catchUp", catch_up_max_age_ms as "catchUpMaxAgeMs", alerts, auto_disable_after as "autoDisableAfter",
+				code_defaults as "codeDefaults",
 				name, description, config_error as "configError", source
 			from cron_job where source = 'code'`;
 		const byKey = new Map(rows.map((r) => [r.key, r]));
@@ -131,10 +160,10 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 			if (!row) {
 				await tx`
 					insert into cron_job (key, name, description, source, type, schedule, timezone, enabled, timeout_ms, max_retries,
-						overlap, catch_up, catch_up_max_age_ms, code_defaults, created_by, updated_by)
+						overlap, catch_up, catch_up_max_age_ms, alerts, auto_disable_after, code_defaults, created_by, updated_by)
 					values (${def.key}, ${def.name}, ${def.description ?? ''}, 'code', 'code', ${code.schedule}, ${code.timezone},
 						${code.enabled}, ${code.timeoutMs}, ${code.maxRetries}, ${code.overlap}, ${code.catchUp}, ${code.catchUpMaxAgeMs},
-						${tx.json(code)}, 'code', 'code')
+						${tx.json(jsonValue(code.alerts))}, ${code.autoDisableAfter}, ${tx.json(jsonValue(code))}, 'code', 'code')
 					on conflict (key) do nothing`;
 				inserted.push(def.key);
 				continue;
@@ -144,11 +173,11 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 			const next = { ...current };
 			const keptEdits: Partial<Record<keyof JobSettings, { admin: unknown; code: unknown }>> = {};
 			for (const f of SETTING_FIELDS) {
-				if (current[f] === previous[f]) (next as Record<string, unknown>)[f] = code[f];
-				else if (code[f] !== previous[f]) keptEdits[f] = { admin: current[f], code: code[f] };
+				if (sameSetting(current[f], previous[f])) (next as Record<string, unknown>)[f] = code[f];
+				else if (!sameSetting(code[f], previous[f])) keptEdits[f] = { admin: current[f], code: code[f] };
 			}
-			const codeChanged = SETTING_FIELDS.some((f) => code[f] !== previous[f]);
-			const settingsChanged = SETTING_FIELDS.some((f) => next[f] !== current[f]);
+			const codeChanged = SETTING_FIELDS.some((f) => !sameSetting(code[f], previous[f]));
+			const settingsChanged = SETTING_FIELDS.some((f) => !sameSetting(next[f], current[f]));
 			const metaChanged = row.name !== def.name || row.description !== (def.description ?? '') || isOrphaned(row);
 			if (!codeChanged && !settingsChanged && !metaChanged) continue;
 			await tx`
@@ -156,6 +185,7 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 					schedule = ${next.schedule}, timezone = ${next.timezone}, enabled = ${next.enabled},
 					timeout_ms = ${next.timeoutMs}, max_retries = ${next.maxRetries}, overlap = ${next.overlap},
 					catch_up = ${next.catchUp}, catch_up_max_age_ms = ${next.catchUpMaxAgeMs},
+					alerts = ${tx.json(jsonValue(next.alerts))}, auto_disable_after = ${next.autoDisableAfter},
 					code_defaults = ${tx.json(code)},
 					config_error = case when config_error = ${NO_HANDLER} then null else config_error end,
 					ticks_owed_since = case when ${ticksRestart(current, next)} then now() else ticks_owed_since end,
@@ -216,4 +246,34 @@ export async function storeNextRuns(sql: Sql, next: Map<string, number | null>):
 /** Why a job cannot be scheduled (null: it can), as the scheduler found when arming it. */
 export async function setConfigError(sql: Sql, key: string, error: string | null): Promise<void> {
 	await sql`update cron_job set config_error = ${error} where key = ${key} and config_error is distinct from ${error}`;
+}
+
+/**
+ * Disables jobs whose consecutive failures reached their `autoDisableAfter` (the alert
+ * evaluator, in its transaction): locked in key order like every writer of `cron_job`, audited
+ * with the actor `system`, and every instance told. Returns the keys it disabled (enabled ones).
+ */
+export async function autoDisableJobs(tx: TransactionSql, jobs: { key: string; failures: number }[]): Promise<string[]> {
+	if (!jobs.length) return [];
+	const failures = new Map(jobs.map((j) => [j.key, j.failures]));
+	const rows = await tx.unsafe<{ key: string }[]>(
+		`with locked as materialized (${LOCK_IN_KEY_ORDER})
+		update cron_job j set enabled = false, next_run_at = null, ticks_owed_since = now(), updated_at = now(), updated_by = 'system'
+		from locked k where j.key = k.key and j.enabled
+		returning j.key`,
+		[[...failures.keys()]] as never
+	);
+	for (const { key } of rows) {
+		const n = failures.get(key)!;
+		await audit(tx, {
+			actor: 'system',
+			action: 'job.auto_disable',
+			entity: 'cron_job',
+			entityId: key,
+			before: { enabled: true },
+			after: { enabled: false, reason: `${n} consecutive failure${n === 1 ? '' : 's'} (autoDisableAfter)` }
+		});
+		await notify(tx, { t: 'job', key });
+	}
+	return rows.map((r) => r.key);
 }

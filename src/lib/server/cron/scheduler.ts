@@ -33,7 +33,7 @@ import { OutcomeWriter } from './outcomes';
 import { QueueLoop } from './queue';
 import { Runner, interruptedOutcome, type Active, type Isolation } from './runner';
 import { nextRun } from './schedule';
-import { loadSettings, type Settings } from './settings';
+import { defaultSettings, loadSettings, type Settings } from './settings';
 import { TickClaims } from './ticks';
 import { TickTimers } from './timers';
 import type { RegisteredJob, RegisteredType } from './types';
@@ -106,7 +106,7 @@ export class Scheduler {
 			timing
 		};
 		this.engine = engine;
-		this.settings = { 'scheduler.paused': false, 'executions.retentionDays': 30, 'scheduler.defaultTimezone': opts.defaultTimezone };
+		this.settings = defaultSettings(opts.defaultTimezone);
 		this.deferred = new DeferredWrites(engine);
 		const defer = (name: string, write: () => Promise<unknown>) => void this.deferred.run(name, write);
 		this.jobs = new ArmedJobs({

@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import { createJobSchema, executionQuerySchema, outputQuerySchema, previewQuerySchema, runDueQuerySchema, updateJobSchema } from '../../schemas/cron';
+import { normalizeRules } from '../../schemas/alerts';
+import { assertChannelsExist } from '../alerts/channels';
 import { audit } from '../audit';
 import type { Actor } from '../audit/actor';
 import { jsonValue } from '../db/json';
@@ -46,6 +48,8 @@ export class CronJobService {
 	async updateSettings(patch: unknown, actor: Actor): Promise<Settings> {
 		const parsed = settingsSchema.partial().strict().safeParse(patch);
 		if (!parsed.success) throw invalid(parsed.error);
+		const channels = parsed.data['alerts.defaultChannels'];
+		if (channels) await assertChannelsExist(this.sql, channels, 'alerts.defaultChannels');
 		return updateSettings(this.sql, parsed.data, actor.name, this.deps.defaultTimezone);
 	}
 
@@ -154,6 +158,7 @@ export class CronJobService {
 		const disabled = this.typeOf(j.type)?.disabled;
 		if (disabled) throw fieldError('type', `${disabled} (COMMAND_JOBS=off)`);
 		const params = this.validateParams(j.type, j.params);
+		if (j.alerts?.channels) await assertChannelsExist(this.sql, j.alerts.channels, 'alerts.channels');
 		const settings = await this.settings();
 		const next = this.nextRunOfSubmitted(j.schedule, j.timezone ?? settings['scheduler.defaultTimezone'], false);
 		const row = {
@@ -170,15 +175,18 @@ export class CronJobService {
 			maxRetries: j.maxRetries ?? POLICY_DEFAULTS.maxRetries,
 			overlap: j.overlap ?? POLICY_DEFAULTS.overlap,
 			catchUp: j.catchUp ?? POLICY_DEFAULTS.catchUp,
-			catchUpMaxAgeMs: j.catchUpMaxAgeMs ?? POLICY_DEFAULTS.catchUpMaxAgeMs
+			catchUpMaxAgeMs: j.catchUpMaxAgeMs ?? POLICY_DEFAULTS.catchUpMaxAgeMs,
+			alerts: j.alerts ?? normalizeRules(),
+			autoDisableAfter: j.autoDisableAfter ?? null
 		};
 		await this.sql.begin(async (tx) => {
 			const inserted = await tx`
 				insert into cron_job (key, name, description, source, type, params, schedule, timezone, enabled, timeout_ms,
-					max_retries, overlap, catch_up, catch_up_max_age_ms, next_run_at, created_by, updated_by)
+					max_retries, overlap, catch_up, catch_up_max_age_ms, alerts, auto_disable_after, next_run_at, created_by, updated_by)
 				values (${row.key}, ${row.name}, ${row.description}, 'ui', ${row.type}, ${tx.json(jsonValue(row.params))}, ${row.schedule},
 					${row.timezone}, ${row.enabled}, ${row.timeoutMs}, ${row.maxRetries}, ${row.overlap}, ${row.catchUp},
-					${row.catchUpMaxAgeMs}, ${row.enabled ? next : null}, ${actor.name}, ${actor.name})
+					${row.catchUpMaxAgeMs}, ${tx.json(jsonValue(row.alerts))}, ${row.autoDisableAfter}, ${row.enabled ? next : null},
+					${actor.name}, ${actor.name})
 				on conflict (key) do nothing
 				returning key`;
 			if (!inserted.length) throw new ServiceError(409, 'conflict', `a job with key "${row.key}" already exists`, [{ path: 'key', message: 'already exists' }]);
@@ -213,6 +221,7 @@ export class CronJobService {
 				params = r.data;
 			} else params = this.validateParams(job.type, p.params, job.params);
 		}
+		if (p.alerts?.channels) await assertChannelsExist(this.sql, p.alerts.channels, 'alerts.channels');
 		const after = {
 			schedule: p.schedule ?? job.schedule,
 			timezone: p.timezone === undefined ? job.timezone : p.timezone,
@@ -222,6 +231,8 @@ export class CronJobService {
 			overlap: p.overlap ?? job.overlap,
 			catchUp: p.catchUp ?? job.catchUp,
 			catchUpMaxAgeMs: p.catchUpMaxAgeMs ?? job.catchUpMaxAgeMs,
+			alerts: p.alerts ?? job.alerts,
+			autoDisableAfter: p.autoDisableAfter === undefined ? job.autoDisableAfter : p.autoDisableAfter,
 			name: p.name ?? job.name,
 			description: p.description ?? job.description,
 			params
@@ -236,6 +247,7 @@ export class CronJobService {
 					schedule = ${after.schedule}, timezone = ${after.timezone}, enabled = ${after.enabled}, timeout_ms = ${after.timeoutMs},
 					max_retries = ${after.maxRetries}, overlap = ${after.overlap}, catch_up = ${after.catchUp},
 					catch_up_max_age_ms = ${after.catchUpMaxAgeMs},
+					alerts = ${tx.json(jsonValue(after.alerts))}, auto_disable_after = ${after.autoDisableAfter},
 					config_error = case when config_error = ${NO_HANDLER} then config_error else null end,
 					ticks_owed_since = case when ${restart} then now() else ticks_owed_since end,
 					next_run_at = case when ${restart} then ${after.enabled ? next : null}::timestamptz else next_run_at end,

@@ -2,6 +2,7 @@
 import type { Sql } from 'postgres';
 import type { Queryable } from '../db';
 import { z } from 'zod';
+import { channelList } from '../../schemas/alerts';
 import { audit } from '../audit';
 import { isValidTimeZone } from '../config';
 import { notify } from './notify';
@@ -9,7 +10,9 @@ import { notify } from './notify';
 export const settingsSchema = z.object({
 	'scheduler.paused': z.boolean(),
 	'executions.retentionDays': z.number().int().min(1).max(3650),
-	'scheduler.defaultTimezone': z.string().refine(isValidTimeZone, 'is not a known IANA time zone')
+	'scheduler.defaultTimezone': z.string().refine(isValidTimeZone, 'is not a known IANA time zone'),
+	/** Channels of jobs and monitors that name none (alerts/, README.md#alerts-and-monitors). */
+	'alerts.defaultChannels': channelList
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -18,11 +21,12 @@ export type SettingKey = keyof Settings;
 export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
 	'scheduler.paused': 'Pause all scheduled ticks (they are recorded as skipped); manual runs still work',
 	'executions.retentionDays': 'Runs older than this many days are deleted by prune-executions',
-	'scheduler.defaultTimezone': 'Time zone of jobs that do not set their own'
+	'scheduler.defaultTimezone': 'Time zone of jobs that do not set their own',
+	'alerts.defaultChannels': 'Notification channels of jobs and monitors that name none'
 };
 
 export function defaultSettings(defaultTimezone: string): Settings {
-	return { 'scheduler.paused': false, 'executions.retentionDays': 30, 'scheduler.defaultTimezone': defaultTimezone };
+	return { 'scheduler.paused': false, 'executions.retentionDays': 30, 'scheduler.defaultTimezone': defaultTimezone, 'alerts.defaultChannels': [] };
 }
 
 export async function loadSettings(sql: Queryable, defaultTimezone: string): Promise<Settings> {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AlertRules } from '../../schemas/alerts';
 import { jobKeySchema } from '../../schemas/cron';
 import type { Db } from '../db';
 import type { CatchUpPolicy, OverlapPolicy, Trigger } from '../db/schema';
@@ -28,6 +29,10 @@ export type JobDefaults = {
 	overlap?: OverlapPolicy;
 	catchUp?: CatchUpPolicy;
 	catchUpMaxAgeMs?: number;
+	/** When runs alert (channels: the setting `alerts.defaultChannels`, editable on the job page). */
+	alerts?: Partial<Omit<AlertRules, 'channels'>>;
+	/** That many consecutive failures disable the job. */
+	autoDisableAfter?: number;
 };
 
 /** A job declared in code (README, "Adding a job in code"). */

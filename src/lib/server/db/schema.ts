@@ -8,6 +8,7 @@ import {
 	integer,
 	jsonb,
 	pgTable,
+	primaryKey,
 	text,
 	timestamp,
 	uniqueIndex
@@ -31,8 +32,21 @@ import {
 	type OverlapPolicy,
 	type Trigger,
 	type UserRole,
-	type UserStatus
+	type UserStatus,
+	ALERT_EVENTS,
+	CHANNEL_TYPES,
+	MONITOR_STORED_STATUSES,
+	NOTIFICATION_STATUSES,
+	PING_KINDS,
+	WEBHOOK_FORMATS,
+	type AlertEvent,
+	type ChannelType,
+	type MonitorStoredStatus,
+	type NotificationStatus,
+	type PingKind,
+	type WebhookFormat
 } from '../../names';
+import type { AlertRules } from '../../schemas/alerts';
 
 /** The shared names, re-exported so server code has one import for the schema. */
 export * from '../../names';
@@ -51,6 +65,10 @@ export type JobSettings = {
 	overlap: OverlapPolicy;
 	catchUp: CatchUpPolicy;
 	catchUpMaxAgeMs: number;
+	/** When the job's runs alert, and where (alerts/, README.md#alerts-and-monitors). */
+	alerts: AlertRules;
+	/** That many consecutive failures disable the job; null: never. */
+	autoDisableAfter: number | null;
 };
 
 export const cronJob = pgTable(
@@ -71,6 +89,11 @@ export const cronJob = pgTable(
 		overlap: text('overlap').$type<OverlapPolicy>().notNull().default('forbid'),
 		catchUp: text('catch_up').$type<CatchUpPolicy>().notNull().default('once'),
 		catchUpMaxAgeMs: bigint('catch_up_max_age_ms', { mode: 'number' }).notNull(),
+		alerts: jsonb('alerts')
+			.$type<AlertRules>()
+			.notNull()
+			.default(sql`'{"onFailure": "first", "onRecovery": true, "onMissed": false}'::jsonb`),
+		autoDisableAfter: integer('auto_disable_after'),
 		/** What code declares, refreshed on every boot; null for UI jobs. */
 		codeDefaults: jsonb('code_defaults').$type<JobSettings>(),
 		/** Why the job cannot be scheduled (e.g. an unset ${VAR}); null when fine. */
@@ -95,7 +118,11 @@ export const cronJob = pgTable(
 		check('cron_job_overlap_check', sql`${t.overlap} in (${inList(OVERLAP_POLICIES)})`),
 		check('cron_job_catch_up_check', sql`${t.catchUp} in (${inList(CATCH_UP_POLICIES)})`),
 		check('cron_job_timeout_check', sql`${t.timeoutMs} > 0`),
-		check('cron_job_max_retries_check', sql`${t.maxRetries} >= 0`)
+		check('cron_job_max_retries_check', sql`${t.maxRetries} >= 0`),
+		check('cron_job_auto_disable_after_check', sql`${t.autoDisableAfter} is null or ${t.autoDisableAfter} > 0`),
+		// The alerts' timers look for the few jobs that watch durations.
+		index('cron_job_max_duration_idx').on(t.key).where(sql`${t.alerts} ? 'maxDurationMs'`),
+		index('cron_job_no_success_idx').on(t.key).where(sql`${t.alerts} ? 'noSuccessWithinMs'`)
 	]
 );
 
@@ -343,3 +370,208 @@ export type AuthSession = typeof authSession.$inferSelect;
 export type AccessKey = typeof accessKey.$inferSelect;
 export type DeviceSession = typeof deviceSession.$inferSelect;
 export type EmailOutbox = typeof emailOutbox.$inferSelect;
+
+// ---- alerts and monitors (alerts/, monitors/; README.md#alerts-and-monitors) --------------------
+
+/**
+ * Runs whose outcome the alerts have not looked at yet: a trigger on `cron_job_execution` adds a
+ * row in the same transaction as the run's final status (drizzle/0009_alerts.sql, at its end), the
+ * alert evaluator (alerts/evaluator.ts) takes them out as it raises the events.
+ */
+export const alertInbox = pgTable('alert_inbox', {
+	executionId: bigint('execution_id', { mode: 'number' }).primaryKey(),
+	at: tstz('at').notNull().defaultNow()
+});
+
+/** What the alert evaluator remembers of each job between runs. */
+export const jobAlertState = pgTable('job_alert_state', {
+	jobKey: text('job_key')
+		.primaryKey()
+		.references(() => cronJob.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
+	/** A failure alerted (or would have) and no success since: `onFailure: first` stays quiet. */
+	failing: boolean('failing').notNull().default(false),
+	/** Consecutive final failures (a run and its retries count once), for autoDisableAfter. */
+	failures: integer('failures').notNull().default(0),
+	lastSuccessAt: tstz('last_success_at'),
+	/** The start of the window whose `no_success` alert was raised (one alert per window). */
+	noSuccessFiredFor: tstz('no_success_fired_for'),
+	updatedAt: tstz('updated_at').notNull().defaultNow()
+});
+
+/** Alerts that must be raised once only and have no row of their own to say so (`slow:<run id>`). */
+export const alertFired = pgTable('alert_fired', {
+	key: text('key').primaryKey(),
+	at: tstz('at').notNull().defaultNow()
+});
+
+export const notificationChannel = pgTable(
+	'notification_channel',
+	{
+		id: text('id').primaryKey(),
+		name: text('name').notNull(),
+		type: text('type').$type<ChannelType>().notNull(),
+		/** Webhooks: the body's shape. */
+		format: text('format').$type<WebhookFormat>(),
+		/** Webhooks: the URL, encrypted under SECRET_KEY (it often is the credential itself). */
+		url: text('url'),
+		/** Webhooks: the URL as it may be shown (scheme and host; the rest masked). */
+		urlShown: text('url_shown'),
+		/** Email: the recipients. */
+		to: text('to').array(),
+		createdAt: tstz('created_at').notNull().defaultNow(),
+		createdBy: text('created_by'),
+		updatedAt: tstz('updated_at').notNull().defaultNow(),
+		updatedBy: text('updated_by')
+	},
+	(t) => [
+		check('notification_channel_type_check', sql`${t.type} in (${inList(CHANNEL_TYPES)})`),
+		check('notification_channel_format_check', sql`${t.format} is null or ${t.format} in (${inList(WEBHOOK_FORMATS)})`)
+	]
+);
+
+/**
+ * One row per (event, channel): what to send, and its delivery. Any instance claims due rows
+ * with FOR UPDATE SKIP LOCKED (alerts/delivery.ts); `dedupe_key` names the event, so raising it
+ * twice cannot send it twice.
+ */
+export const notification = pgTable(
+	'notification',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+		event: text('event').$type<AlertEvent>().notNull(),
+		dedupeKey: text('dedupe_key').notNull(),
+		channelId: text('channel_id')
+			.notNull()
+			.references(() => notificationChannel.id, { onDelete: 'cascade' }),
+		/** The rate limit's unit (`job:<key>`, `monitor:<key>`); null for tests. */
+		subject: text('subject'),
+		jobKey: text('job_key'),
+		monitorKey: text('monitor_key'),
+		executionId: bigint('execution_id', { mode: 'number' }),
+		/** The event as a `json` webhook receives it: {event, text, job?, execution?, monitor?, at}. */
+		payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+		status: text('status').$type<NotificationStatus>().notNull().default('pending'),
+		attempts: integer('attempts').notNull().default(0),
+		/** When it is next due: the next attempt, or for a `sending` row the end of its claim (a dead sender's row is taken again). */
+		nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+		lastAttemptAt: tstz('last_attempt_at'),
+		lastError: text('last_error'),
+		/** Email channels: the outbox row that carries it. */
+		emailId: bigint('email_id', { mode: 'number' }),
+		/** Held rows: the notification (a summary, a recovery) that reported them. */
+		heldBy: bigint('held_by', { mode: 'number' }),
+		deliveredAt: tstz('delivered_at'),
+		createdAt: tstz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('notification_event_channel_uq').on(t.dedupeKey, t.channelId),
+		index('notification_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'sending')`),
+		index('notification_failed_idx').on(t.lastAttemptAt).where(sql`${t.status} = 'failed'`),
+		index('notification_held_idx').on(t.subject, t.channelId).where(sql`${t.status} = 'held' and ${t.heldBy} is null`),
+		check('notification_event_check', sql`${t.event} in (${inList(ALERT_EVENTS)})`),
+		check('notification_status_check', sql`${t.status} in (${inList(NOTIFICATION_STATUSES)})`)
+	]
+);
+
+/**
+ * The rate limit: at most one notification per subject (a job, a monitor) and channel per
+ * window; the rest are held and counted, and summarised when the window ends.
+ */
+export const notificationWindow = pgTable(
+	'notification_window',
+	{
+		subject: text('subject').notNull(),
+		channelId: text('channel_id')
+			.notNull()
+			.references(() => notificationChannel.id, { onDelete: 'cascade' }),
+		endsAt: tstz('ends_at').notNull(),
+		/** Held notifications by event, e.g. {"failed": 41}. */
+		held: jsonb('held').$type<Partial<Record<AlertEvent, number>>>().notNull().default({}),
+		/** The latest held event's payload (the summary's job and execution). */
+		lastPayload: jsonb('last_payload').$type<Record<string, unknown>>()
+	},
+	(t) => [
+		primaryKey({ columns: [t.subject, t.channelId] }),
+		index('notification_window_held_idx').on(t.endsAt).where(sql`${t.held} <> '{}'::jsonb`)
+	]
+);
+
+export const monitor = pgTable(
+	'monitor',
+	{
+		key: text('key').primaryKey(),
+		name: text('name').notNull(),
+		/** SHA-256 of the ping token; the token itself is shown once (on creation, on regeneration). */
+		tokenHash: bytea('token_hash').notNull(),
+		periodSeconds: integer('period_seconds'),
+		schedule: text('schedule'),
+		timezone: text('timezone'),
+		graceSeconds: integer('grace_seconds').notNull(),
+		/** Null: the setting alerts.defaultChannels; []: none. */
+		channels: jsonb('channels').$type<string[] | null>(),
+		status: text('status').$type<MonitorStoredStatus>().notNull().default('new'),
+		statusChangedAt: tstz('status_changed_at'),
+		lastPingAt: tstz('last_ping_at'),
+		lastPingKind: text('last_ping_kind').$type<PingKind>(),
+		lastStartAt: tstz('last_start_at'),
+		/** When the next success ping is due (late after it). */
+		expectedAt: tstz('expected_at'),
+		/** When an `up` monitor goes down without a success ping (grace passed, or a start not finished). */
+		downAt: tstz('down_at'),
+		createdAt: tstz('created_at').notNull().defaultNow(),
+		createdBy: text('created_by'),
+		updatedAt: tstz('updated_at').notNull().defaultNow(),
+		updatedBy: text('updated_by')
+	},
+	(t) => [
+		uniqueIndex('monitor_token_uq').on(t.tokenHash),
+		index('monitor_down_at_idx').on(t.downAt).where(sql`${t.status} = 'up'`),
+		check('monitor_status_check', sql`${t.status} in (${inList(MONITOR_STORED_STATUSES)})`),
+		check('monitor_expectation_check', sql`(${t.periodSeconds} is null) <> (${t.schedule} is null)`),
+		check('monitor_period_check', sql`${t.periodSeconds} is null or ${t.periodSeconds} > 0`),
+		check('monitor_grace_check', sql`${t.graceSeconds} >= 0`)
+	]
+);
+
+/** Every ping, with its body (the first 10 KB): a monitor's log. */
+export const monitorPing = pgTable(
+	'monitor_ping',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+		monitorKey: text('monitor_key')
+			.notNull()
+			.references(() => monitor.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
+		at: tstz('at').notNull().defaultNow(),
+		kind: text('kind').$type<PingKind>().notNull(),
+		exitCode: integer('exit_code'),
+		body: text('body'),
+		/** The body's size as sent (it is kept truncated past 10 KB). */
+		bodyBytes: integer('body_bytes').notNull().default(0),
+		remoteAddr: text('remote_addr'),
+		userAgent: text('user_agent')
+	},
+	(t) => [index('monitor_ping_history_idx').on(t.monitorKey, t.id.desc()), check('monitor_ping_kind_check', sql`${t.kind} in (${inList(PING_KINDS)})`)]
+);
+
+/** A monitor's status changes; `alerted` once the evaluator raised its alert (if any). */
+export const monitorFlip = pgTable(
+	'monitor_flip',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+		monitorKey: text('monitor_key')
+			.notNull()
+			.references(() => monitor.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
+		at: tstz('at').notNull().defaultNow(),
+		fromStatus: text('from_status').$type<MonitorStoredStatus>().notNull(),
+		toStatus: text('to_status').$type<MonitorStoredStatus>().notNull(),
+		reason: text('reason').notNull(),
+		alerted: boolean('alerted').notNull().default(false)
+	},
+	(t) => [index('monitor_flip_history_idx').on(t.monitorKey, t.id.desc()), index('monitor_flip_pending_idx').on(t.id).where(sql`not ${t.alerted}`)]
+);
+
+export type NotificationChannel = typeof notificationChannel.$inferSelect;
+export type Notification = typeof notification.$inferSelect;
+export type Monitor = typeof monitor.$inferSelect;
+export type MonitorPing = typeof monitorPing.$inferSelect;
+export type MonitorFlip = typeof monitorFlip.$inferSelect;

@@ -3,6 +3,7 @@ import { requireAdmin, requireUser } from '$lib/server/auth/guard';
 import { deleteJob, resetToCode, runNow, saveJob, setEnabled } from '$lib/server/admin/actions';
 import { jobFormValues } from '$lib/server/admin/job-form';
 import { jobPage } from '$lib/server/admin/pages';
+import { jobAlertChoices, saveJobAlerts } from '$lib/server/alerts/job-alerts';
 import { ServiceError } from '$lib/server/errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -11,12 +12,13 @@ export const load: PageServerLoad = async (event) => {
 	event.depends('app:cron');
 	const { cron } = event.locals.services;
 	try {
-		const page = await jobPage(event.locals.services, event.params.key, event.url.searchParams);
+		const [page, alertChoices] = await Promise.all([jobPage(event.locals.services, event.params.key, event.url.searchParams), jobAlertChoices(event.locals.services)]);
 		// Job secrets come masked from the service, for admins too (they are write-only).
 		return {
 			...page,
 			formValues: user.role === 'admin' ? jobFormValues(page.job) : null,
-			types: cron.typeNames()
+			types: cron.typeNames(),
+			alertChoices
 		};
 	} catch (err) {
 		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.key}"`, code: 'not_found' });
@@ -30,5 +32,6 @@ export const actions: Actions = {
 	disable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), false, event.params.key),
 	reset: async (event) => resetToCode(event.locals.services.cron, requireAdmin(event), event.params.key),
 	save: async (event) => saveJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
-	delete: async (event) => deleteJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key)
+	delete: async (event) => deleteJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
+	alerts: async (event) => saveJobAlerts(event.locals.services.cron, event.request, requireAdmin(event), event.params.key)
 };
