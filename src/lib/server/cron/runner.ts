@@ -182,20 +182,34 @@ export class Runner {
 		this.active.set(run.id, active);
 		if (fromQueue) this.queued++;
 		if (run.trigger === 'schedule' && run.scheduledFor) fireLag.observe(Math.max(0, this.engine.clock.now() - run.scheduledFor.getTime()) / 1000);
-		active.done = this.runHandler(prepared).finally(() => {
-			this.active.delete(run.id);
-			if (fromQueue) {
-				this.queued--;
-				this.deps.onQueuedDone();
-			}
-		});
+		active.done = this.runHandler(prepared)
+			.catch((err: unknown) => {
+				// Never an unhandled rejection (it would end the process): say so, count it failed.
+				this.engine.log.error({ err, execution: run.id }, 'run ended unexpectedly');
+				return 'failed' as const;
+			})
+			.finally(() => {
+				this.active.delete(run.id);
+				if (fromQueue) {
+					this.queued--;
+					this.deps.onQueuedDone();
+				}
+			});
 	}
 
 	private async runHandler(prepared: Prepared): Promise<Outcome['status']> {
 		const { active } = prepared;
 		const { run, controller, output } = active;
 		const { clock, instanceId } = this.engine;
-		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobKey));
+		let armed: Armed | undefined;
+		let loadError: string | null = null;
+		try {
+			armed = prepared.armed ?? (await this.deps.loadJob(run.jobKey));
+		} catch (err) {
+			// The database did not answer (a frozen server, an outage): the run fails naming why,
+			// and its retry policy applies.
+			loadError = `could not load job ${run.jobKey}: ${err instanceof Error ? err.message : String(err)}`;
+		}
 		const started = clock.monotonic();
 		let timer;
 		const finish = (o: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>) =>
@@ -204,7 +218,7 @@ export class Runner {
 				active.leaseUntil
 			);
 		if (!armed || (!armed.handler && !armed.spawn)) {
-			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobKey} no longer exists`, errorStack: null, release: true });
+			await finish({ status: 'failed', result: null, errorMessage: loadError ?? armed?.error ?? `job ${run.jobKey} no longer exists`, errorStack: null, release: true });
 			return 'failed';
 		}
 		const timeoutMs = armed.job.timeoutMs;
