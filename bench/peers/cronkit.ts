@@ -1,0 +1,110 @@
+/**
+ * Cronkit in a trial: the repository's own Scheduler (src/lib/server/cron), built into the
+ * bench's bundle, on the app's pool (openPool) and migrations. Queue: no-op `queued` manual
+ * runs spread over code jobs with overlap `allow` (as bench/throughput.ts). Cron: 200 code jobs
+ * due at the instant. Idle: what a worker process runs, the Scheduler and the instance registry.
+ */
+import path from 'node:path';
+import pino from 'pino';
+import type { Sql } from 'postgres';
+import { syncCodeJobs } from '../../src/lib/server/cron/jobs';
+import { DbTime } from '../../src/lib/server/cron/db-time';
+import { systemClock } from '../../src/lib/server/cron/clock';
+import { defineJob, type RegisteredJob } from '../../src/lib/server/cron/types';
+import { openPool, unbounded } from '../../src/lib/server/db';
+import { migrate } from '../../src/lib/server/db/migrate';
+import { InstanceRegistry } from '../../src/lib/server/instances/registry';
+import { createScheduler } from '../lib';
+import type { Kept } from './protocol';
+import { farSchedules, onceAt, SCHEMA_BYTES, type System } from './rig';
+
+/** Errors and warnings reach the trial's stderr; the rest is dropped, as in every bench. */
+const log = pino({ level: 'warn' }, pino.destination(2));
+
+async function prepare(url: string, root: string, pool: number): Promise<Sql> {
+	const sql = openPool(url, pool);
+	await migrate(sql, path.join(root, 'drizzle'));
+	return sql;
+}
+
+function jobs(n: number, prefix: string, schedule: (i: number) => string, handler: () => void, extra: Partial<RegisteredJob> = {}): RegisteredJob[] {
+	return Array.from({ length: n }, (_, i) =>
+		defineJob({ key: `${prefix}-${String(i).padStart(4, '0')}`, name: `${prefix} ${i}`, schedule: schedule(i), handler, ...extra })
+	);
+}
+
+async function kept(sql: Sql): Promise<Kept> {
+	const rows = await sql<{ status: string; n: number }[]>`
+		select status, count(*)::int as n from cron_job_execution group by status order by status`;
+	const [{ bytes }] = await sql.unsafe<[{ bytes: number }]>(SCHEMA_BYTES, ['public']);
+	const runs = rows.map((r) => `${r.n} ${r.status}`).join(', ') || 'none';
+	return { rows: `cron_job_execution: ${runs} (run history, pruned after executions.retentionDays)`, bytes };
+}
+
+export const cronkit: System = {
+	async queue(spec) {
+		const sql = await prepare(spec.url, spec.root, spec.pool);
+		let onJob = () => {};
+		const definitions = jobs(spec.cronkitJobs, 'q', () => farSchedules(1)[0]!, () => onJob(), { overlap: 'allow', catchUp: 'skip' });
+		await syncCodeJobs(sql, definitions);
+		// Seeding, exempt from DB_STATEMENT_TIMEOUT_MS.
+		await unbounded(sql)`
+			insert into cron_job_execution (job_id, trigger, run_at, status, triggered_by)
+			select 'q-' || lpad((g % ${spec.cronkitJobs})::text, 4, '0'), 'manual', now(), 'queued', 'bench'
+			from generate_series(1, ${spec.jobs}::int) g`;
+		const scheduler = createScheduler(sql, definitions, { concurrency: spec.inFlight, log });
+		return {
+			channels: ['cronkit_runs', 'cronkit'],
+			async start(cb) {
+				onJob = cb;
+				await scheduler.start();
+			},
+			async completed() {
+				const [{ n }] = await sql<[{ n: number }]>`/* bench */ select count(*)::int as n from cron_job_execution where status = 'succeeded'`;
+				return n;
+			},
+			kept: () => kept(sql),
+			async stop() {
+				await scheduler.stop(5_000);
+				await sql.end({ timeout: 2 });
+			}
+		};
+	},
+
+	async cron(spec, onStart) {
+		const sql = await prepare(spec.url, spec.root, 20);
+		// Six fields: the instant may be a second boundary (main.ts puts Cronkit at :30).
+		const second = new Date(spec.at).getUTCSeconds();
+		const scheduler = createScheduler(sql, jobs(spec.jobs, 'cron', () => `${second} ${onceAt(spec.at)}`, onStart), { log });
+		await scheduler.start();
+		return {
+			kept: () => kept(sql),
+			async stop() {
+				await scheduler.stop(5_000);
+				await sql.end({ timeout: 2 });
+			}
+		};
+	},
+
+	async idle(spec) {
+		const sql = await prepare(spec.url, spec.root, 20);
+		const schedules = farSchedules(spec.schedules);
+		const time = new DbTime(systemClock);
+		const scheduler = createScheduler(
+			sql,
+			jobs(spec.schedules, 'idle', (i) => schedules[i]!, () => {}),
+			{ log, time }
+		);
+		const registry = new InstanceRegistry({ sql, log, time, id: `bench-${process.pid}`, role: 'worker' });
+		await scheduler.start();
+		await registry.start();
+		return {
+			kept: () => kept(sql),
+			async stop() {
+				await registry.stop();
+				await scheduler.stop(5_000);
+				await sql.end({ timeout: 2 });
+			}
+		};
+	}
+};
