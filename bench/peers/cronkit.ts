@@ -79,6 +79,16 @@ export const cronkit: System = {
 		await scheduler.start();
 		return {
 			kept: () => kept(sql),
+			// As bench/fire-lag.ts breaks it down: the claim INSERT and the recorded start by the
+			// database's clock, and how uncertain this process's estimate of that clock was.
+			async detail() {
+				const [r] = await sql<[{ claim: number; started: number }]>`
+					/* bench */ select percentile_cont(0.5) within group (order by extract(epoch from created_at - scheduled_for) * 1000)::float8 as claim,
+						percentile_cont(0.5) within group (order by extract(epoch from started_at - scheduled_for) * 1000)::float8 as started
+					from cron_job_execution where trigger = 'schedule'`;
+				const time = scheduler.engine.time;
+				return `claim INSERT at instant ${r.claim >= 0 ? '+' : ''}${r.claim.toFixed(1)} ms, started_at at +${r.started.toFixed(1)} ms (medians, database clock); clock estimate ±${time.uncertaintyMs.toFixed(1)} ms`;
+			},
 			async stop() {
 				await scheduler.stop(5_000);
 				await sql.end({ timeout: 2 });

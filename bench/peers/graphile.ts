@@ -17,9 +17,12 @@ const ADD_CHUNK = 5_000;
 /** Concurrency of the cron and idle trials. */
 const WORKERS = 50;
 
-/** Warnings and errors reach the trial's stderr; per-job info lines are dropped. */
+/**
+ * Warnings and errors reach the trial's stderr; per-job info lines are dropped, and so is the
+ * advice to make the pool larger than the concurrency (every system gets the same pool here).
+ */
 const logger = new Logger(() => (level, message) => {
-	if (level === 'error' || level === 'warning') console.error(`graphile-worker: ${message}`);
+	if ((level === 'error' || level === 'warning') && !message.includes('maxPoolSize')) console.error(`graphile-worker: ${message}`);
 });
 
 function start(url: string, variant: SystemId, concurrency: number, pool: number, task: () => void, crontab?: string): Promise<Runner> {

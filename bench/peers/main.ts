@@ -57,8 +57,17 @@ const RUN_LIMIT_MS = 45 * 60_000;
 const ROOT = process.cwd();
 const TRIAL = path.join(import.meta.dirname, 'trial.mjs');
 
-const QUEUE_SYSTEMS: SystemId[] = ['cronkit', 'pg-boss', 'graphile-batched', 'graphile'];
-const IDLE_SYSTEMS: SystemId[] = ['cronkit', 'pg-boss', 'graphile-batched', 'graphile'];
+const CHOSEN = (option('systems') ?? Object.keys(SYSTEMS).join(',')).split(',');
+for (const s of CHOSEN) {
+	if (!(s in SYSTEMS)) {
+		console.error(`--systems: unknown system "${s}" (known: ${Object.keys(SYSTEMS).join(', ')})`);
+		process.exit(2);
+	}
+}
+const chosen = (list: SystemId[]) => list.filter((s) => CHOSEN.includes(s));
+const QUEUE_SYSTEMS = chosen(['cronkit', 'pg-boss', 'graphile-batched', 'graphile']);
+const CRON_SYSTEMS = chosen(['cronkit', 'graphile-batched', 'pg-boss', 'pg-boss-1s']);
+const IDLE_SYSTEMS = chosen(['cronkit', 'pg-boss', 'graphile-batched', 'graphile']);
 
 // ---- statistics and printing --------------------------------------------------------
 
@@ -92,7 +101,9 @@ async function startServer(): Promise<Server> {
 	const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-peers-'));
 	try {
 		// The app's server settings (embedded.ts); the profile also loads pg_stat_statements.
-		const settings: Record<string, string> = PROFILE ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {};
+		const settings: Record<string, string> = PROFILE
+			? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.track_planning': 'on' }
+			: {};
 		const embedded = await startEmbedded({ dataDir, mode: 'own', settings });
 		const admin = postgres(embedded.url, { max: 1, onnotice: () => {} });
 		const [{ pid }] = await admin<[{ pid: number }]>`select pg_backend_pid() as pid`;
@@ -212,9 +223,9 @@ async function queueTable(): Promise<void> {
 		const rps = (q: QueueResult) => (q.done === JOBS ? (q.done * 1000) / q.ms : NaN);
 		const cpu = (q: QueueResult, part: 'all' | 'pg' | 'node') =>
 			((part === 'pg' ? q.pgCpuMs : part === 'node' ? q.nodeCpuMs : q.pgCpuMs + q.nodeCpuMs) / 1000 / q.done) * 1000;
-		const ck = mine.find((r) => r.system === 'cronkit')!;
-		const ckRps = median(ck.runs.map(rps));
-		const ckCpu = median(ck.runs.map((q) => cpu(q, 'all')));
+		const ck = mine.find((r) => r.system === 'cronkit');
+		const ckRps = ck ? median(ck.runs.map(rps)) : NaN;
+		const ckCpu = ck ? median(ck.runs.map((q) => cpu(q, 'all'))) : NaN;
 		console.log(`\n   ${inFlight} in flight (median of ${QUEUE_ROUNDS}, min–max); CPU in seconds per 1,000 jobs; ratios: Cronkit ÷ peer`);
 		table([
 			['', 'jobs/s', 'steady jobs/s', 'CPU s/1k (PG + Node)', 'PG', 'Node', 'WAL KB/1k', 'Cronkit jobs/s ÷', 'Cronkit CPU ÷'],
@@ -238,6 +249,8 @@ async function queueTable(): Promise<void> {
 			})
 		]);
 	}
+	const boot = rows.filter((r) => r.system === 'cronkit').flatMap((r) => r.runs.map((q) => q.firstMs));
+	if (boot.length) note(`Cronkit's window includes start() (sync, load and arm the jobs, catch-up): first handler after ${spread(boot, 0)} ms`);
 	const failed = rows.flatMap((r) => r.runs.filter((q) => q.done !== JOBS).map((q) => `${r.system}@${r.inFlight}: ${q.done}/${JOBS}`));
 	if (failed.length) note(`incomplete trials (left out of the medians): ${failed.join(', ')}`);
 	note('kept afterwards (last trial of each):');
@@ -266,8 +279,6 @@ async function cronTrial(system: SystemId, at: number, deadline: number): Promis
 	}
 }
 
-const CRON_SYSTEMS: SystemId[] = ['cronkit', 'graphile-batched', 'pg-boss', 'pg-boss-1s'];
-
 async function cronTable(): Promise<void> {
 	heading(`cron precision: ${CRON_JOBS} schedules due at one instant, handler start − instant; ${ROUNDS} rounds`);
 	note(`load average at start: ${load()}`);
@@ -278,12 +289,12 @@ async function cronTable(): Promise<void> {
 	let pgBoss: Promise<CronTrial[]> | null = null;
 	for (let r = 0; r < ROUNDS; r++) {
 		await sleepUntil(at - LEAD_MS);
-		const graphile = cronTrial('graphile-batched', at, at + 8_000);
+		const graphile = CRON_SYSTEMS.includes('graphile-batched') ? cronTrial('graphile-batched', at, at + 8_000) : null;
 		// The previous round's pg-boss trials end 5 s before this instant at the latest.
 		if (pgBoss) trials.push(...(await pgBoss));
-		trials.push(await graphile);
-		trials.push(await cronTrial('cronkit', at + 30_000, at + 38_000));
-		pgBoss = Promise.all([cronTrial('pg-boss', at + 60_000, at + 115_000), cronTrial('pg-boss-1s', at + 60_000, at + 115_000)]);
+		if (graphile) trials.push(await graphile);
+		if (CRON_SYSTEMS.includes('cronkit')) trials.push(await cronTrial('cronkit', at + 30_000, at + 38_000));
+		pgBoss = Promise.all(chosen(['pg-boss', 'pg-boss-1s']).map((s) => cronTrial(s, at + 60_000, at + 115_000)));
 		// Its tail may overlap the next round's set-up, never the next instant.
 		pgBoss.catch(() => {});
 		note(`round ${r + 1}: instants ${new Date(at).toISOString().slice(11, 19)}, +30 s, +60 s (load ${load()})`);
@@ -324,6 +335,7 @@ async function cronTable(): Promise<void> {
 		const runs = by(s);
 		const early = runs.reduce((n, t) => n + t.early, 0);
 		note(`${SYSTEMS[s]}: ready ${spread(runs.map((t) => t.readyLeadMs / 1000), 1)} s before the instant; ${early} handlers started before it`);
+		for (const t of runs) if (t.detail) note(`  ${t.detail}`);
 	}
 	note('pg-boss trials stop 55 s after the instant: jobs not started by then are missing from "started"');
 	note(`load average at end: ${load()}`);
@@ -420,7 +432,7 @@ async function idleTable(): Promise<void> {
 		serverPct.push(res.serverPct);
 		note(`round ${r + 1}: ${IDLE_SYSTEMS.map((s) => `${s} ${fmt(res.round.get(s)!.cpuPct, 2)}%`).join(', ')} (load ${load()})`);
 	}
-	const vals = (s: SystemId, k: 'cpuPct' | 'pgPct' | 'rssMb' | 'peakMb') => rounds.map((r) => r.get(s)![k]);
+	const vals = (s: SystemId, k: 'cpuPct' | 'pgPct' | 'rssMb' | 'peakMb') => rounds.map((r) => r.get(s)?.[k] ?? NaN);
 	const ck = (k: 'cpuPct' | 'rssMb' | 'peakMb') => median(vals('cronkit', k));
 	console.log(`\n   worker process CPU in % of one core; PostgreSQL: its backends for that database; RSS in MB: median over the window, peak (VmHWM) since start; ratios: Cronkit ÷ peer`);
 	table([
@@ -467,7 +479,7 @@ async function main(): Promise<void> {
 	console.log(`PostgreSQL ${version} (embedded, the app's settings${PROFILE ? ' + pg_stat_statements' : ''}), one fresh database per trial`);
 	if (PROFILE) {
 		profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-peers-prof-'));
-		await profileQueue({ server: server!, jobs: JOBS, queueTrial, profileDir });
+		await profileQueue({ jobs: JOBS, systems: CHOSEN, queueTrial, profileDir });
 	} else {
 		if (TABLES.has('queue')) await queueTable();
 		if (TABLES.has('cron')) await cronTable();

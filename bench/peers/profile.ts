@@ -9,13 +9,13 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Sql } from 'postgres';
 import { fmt, heading, note, table } from '../lib';
 import { SYSTEMS, type QueueResult, type SystemId } from './protocol';
 
 type Deps = {
-	server: { admin: Sql };
 	jobs: number;
+	/** The configurations of these systems are run. */
+	systems: string[];
 	profileDir: string;
 	queueTrial(system: SystemId, inFlight: number, opts: { profile: boolean; cronkitJobs?: number }): Promise<QueueResult>;
 };
@@ -75,7 +75,8 @@ async function groupOf(url: string, line: number, fn: string, maps: Map<string, 
 	return url;
 }
 
-async function summarizeCpuProfile(file: string, [from, to]: [number, number]): Promise<void> {
+/** Self time of the profile's samples between `from` and `to` (monotonic µs), by source and by function. */
+async function summarizeCpuProfile(file: string, from: number, to: number): Promise<void> {
 	const prof = JSON.parse(await fs.readFile(file, 'utf8')) as CpuProfile;
 	const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 	const self = new Map<number, number>();
@@ -99,7 +100,10 @@ async function summarizeCpuProfile(file: string, [from, to]: [number, number]): 
 		fns.set(key, f);
 	}
 	const busy = [...groups].filter(([g]) => g !== '(idle)').reduce((s, [, us]) => s + us, 0);
-	note(`Node CPU profile of the timed window: ${fmt(busy / 1000, 0)} ms busy, ${fmt((groups.get('(idle)') ?? 0) / 1000, 0)} ms idle; self time by source:`);
+	note(
+		`Node CPU profile from the first handler to the end (boot left out): ${fmt(busy / 1000, 0)} ms busy, ${fmt((groups.get('(idle)') ?? 0) / 1000, 0)} ms idle; self time by source`
+	);
+	note("(V8 samples wall time: a thread descheduled inside a system call, e.g. a write() that woke a backend, is charged to that call)");
 	table([
 		['source', 'ms', '% of busy'],
 		...[...groups]
@@ -128,19 +132,30 @@ function report(c: Config, q: QueueResult): void {
 	const nested = p.statements.filter((s) => !s.toplevel);
 	const calls = top.reduce((s, x) => s + x.calls, 0);
 	const execMs = top.reduce((s, x) => s + x.ms, 0);
+	const planMs = top.reduce((s, x) => s + x.planMs, 0);
 	heading(c.label);
 	note(
 		`${q.done} jobs in ${fmt(q.ms / 1000, 2)} s = ${fmt((q.done * 1000) / q.ms, 0)} jobs/s; CPU per 1,000 jobs: PostgreSQL ${fmt(per1k(q.pgCpuMs) / 1000, 3)} s, Node ${fmt(per1k(q.nodeCpuMs) / 1000, 3)} s`
 	);
 	note(
-		`per 1,000 jobs: ${fmt(per1k(calls), 0)} top-level statements, ${fmt(per1k(execMs), 0)} ms executing them; WAL ${fmt(per1k(q.walBytes) / 1024, 0)} KB; ${fmt(per1k(q.notifies), 1)} NOTIFYs heard (${fmt(per1k(q.notifyBytes) / 1024, 1)} KB of payload)`
+		`per 1,000 jobs: ${fmt(per1k(calls), 0)} top-level statements, ${fmt(per1k(execMs), 0)} ms executing and ${fmt(per1k(planMs), 0)} ms planning them; WAL ${fmt(per1k(q.walBytes) / 1024, 0)} KB; ${fmt(per1k(q.notifies), 1)} NOTIFYs heard (${fmt(per1k(q.notifyBytes) / 1024, 1)} KB of payload)`
 	);
+	note(`first handler ${fmt((q.monoUs[1] - q.monoUs[0]) / 1000, 0)} ms after the worker was started`);
 	if (nested.length) note(`(nested statements inside functions, not counted above: ${fmt(per1k(nested.reduce((s, x) => s + x.calls, 0)), 0)} per 1,000 jobs)`);
 	table([
-		['top-level statement', 'calls/1k', 'ms/call', 'ms/1k', 'rows/call', 'WAL B/job'],
+		['top-level statement', 'calls/1k', 'exec ms/call', 'plans/call', 'plan ms/call', 'ms/1k', 'rows/call', 'WAL B/job'],
 		...top
 			.slice(0, 10)
-			.map((s) => [oneLine(s.query), fmt(per1k(s.calls), 1), fmt(s.ms / s.calls, 3), fmt(per1k(s.ms), 0), fmt(s.rows / s.calls, 1), fmt(s.walBytes / q.done, 0)])
+			.map((s) => [
+				oneLine(s.query),
+				fmt(per1k(s.calls), 1),
+				fmt(s.ms / s.calls, 3),
+				fmt(s.plans / s.calls, 2),
+				fmt(s.plans ? s.planMs / s.plans : 0, 3),
+				fmt(per1k(s.ms + s.planMs), 0),
+				fmt(s.rows / s.calls, 1),
+				fmt(s.walBytes / q.done, 0)
+			])
 	]);
 	note('WAL by resource manager (bytes per job, of which full-page images):');
 	table([
@@ -156,13 +171,13 @@ function report(c: Config, q: QueueResult): void {
 
 export async function profileQueue(deps: Deps): Promise<void> {
 	heading(`profile: ${deps.jobs} no-op jobs, pool 20, one trial per configuration, pg_stat_statements and pg_walinspect`);
-	for (const c of CONFIGS) {
+	for (const c of CONFIGS.filter((x) => deps.systems.includes(x.system))) {
 		const q = await deps.queueTrial(c.system, c.inFlight, { profile: true, cronkitJobs: c.cronkitJobs });
 		report(c, q);
 		if (c.system === 'cronkit') {
 			const files = (await fs.readdir(deps.profileDir)).filter((f) => f.endsWith('.cpuprofile'));
 			for (const f of files) {
-				await summarizeCpuProfile(path.join(deps.profileDir, f), q.monoUs);
+				await summarizeCpuProfile(path.join(deps.profileDir, f), q.monoUs[1], q.monoUs[2]);
 				await fs.rm(path.join(deps.profileDir, f));
 			}
 		}

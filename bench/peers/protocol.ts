@@ -69,13 +69,13 @@ export type QueueResult = {
 	notifies: number;
 	notifyBytes: number;
 	kept: Kept;
-	/** The timed window on the monotonic clock (µs, as V8's CPU profiles count). */
-	monoUs: [number, number];
+	/** On the monotonic clock (µs, as V8's CPU profiles count): start, first handler, end. */
+	monoUs: [number, number, number];
 	/** Profile mode only. */
 	profile?: DbProfile;
 };
 
-export type StatementStat = { query: string; toplevel: boolean; calls: number; ms: number; rows: number; walBytes: number };
+export type StatementStat = { query: string; toplevel: boolean; calls: number; ms: number; planMs: number; plans: number; rows: number; walBytes: number };
 
 export type RelationWal = { relation: string; kind: string; records: number; bytes: number; fpiBytes: number };
 
@@ -93,6 +93,8 @@ export type CronResult = {
 	/** Handlers that started before the instant (must be none). */
 	early: number;
 	bootMs: number;
+	/** The system's own account of the firing, if it keeps one. */
+	detail?: string;
 };
 
 export type IdleResult = { kept: Kept };

@@ -17,7 +17,12 @@ export type QueueRig = {
 	stop(): Promise<void>;
 };
 
-export type Running = { kept(): Promise<Kept>; stop(): Promise<void> };
+export type Running = {
+	kept(): Promise<Kept>;
+	stop(): Promise<void>;
+	/** Cron trials: what the system itself recorded about the firing, in a line (optional). */
+	detail?(): Promise<string>;
+};
 
 /** `admin` is the trial's own connection (postgres.js), for counting and sizing, not the system's pool. */
 export type System = {

@@ -46,13 +46,14 @@ const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 /** Profile mode: what the database did between two WAL positions, and the statements since the reset. */
 async function dbProfile(admin: Sql, from: string, to: string): Promise<DbProfile> {
 	const statements = await admin.unsafe<DbProfile['statements']>(
-		`${BENCH} select query, toplevel, calls::float8 as calls, total_exec_time as ms, rows::float8 as rows, wal_bytes::float8 as "walBytes"
+		`${BENCH} select query, toplevel, calls::float8 as calls, total_exec_time as ms, total_plan_time as "planMs", plans::float8 as plans,
+			rows::float8 as rows, wal_bytes::float8 as "walBytes"
 		from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
 			and query not like '%/* bench */%'
 		order by total_exec_time desc`
 	);
 	const walByKind = await admin.unsafe<DbProfile['walByKind']>(
-		`${BENCH} select resource_manager as kind, count::float8 as records, combined_size::float8 as bytes, fpi_size::float8 as "fpiBytes"
+		`${BENCH} select "resource_manager/record_type" as kind, count::float8 as records, combined_size::float8 as bytes, fpi_size::float8 as "fpiBytes"
 		from pg_get_wal_stats($1::pg_lsn, $2::pg_lsn) where count > 0 order by combined_size desc`,
 		[from, to] as never
 	);
@@ -107,8 +108,12 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 	const mono0 = monoUs();
 	const t0 = nowMs();
 	let first = NaN;
+	let monoFirst = NaN;
 	await rig.start(() => {
-		if (handled++ === 0) first = nowMs();
+		if (handled++ === 0) {
+			first = nowMs();
+			monoFirst = monoUs();
+		}
 		if (handled % step === 0) marks.push(nowMs());
 	});
 	// Handlers are counted here; completions are then read from the database until durable.
@@ -141,7 +146,7 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 		notifies,
 		notifyBytes,
 		kept,
-		monoUs: [mono0, mono1],
+		monoUs: [mono0, monoFirst, mono1],
 		profile
 	};
 }
@@ -162,8 +167,9 @@ async function cron(system: System, spec: CronSpec, admin: Sql): Promise<void> {
 	const bootMs = nowMs() - t0;
 	await send({ type: 'ready' });
 	await until(() => lags.length >= spec.jobs, spec.deadline, 20);
+	const detail = await running.detail?.();
 	await running.stop();
-	await send({ type: 'cron', result: { lags, early, bootMs } });
+	await send({ type: 'cron', result: { lags, early, bootMs, detail } });
 }
 
 async function idle(system: System, spec: IdleSpec, admin: Sql): Promise<void> {
