@@ -5,7 +5,8 @@
  * medians, min–max over rounds, ratios to Cronkit and the load average; `--profile` instead
  * measures where the queue path's time goes (see README.md beside this file).
  *
- *   npm run bench:peers [-- --rounds N --quick --only queue,cron,idle --jobs N --window S --profile]
+ *   npm run bench:peers [-- --rounds N --quick --only queue,cron,idle --systems cronkit,pg-boss,…
+ *                          --jobs N --window S --schedules N --profile]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -51,6 +52,12 @@ const CRON_JOBS = 200;
 const POOL = 20;
 const IN_FLIGHT = [50, 200];
 const TABLES = new Set((option('only') ?? 'queue,cron,idle').split(','));
+for (const t of TABLES) {
+	if (!['queue', 'cron', 'idle'].includes(t)) {
+		console.error(`--only: unknown table "${t}" (queue, cron, idle)`);
+		process.exit(2);
+	}
+}
 const PROFILE = flag('profile');
 /** The whole run stops (and cleans up) past this. */
 const RUN_LIMIT_MS = 45 * 60_000;

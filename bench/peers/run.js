@@ -30,6 +30,13 @@ if (mtime(path.join(here, 'node_modules/.package-lock.json')) < mtime(path.join(
 	if (npm.status !== 0) process.exit(2);
 }
 
+// The bench's tsconfig extends the app's, which extends SvelteKit's generated one (the `$lib`
+// alias of src/lib); a fresh clone has not generated it yet.
+if (!fs.existsSync(path.join(root, '.svelte-kit/tsconfig.json'))) {
+	const sync = spawnSync(process.execPath, [path.join(root, 'node_modules/@sveltejs/kit/svelte-kit.js'), 'sync'], { cwd: root, stdio: 'inherit' });
+	if (sync.status !== 0) process.exit(2);
+}
+
 if (process.argv.includes('--typecheck')) {
 	const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(here, 'tsconfig.json')], {
 		stdio: 'inherit'
