@@ -44,7 +44,6 @@ function count(name: string, fallback: number, min: number, max: number): number
 
 const quick = flag('quick');
 const ROUNDS = count('rounds', quick ? 1 : 3, 1, 20);
-const QUEUE_ROUNDS = count('rounds', quick ? 1 : 5, 1, 20);
 const JOBS = count('jobs', quick ? 5_000 : 20_000, 100, 1_000_000);
 const WINDOW_S = count('window', quick ? 20 : 60, 5, 600);
 const SCHEDULES = count('schedules', 1_000, 1, 10_000);
@@ -95,6 +94,9 @@ const load = () =>
 		.map((l) => fmt(l, 2))
 		.join(' ');
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
+
+/** The first line of an error, for a one-line note (the trial printed the rest to stderr). */
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
 function keptNote(label: string, kept: Kept | undefined): void {
 	if (kept) note(`${label}: ${kept.rows}; ${mb(kept.bytes)} of tables and indexes`);
@@ -210,16 +212,24 @@ let profileDir = '';
 const profileArgs = () => ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
 
 async function queueTable(): Promise<void> {
-	heading(`queue: ${JOBS} no-op jobs queued before the clock starts; ${IN_FLIGHT.join(' and ')} in flight, pool ${POOL}; ${QUEUE_ROUNDS} rounds`);
+	heading(`queue: ${JOBS} no-op jobs queued before the clock starts; ${IN_FLIGHT.join(' and ')} in flight, pool ${POOL}; ${ROUNDS} rounds`);
 	note(`load average at start: ${load()}`);
 	const configs = IN_FLIGHT.flatMap((inFlight) => QUEUE_SYSTEMS.map((system) => ({ system, inFlight })));
 	const rows: QueueRow[] = configs.map((c) => ({ ...c, runs: [] }));
-	for (let r = 0; r < QUEUE_ROUNDS; r++) {
+	const failures: string[] = [];
+	for (let r = 0; r < ROUNDS; r++) {
 		// Interleaved: each round starts one configuration further along.
 		const order = configs.map((_, i) => rows[(i + r) % rows.length]!);
 		const line: string[] = [];
 		for (const row of order) {
-			const res = await queueTrial(row.system, row.inFlight);
+			let res: QueueResult;
+			try {
+				res = await queueTrial(row.system, row.inFlight);
+			} catch (err) {
+				failures.push(`${row.system}@${row.inFlight} in round ${r + 1}: ${firstLine(err)}`);
+				line.push(`${row.system}@${row.inFlight} failed`);
+				continue;
+			}
 			row.runs.push(res);
 			line.push(`${row.system}@${row.inFlight} ${fmt((res.done * 1000) / res.ms, 0)}/s`);
 		}
@@ -233,7 +243,7 @@ async function queueTable(): Promise<void> {
 		const ck = mine.find((r) => r.system === 'cronkit');
 		const ckRps = ck ? median(ck.runs.map(rps)) : NaN;
 		const ckCpu = ck ? median(ck.runs.map((q) => cpu(q, 'all'))) : NaN;
-		console.log(`\n   ${inFlight} in flight (median of ${QUEUE_ROUNDS}, min–max); CPU in seconds per 1,000 jobs; ratios: Cronkit ÷ peer`);
+		console.log(`\n   ${inFlight} in flight (median of ${ROUNDS}, min–max); CPU in seconds per 1,000 jobs; ratios: Cronkit ÷ peer`);
 		table([
 			['', 'jobs/s', 'steady jobs/s', 'CPU s/1k (PG + Node)', 'PG', 'Node', 'WAL KB/1k', 'Cronkit jobs/s ÷', 'Cronkit CPU ÷'],
 			...mine.map((row) => {
@@ -258,8 +268,8 @@ async function queueTable(): Promise<void> {
 	}
 	const boot = rows.filter((r) => r.system === 'cronkit').flatMap((r) => r.runs.map((q) => q.firstMs));
 	if (boot.length) note(`Cronkit's window includes start() (sync, load and arm the jobs, catch-up): first handler after ${spread(boot, 0)} ms`);
-	const failed = rows.flatMap((r) => r.runs.filter((q) => q.done !== JOBS).map((q) => `${r.system}@${r.inFlight}: ${q.done}/${JOBS}`));
-	if (failed.length) note(`incomplete trials (left out of the medians): ${failed.join(', ')}`);
+	const incomplete = rows.flatMap((r) => r.runs.filter((q) => q.done !== JOBS).map((q) => `${r.system}@${r.inFlight}: ${q.done}/${JOBS} done`));
+	for (const f of [...failures, ...incomplete]) note(`left out of the medians: ${f}`);
 	note('kept afterwards (last trial of each):');
 	for (const system of QUEUE_SYSTEMS) keptNote(`  ${SYSTEMS[system]}`, rows.filter((r) => r.system === system).at(-1)?.runs.at(-1)?.kept);
 	note(`load average at end: ${load()}`);
@@ -271,6 +281,7 @@ const LEAD_MS = 20_000;
 
 type CronTrial = CronResult & { system: SystemId; readyLeadMs: number };
 
+/** One cron trial; a failure is recorded as a trial with no handler starts (and said why). */
 async function cronTrial(system: SystemId, at: number, deadline: number): Promise<CronTrial> {
 	const db = await freshDatabase();
 	try {
@@ -281,6 +292,8 @@ async function cronTrial(system: SystemId, at: number, deadline: number): Promis
 		await trial.exited;
 		if (msg.type !== 'cron') throw new Error(`unexpected ${msg.type} from a cron trial`);
 		return { ...msg.result, system, readyLeadMs };
+	} catch (err) {
+		return { system, lags: [], early: 0, bootMs: NaN, readyLeadMs: NaN, detail: `failed: ${firstLine(err)}` };
 	} finally {
 		await db.drop();
 	}
@@ -434,7 +447,13 @@ async function idleTable(): Promise<void> {
 	const rounds: IdleRound[] = [];
 	const serverPct: number[] = [];
 	for (let r = 0; r < ROUNDS; r++) {
-		const res = await idleRound();
+		let res: Awaited<ReturnType<typeof idleRound>>;
+		try {
+			res = await idleRound();
+		} catch (err) {
+			note(`round ${r + 1} failed: ${firstLine(err)}`);
+			continue;
+		}
 		rounds.push(res.round);
 		serverPct.push(res.serverPct);
 		note(`round ${r + 1}: ${IDLE_SYSTEMS.map((s) => `${s} ${fmt(res.round.get(s)!.cpuPct, 2)}%`).join(', ')} (load ${load()})`);

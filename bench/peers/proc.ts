@@ -32,6 +32,12 @@ export function processCpuMs(pid: number | 'self'): number {
 	return s ? (s.utime + s.stime) * TICK_MS : NaN;
 }
 
+/** The part of processCpuMs spent in the kernel (system calls: socket reads and writes…). */
+export function processSystemCpuMs(pid: number | 'self'): number {
+	const s = readStat(pid);
+	return s ? s.stime * TICK_MS : NaN;
+}
+
 function numericPids(): number[] {
 	return fs
 		.readdirSync('/proc')

@@ -135,7 +135,7 @@ function report(c: Config, q: QueueResult): void {
 	const planMs = top.reduce((s, x) => s + x.planMs, 0);
 	heading(c.label);
 	note(
-		`${q.done} jobs in ${fmt(q.ms / 1000, 2)} s = ${fmt((q.done * 1000) / q.ms, 0)} jobs/s; CPU per 1,000 jobs: PostgreSQL ${fmt(per1k(q.pgCpuMs) / 1000, 3)} s, Node ${fmt(per1k(q.nodeCpuMs) / 1000, 3)} s`
+		`${q.done} jobs in ${fmt(q.ms / 1000, 2)} s = ${fmt((q.done * 1000) / q.ms, 0)} jobs/s; CPU per 1,000 jobs: PostgreSQL ${fmt(per1k(q.pgCpuMs) / 1000, 3)} s, Node ${fmt(per1k(q.nodeCpuMs) / 1000, 3)} s (${fmt((q.nodeSystemMs / q.nodeCpuMs) * 100, 0)}% of it in the kernel)`
 	);
 	note(
 		`per 1,000 jobs: ${fmt(per1k(calls), 0)} top-level statements, ${fmt(per1k(execMs), 0)} ms executing and ${fmt(per1k(planMs), 0)} ms planning them; WAL ${fmt(per1k(q.walBytes) / 1024, 0)} KB; ${fmt(per1k(q.notifies), 1)} NOTIFYs heard (${fmt(per1k(q.notifyBytes) / 1024, 1)} KB of payload)`

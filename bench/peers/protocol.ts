@@ -64,6 +64,8 @@ export type QueueResult = {
 	/** From the call that starts the worker to the first handler. */
 	firstMs: number;
 	nodeCpuMs: number;
+	/** Of nodeCpuMs, in the kernel. */
+	nodeSystemMs: number;
 	pgCpuMs: number;
 	walBytes: number;
 	notifies: number;

@@ -5,7 +5,7 @@
  */
 import postgres, { type Sql } from 'postgres';
 import { nowMs, sleep } from '../time';
-import { processCpuMs, serverCpuMs } from './proc';
+import { processCpuMs, processSystemCpuMs, serverCpuMs } from './proc';
 import type { CronSpec, DbProfile, FromTrial, IdleSpec, QueueResult, QueueSpec, SystemId, ToTrial, TrialSpec } from './protocol';
 import type { System } from './rig';
 
@@ -105,6 +105,7 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 	const wal0 = await walLsn(admin);
 	const pg0 = serverCpuMs(spec.postmaster);
 	const node0 = processCpuMs('self');
+	const sys0 = processSystemCpuMs('self');
 	const mono0 = monoUs();
 	const t0 = nowMs();
 	let first = NaN;
@@ -122,6 +123,7 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 	const t1 = nowMs();
 	const mono1 = monoUs();
 	const node1 = processCpuMs('self');
+	const sys1 = processSystemCpuMs('self');
 	const pg1 = serverCpuMs(spec.postmaster);
 	const wal1 = await walLsn(admin);
 	const profile = spec.profile ? await dbProfile(admin, wal0, wal1) : undefined;
@@ -141,6 +143,7 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 		steadyRps,
 		firstMs: first - t0,
 		nodeCpuMs: node1 - node0,
+		nodeSystemMs: sys1 - sys0,
 		pgCpuMs: pg1 - pg0,
 		walBytes,
 		notifies,
