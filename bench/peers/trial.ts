@@ -110,15 +110,21 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 	const t0 = nowMs();
 	let first = NaN;
 	let monoFirst = NaN;
+	// Resolved by the last handler: nothing polls while the jobs run.
+	let allStarted: () => void = () => {};
+	const lastStart = new Promise<boolean>((resolve) => (allStarted = () => resolve(true)));
 	await rig.start(() => {
 		if (handled++ === 0) {
 			first = nowMs();
 			monoFirst = monoUs();
 		}
 		if (handled % step === 0) marks.push(nowMs());
+		if (handled === spec.jobs) allStarted();
 	});
 	// Handlers are counted here; completions are then read from the database until durable.
-	const started = await until(() => handled >= spec.jobs, spec.deadline, 5);
+	let timer: NodeJS.Timeout | undefined;
+	const started = await Promise.race([lastStart, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), spec.deadline - Date.now())))]);
+	clearTimeout(timer);
 	const durable = started && (await until(async () => (await rig.completed()) >= spec.jobs, spec.deadline, 5));
 	const t1 = nowMs();
 	const mono1 = monoUs();
