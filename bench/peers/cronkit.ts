@@ -34,16 +34,16 @@ function jobs(n: number, prefix: string, schedule: (i: number) => string, handle
 	);
 }
 
-async function kept(sql: Sql): Promise<Kept> {
-	const rows = await sql<{ status: string; n: number }[]>`
+async function kept(admin: Sql): Promise<Kept> {
+	const rows = await admin<{ status: string; n: number }[]>`
 		select status, count(*)::int as n from cron_job_execution group by status order by status`;
-	const [{ bytes }] = await sql.unsafe<[{ bytes: number }]>(SCHEMA_BYTES, ['public']);
+	const [{ bytes }] = await admin.unsafe<[{ bytes: number }]>(SCHEMA_BYTES, ['public']);
 	const runs = rows.map((r) => `${r.n} ${r.status}`).join(', ') || 'none';
 	return { rows: `cron_job_execution: ${runs} (run history, pruned after executions.retentionDays)`, bytes };
 }
 
 export const cronkit: System = {
-	async queue(spec) {
+	async queue(spec, admin) {
 		const sql = await prepare(spec.url, spec.root, spec.pool);
 		let onJob = () => {};
 		const definitions = jobs(spec.cronkitJobs, 'q', () => farSchedules(1)[0]!, () => onJob(), { overlap: 'allow', catchUp: 'skip' });
@@ -61,10 +61,10 @@ export const cronkit: System = {
 				await scheduler.start();
 			},
 			async completed() {
-				const [{ n }] = await sql<[{ n: number }]>`/* bench */ select count(*)::int as n from cron_job_execution where status = 'succeeded'`;
+				const [{ n }] = await admin<[{ n: number }]>`select count(*)::int as n from cron_job_execution where status = 'succeeded'`;
 				return n;
 			},
-			kept: () => kept(sql),
+			kept: () => kept(admin),
 			async stop() {
 				await scheduler.stop(5_000);
 				await sql.end({ timeout: 2 });
@@ -72,14 +72,14 @@ export const cronkit: System = {
 		};
 	},
 
-	async cron(spec, onStart) {
+	async cron(spec, onStart, admin) {
 		const sql = await prepare(spec.url, spec.root, 20);
 		// Six fields: the instant may be a second boundary (main.ts puts Cronkit at :30).
 		const second = new Date(spec.at).getUTCSeconds();
 		const scheduler = createScheduler(sql, jobs(spec.jobs, 'cron', () => `${second} ${onceAt(spec.at)}`, onStart), { log });
 		await scheduler.start();
 		return {
-			kept: () => kept(sql),
+			kept: () => kept(admin),
 			// As bench/fire-lag.ts breaks it down: the claim INSERT and the recorded start by the
 			// database's clock, and how uncertain this process's estimate of that clock was.
 			async detail() {
@@ -88,8 +88,8 @@ export const cronkit: System = {
 				// started_at is written just after the handlers start (a deferred write): give it 2 s.
 				for (let i = 0; i < 20 && (!r || r.unrecorded > 0); i++) {
 					if (r) await sleep(100);
-					[r] = await sql<[Row]>`
-						/* bench */ select percentile_cont(0.5) within group (order by extract(epoch from created_at - scheduled_for) * 1000)::float8 as claim,
+					[r] = await admin<[Row]>`
+						select percentile_cont(0.5) within group (order by extract(epoch from created_at - scheduled_for) * 1000)::float8 as claim,
 							percentile_cont(0.5) within group (order by extract(epoch from started_at - scheduled_for) * 1000)::float8 as started,
 							count(*) filter (where started_at is null)::int as unrecorded
 						from cron_job_execution where trigger = 'schedule'`;
@@ -105,7 +105,7 @@ export const cronkit: System = {
 		};
 	},
 
-	async idle(spec) {
+	async idle(spec, admin) {
 		const sql = await prepare(spec.url, spec.root, 20);
 		const schedules = farSchedules(spec.schedules);
 		const time = new DbTime(systemClock);
@@ -118,7 +118,7 @@ export const cronkit: System = {
 		await scheduler.start();
 		await registry.start();
 		return {
-			kept: () => kept(sql),
+			kept: () => kept(admin),
 			async stop() {
 				await registry.stop();
 				await scheduler.stop(5_000);

@@ -65,7 +65,7 @@ export const graphile: System = {
 				runner = await start(spec.url, spec.system, spec.inFlight, spec.pool, onJob);
 			},
 			async completed() {
-				const [{ n }] = await admin<[{ n: number }]>`/* bench */ select count(*)::int as n from graphile_worker._private_jobs`;
+				const [{ n }] = await admin<[{ n: number }]>`select count(*)::int as n from graphile_worker._private_jobs`;
 				return spec.jobs - n;
 			},
 			kept: () => kept(admin),

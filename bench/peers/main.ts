@@ -18,7 +18,7 @@ import { fmt, heading, note, percentile, table } from '../lib';
 import { sleep, sleepUntil } from '../time';
 import { profileQueue } from './profile';
 import { childrenCpuMs, memoryOf, parentOf, processCpuMs, serverCpuMs } from './proc';
-import { SYSTEMS, type CronResult, type FromTrial, type IdleResult, type Kept, type QueueResult, type SystemId, type TrialSpec } from './protocol';
+import { BENCH_ROLE, SYSTEMS, type CronResult, type FromTrial, type IdleResult, type Kept, type QueueResult, type SystemId, type TrialSpec } from './protocol';
 
 // ---- options ------------------------------------------------------------------------
 
@@ -116,6 +116,7 @@ async function startServer(): Promise<Server> {
 		const embedded = await startEmbedded({ dataDir, mode: 'own', settings });
 		const admin = postgres(embedded.url, { max: 1, onnotice: () => {} });
 		const [{ pid }] = await admin<[{ pid: number }]>`select pg_backend_pid() as pid`;
+		await admin.unsafe(`create role ${BENCH_ROLE} superuser nologin`);
 		return { admin, url: embedded.url, postmaster: parentOf(pid), embedded, dataDir };
 	} catch (err) {
 		await fs.rm(dataDir, { recursive: true, force: true });

@@ -53,7 +53,7 @@ export const pgBoss: System = {
 				});
 			},
 			async completed() {
-				const [{ n }] = await admin<[{ n: number }]>`/* bench */ select count(*)::int as n from pgboss.job where name = ${QUEUE} and state = 'completed'`;
+				const [{ n }] = await admin<[{ n: number }]>`select count(*)::int as n from pgboss.job where name = ${QUEUE} and state = 'completed'`;
 				return n;
 			},
 			kept: () => kept(admin),

@@ -3,6 +3,12 @@
  * fork IPC channel. One trial process runs one system on one fresh database, then exits.
  */
 
+/**
+ * The role the trial's own connection runs as (main.ts creates it on the server), so the
+ * profile can leave the bench's statements out of pg_stat_statements.
+ */
+export const BENCH_ROLE = 'bench_admin';
+
 /** The systems and the configurations compared. */
 export const SYSTEMS = {
 	cronkit: 'Cronkit',

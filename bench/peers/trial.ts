@@ -6,7 +6,7 @@
 import postgres, { type Sql } from 'postgres';
 import { nowMs, sleep } from '../time';
 import { processCpuMs, processSystemCpuMs, serverCpuMs } from './proc';
-import type { CronSpec, DbProfile, FromTrial, IdleSpec, QueueResult, QueueSpec, SystemId, ToTrial, TrialSpec } from './protocol';
+import { BENCH_ROLE, type CronSpec, type DbProfile, type FromTrial, type IdleSpec, type QueueResult, type QueueSpec, type SystemId, type ToTrial, type TrialSpec } from './protocol';
 import type { System } from './rig';
 
 /** Only the system under test is loaded: the others' code would weigh on its memory. */
@@ -33,11 +33,8 @@ async function until(done: () => boolean | Promise<boolean>, deadline: number, e
 	}
 }
 
-// The bench's own statements carry this comment, so the profile can leave them out.
-const BENCH = '/* bench */';
-
 async function walLsn(admin: Sql): Promise<string> {
-	const [{ lsn }] = await admin.unsafe<[{ lsn: string }]>(`${BENCH} select pg_current_wal_lsn()::text as lsn`);
+	const [{ lsn }] = await admin.unsafe<[{ lsn: string }]>(`select pg_current_wal_lsn()::text as lsn`);
 	return lsn;
 }
 
@@ -46,21 +43,21 @@ const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 /** Profile mode: what the database did between two WAL positions, and the statements since the reset. */
 async function dbProfile(admin: Sql, from: string, to: string): Promise<DbProfile> {
 	const statements = await admin.unsafe<DbProfile['statements']>(
-		`${BENCH} select query, toplevel, calls::float8 as calls, total_exec_time as ms, total_plan_time as "planMs", plans::float8 as plans,
+		`select query, toplevel, calls::float8 as calls, total_exec_time as ms, total_plan_time as "planMs", plans::float8 as plans,
 			rows::float8 as rows, wal_bytes::float8 as "walBytes"
 		from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
-			and query not like '%/* bench */%'
+			and userid <> (select oid from pg_roles where rolname = '${BENCH_ROLE}')
 		order by total_exec_time desc`
 	);
 	const walByKind = await admin.unsafe<DbProfile['walByKind']>(
-		`${BENCH} select "resource_manager/record_type" as kind, count::float8 as records, combined_size::float8 as bytes, fpi_size::float8 as "fpiBytes"
+		`select "resource_manager/record_type" as kind, count::float8 as records, combined_size::float8 as bytes, fpi_size::float8 as "fpiBytes"
 		from pg_get_wal_stats($1::pg_lsn, $2::pg_lsn) where count > 0 order by combined_size desc`,
 		[from, to] as never
 	);
 	// Block references by relation: a record touching two blocks is counted for its first
 	// block (block_id 0) in records and bytes; full-page images for every block.
 	const walByRelation = await admin.unsafe<DbProfile['walByRelation']>(
-		`${BENCH} with b as (
+		`with b as (
 			select * from pg_get_wal_block_info($1::pg_lsn, $2::pg_lsn, false)
 		), named as (
 			select coalesce(c.relname, 'relfilenode ' || b.relfilenode) as relation, b.resource_manager || '/' || b.record_type as kind,
@@ -79,8 +76,8 @@ async function dbProfile(admin: Sql, from: string, to: string): Promise<DbProfil
 
 async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<QueueResult> {
 	if (spec.profile) {
-		await admin.unsafe(`${BENCH} create extension pg_stat_statements`);
-		await admin.unsafe(`${BENCH} create extension pg_walinspect`);
+		await admin.unsafe(`create extension pg_stat_statements`);
+		await admin.unsafe(`create extension pg_walinspect`);
 	}
 	const rig = await system.queue(spec, admin);
 	// Every system starts from the same state: statistics fresh, nothing dirty to flush.
@@ -101,7 +98,7 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 	let handled = 0;
 	const marks: number[] = [];
 	const step = Math.max(1, Math.floor(spec.jobs / 10));
-	if (spec.profile) await admin.unsafe(`${BENCH} select pg_stat_statements_reset()`);
+	if (spec.profile) await admin.unsafe(`select pg_stat_statements_reset()`);
 	const wal0 = await walLsn(admin);
 	const pg0 = serverCpuMs(spec.postmaster);
 	const node0 = processCpuMs('self');
@@ -133,7 +130,7 @@ async function queue(system: System, spec: QueueSpec, admin: Sql): Promise<Queue
 	const pg1 = serverCpuMs(spec.postmaster);
 	const wal1 = await walLsn(admin);
 	const profile = spec.profile ? await dbProfile(admin, wal0, wal1) : undefined;
-	const [{ walBytes }] = await admin.unsafe<[{ walBytes: number }]>(`${BENCH} select pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 as "walBytes"`, [
+	const [{ walBytes }] = await admin.unsafe<[{ walBytes: number }]>(`select pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 as "walBytes"`, [
 		wal1,
 		wal0
 	] as never);
@@ -200,7 +197,7 @@ async function main(): Promise<void> {
 		process.exit(3);
 	}, spec.deadline - Date.now() + 5_000);
 	watchdog.unref();
-	const admin = postgres(spec.url, { max: 1, onnotice: () => {}, connection: { application_name: 'bench-admin' } });
+	const admin = postgres(spec.url, { max: 1, onnotice: () => {}, connection: { application_name: 'bench-admin', role: BENCH_ROLE } });
 	try {
 		const system = await load(spec.system);
 		if (spec.kind === 'queue') await send({ type: 'queue', result: await queue(system, spec, admin) });
