@@ -19,7 +19,7 @@ export default defineConfig({
 	resolve: { alias: { $lib: path.join(root, 'src/lib') } },
 	publicDir: false,
 	build: {
-		ssr: 'src/lib/server/cli/main.ts',
+		ssr: true,
 		outDir: 'build/cli',
 		// adapter-node's output lives in build/: only this build's own folder is ours.
 		emptyOutDir: false,
@@ -28,8 +28,10 @@ export default defineConfig({
 		sourcemap: true,
 		copyPublicDir: false,
 		rolldownOptions: {
+			// The CLI, and the child process of isolated code jobs (the runner starts it).
+			input: { main: 'src/lib/server/cli/main.ts', 'isolated-child': 'src/lib/server/cli/isolated-child.ts' },
 			external: isPackage,
-			output: { format: 'esm', entryFileNames: 'main.js', chunkFileNames: 'chunks/[name]-[hash].js' }
+			output: { format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' }
 		}
 	}
 });

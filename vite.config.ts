@@ -12,7 +12,8 @@ export default defineConfig({
 				test: {
 					name: 'unit',
 					environment: 'node',
-					include: ['src/**/*.test.ts'],
+					// src: beside the code; tests/routes: the route-guard proof over src/routes.
+					include: ['src/**/*.test.ts', 'tests/routes/**/*.test.ts'],
 					exclude: ['src/**/*.int.test.ts']
 				}
 			},
@@ -21,7 +22,7 @@ export default defineConfig({
 				test: {
 					name: 'integration',
 					environment: 'node',
-					include: ['src/**/*.int.test.ts', 'tests/integration/**/*.test.ts'],
+					include: ['src/**/*.int.test.ts'],
 					globalSetup: ['tests/setup/postgres.ts'],
 					testTimeout: 60_000,
 					hookTimeout: 120_000

@@ -1,5 +1,5 @@
 /**
- * Admin pages: the server time of the loads of /admin/cron, /admin/cron/[jobId] and deep
+ * Admin pages: the server time of the loads of /admin/cron, /admin/cron/[key] and deep
  * history pages, with 1,000 jobs over first 10,000 and then 10,000,000 runs (seeded by
  * generate_series, see admin-seed.ts). The loads are the pages' own functions
  * (src/lib/server/admin/pages.ts), called directly: same queries, same code path, no HTTP.
@@ -56,7 +56,7 @@ function depsFor(sql: Sql): PageDeps {
 	const db = wrap(sql);
 	const scheduler = new Scheduler({ sql, db, instanceId: 'bench', defaultTimezone: 'UTC', definitions: [], types: benchJobTypes, log: pino({ level: 'silent' }) });
 	const cron = new CronJobService({ sql, db, defaultTimezone: 'UTC', definitions: [], types: benchJobTypes, scheduler });
-	return { cron, sql, defaultTimezone: 'UTC' };
+	return { cron, sql };
 }
 
 type Page = { name: string; load: () => Promise<unknown> };
@@ -148,7 +148,7 @@ async function body(db: BenchDatabase): Promise<Check[]> {
 		table([
 			['page', '10 jobs', `${JOBS} jobs`],
 			['/admin/cron', String(small.list), String(big.list)],
-			['/admin/cron/[jobId]', String(small.detail), String(big.detail)],
+			['/admin/cron/[key]', String(small.detail), String(big.detail)],
 			['/admin/cron/executions', String(small.runs), String(big.runs)]
 		]);
 

@@ -107,7 +107,7 @@ export async function seedRuns(pool: Sql, rows: number, jobs: number, progress: 
 					else 'cancelled'
 				end as status
 		) k`,
-		[rows, jobs] as never
+		[rows, jobs]
 	);
 	await sql.unsafe('alter table cron_job_execution enable trigger all');
 	step('insert');

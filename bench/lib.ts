@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import postgres, { type Sql } from 'postgres';
-import { createJobTypes } from '../src/lib/server/cron/registry';
+import { createJobTypes } from '../src/lib/server/job-registry';
 import { Scheduler, type SchedulerOptions } from '../src/lib/server/cron/scheduler';
 import type { RegisteredJob } from '../src/lib/server/cron/types';
 import { openPool, wrap } from '../src/lib/server/db';

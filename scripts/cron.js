@@ -1,4 +1,4 @@
-// `npm run cron -- <command>` (SPEC §9): build when the output is missing or stale, then run
+// `npm run cron -- <command>` (README, "CLI"): build when the output is missing or stale, then run
 // the built CLI in this process, so signals reach it directly.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

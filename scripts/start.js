@@ -14,10 +14,10 @@ if (state) {
 		process.exit(status);
 	}
 }
-// Above the API's own 1 MB limit (SPEC §8), so bodies up to 1 MB reach it and larger ones get
+// Above the API's own 1 MB limit (README, "REST API"), so bodies up to 1 MB reach it and larger ones get
 // its JSON 413 rather than adapter-node's default 512K refusal.
 process.env.BODY_SIZE_LIMIT ??= '2M';
-// SPEC §3: ORIGIN defaults to http://localhost:$PORT. Without it adapter-node assumes https,
+// ORIGIN defaults to http://localhost:$PORT (README, "Configuration"). Without it adapter-node assumes https,
 // so every form POST (the login!) would fail SvelteKit's same-origin check. Left alone when
 // the operator derives the origin from proxy headers instead.
 if (!process.env.PROTOCOL_HEADER && !process.env.HOST_HEADER) process.env.ORIGIN ||= `http://localhost:${process.env.PORT || 3000}`;

@@ -1,24 +1,42 @@
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+/**
+ * The web app's composition: `init` boots the services once (runtime.ts), and `handle` runs
+ * one hook per concern (src/hooks/), in this order:
+ *
+ * 1. securityHeaders: baseline headers on every response it passes back;
+ * 2. attachServices: `event.locals.services` for everything after it;
+ * 3. roleGate: a worker answers only /healthz and /metrics and never reads a session;
+ * 4. inputGuard: URLs and form bodies that cannot be handled are refused (400/408) before
+ *    anything reads them;
+ * 5. databaseFaults: a database fault anywhere after it becomes a 503 (API error or page);
+ * 6. authHandle: the session cookie becomes `locals.user`;
+ * 7. adminGate: the whole (admin) group needs a signed-in user, and admins for any write.
+ */
+import type { HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { heartbeatFastPath, publishFastPath } from '$lib/server/api/fast-path';
-import { adminGate } from '$lib/server/auth/gate';
-import { inputGuard } from '$lib/server/input/guard';
-import { authHandle } from '$lib/server/auth/handle';
 import { parseConfig } from '$lib/server/config';
 import { assertPortFree, installShutdown } from '$lib/server/process';
-import { roleGate } from '$lib/server/roles';
-import { boot, fatal } from '$lib/server/runtime';
-import { applySecurityHeaders, publishSecurityHeaders } from '$lib/server/security-headers';
-import { databaseFaults, serverError } from '$lib/server/unavailable';
+import { boot, fatal, type Services } from '$lib/server/runtime';
+import { publishSecurityHeaders } from '$lib/server/security-headers';
+import { serverError } from '$lib/server/unavailable';
+import { adminGate } from './hooks/admin-gate';
+import { authHandle } from './hooks/auth';
+import { databaseFaults } from './hooks/database-faults';
+import { inputGuard } from './hooks/input-guard';
+import { roleGate } from './hooks/role-gate';
+import { securityHeaders } from './hooks/security-headers';
+import { attachServices } from './hooks/services';
+
+let services: Services | undefined;
 
 export const init: ServerInit = async () => {
 	try {
 		const config = parseConfig(process.env);
 		if (!dev && !process.env.SOCKET_PATH) await assertPortFree(config.host, config.port);
-		const { database } = await boot({ config });
+		services = await boot({ config });
 		// Served in front of SvelteKit by scripts/server.js (`npm start`); a worker serves no API.
-		if (config.cronRole !== 'worker') publishFastPath(heartbeatFastPath(database.sql));
+		if (config.cronRole !== 'worker') publishFastPath(heartbeatFastPath(services.sql));
 		publishSecurityHeaders();
 		installShutdown({ waitForHttpDrain: !dev });
 	} catch (err) {
@@ -26,17 +44,6 @@ export const init: ServerInit = async () => {
 	}
 };
 
-/** Baseline security headers on every response; no-store on whatever a signed-in user gets. */
-const securityHeaders: Handle = async ({ event, resolve }) => {
-	const response = await resolve(event);
-	applySecurityHeaders(response.headers, event.locals.user != null);
-	return response;
-};
-
-// roleGate first: a worker answers only /healthz and /metrics and never reads a session.
-// inputGuard refuses URLs and form bodies that cannot be handled (400/408) before anything reads
-// them; databaseFaults turns a database fault anywhere after it into a 503 (API error or error
-// page); authHandle resolves the session; adminGate guards the whole (admin) group before any load.
-export const handle = sequence(securityHeaders, roleGate, inputGuard, databaseFaults, authHandle, adminGate);
+export const handle = sequence(securityHeaders, attachServices(() => services), roleGate, inputGuard, databaseFaults, authHandle, adminGate);
 
 export const handleError: HandleServerError = serverError;

@@ -142,9 +142,13 @@ test('while the database is stopped or frozen every request gets a 503, and all 
 		await pg.stop();
 		expectUnavailable(await probeAll(origin, cookie), MARGIN_MS);
 		// The signed-in page in a browser: the error page, not the login form, and accessible.
-		const [name, value] = cookie.split('=') as [string, string];
+		// The Cookie header carries the login session and the known-device cookie.
+		const cookies = cookie.split('; ').map((pair) => {
+			const at = pair.indexOf('=');
+			return { name: pair.slice(0, at), value: pair.slice(at + 1), url: origin };
+		});
 		const context = await browser.newContext();
-		await context.addCookies([{ name, value, url: origin }]);
+		await context.addCookies(cookies);
 		const page = await context.newPage();
 		const res = await page.goto(`${origin}/admin/cron`);
 		expect(res?.status()).toBe(503);

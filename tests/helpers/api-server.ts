@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestEvent } from '@sveltejs/kit';
+import type { Services } from '../../src/lib/server/runtime';
 
 type Handler = (event: RequestEvent) => Response | Promise<Response>;
 export type RouteModule = Partial<Record<'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'fallback', Handler>>;
@@ -32,9 +33,13 @@ async function body(req: http.IncomingMessage): Promise<Buffer> {
 
 export type ApiServer = { url: string; close(): Promise<void> };
 
-/** `front` sees each request first, as scripts/server.js's fast path does; false passes it on. */
+/**
+ * The routes get `services` as `locals.services`, as the app's hook hands them over. `front`
+ * sees each request first, as scripts/server.js's fast path does; false passes it on.
+ */
 export async function startApiServer(
 	routes: Record<string, RouteModule>,
+	services: Services,
 	front?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean
 ): Promise<ApiServer> {
 	const server = http.createServer(async (req, res) => {
@@ -63,7 +68,7 @@ export async function startApiServer(
 				request,
 				url,
 				params: found.params,
-				locals: { user: null, sessionId: null },
+				locals: { user: null, sessionId: null, services },
 				cookies: { get: () => undefined, getAll: () => [], set: () => {}, delete: () => {}, serialize: () => '' },
 				getClientAddress: () => (typeof ip === 'string' ? ip : (req.socket.remoteAddress ?? '')),
 				route: { id: null },

@@ -5,6 +5,11 @@
 import { systemClock, type Clock } from '../../src/lib/server/cron/clock';
 
 export class SkewedClock implements Clock {
+	setTimeout = systemClock.setTimeout;
+	clearTimeout = systemClock.clearTimeout;
+	setInterval = systemClock.setInterval;
+	clearInterval = systemClock.clearInterval;
+
 	constructor(public skewMs = 0) {}
 
 	/** Steps the wall clock by `ms` (forward or back), as an NTP step or an operator would. */
@@ -19,11 +24,6 @@ export class SkewedClock implements Clock {
 	monotonic(): number {
 		return performance.now();
 	}
-
-	setTimeout = systemClock.setTimeout;
-	clearTimeout = systemClock.clearTimeout;
-	setInterval = systemClock.setInterval;
-	clearInterval = systemClock.clearInterval;
 }
 
 /**
@@ -35,6 +35,11 @@ export class ManualClock implements Clock {
 	private mono = 0;
 	private seq = 0;
 	private timers = new Map<number, { at: number; fn: () => void; every: number | null }>();
+
+	setTimeout = (fn: () => void, ms: number) => this.add(fn, ms, null);
+	setInterval = (fn: () => void, ms: number) => this.add(fn, ms, ms);
+	clearTimeout = (t: ReturnType<typeof setTimeout> | undefined) => void this.timers.delete(t as unknown as number);
+	clearInterval = this.clearTimeout;
 
 	constructor(start = Date.UTC(2026, 0, 1)) {
 		this.wall = start;
@@ -52,11 +57,6 @@ export class ManualClock implements Clock {
 	jump(ms: number): void {
 		this.wall += ms;
 	}
-
-	setTimeout = (fn: () => void, ms: number) => this.add(fn, ms, null);
-	setInterval = (fn: () => void, ms: number) => this.add(fn, ms, ms);
-	clearTimeout = (t: ReturnType<typeof setTimeout> | undefined) => void this.timers.delete(t as unknown as number);
-	clearInterval = this.clearTimeout;
 
 	private add(fn: () => void, ms: number, every: number | null): ReturnType<typeof setTimeout> {
 		const id = ++this.seq;

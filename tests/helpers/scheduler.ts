@@ -5,7 +5,7 @@ import type { Sql } from 'postgres';
 import { openPool, wrap } from '../../src/lib/server/db';
 import { Scheduler, type SchedulerOptions } from '../../src/lib/server/cron/scheduler';
 import { CronJobService } from '../../src/lib/server/cron/service';
-import { createJobTypes } from '../../src/lib/server/cron/registry';
+import { createJobTypes } from '../../src/lib/server/job-registry';
 import { DEFAULT_HTTP_JOB_DENY, EgressPolicy } from '../../src/lib/server/egress/policy';
 import { SecretBox } from '../../src/lib/server/secrets/box';
 import type { RegisteredJob } from '../../src/lib/server/cron/types';
@@ -19,7 +19,8 @@ export type Instance = { scheduler: Scheduler; service: CronJobService; sql: Sql
 export const testSecrets = new SecretBox(randomBytes(32));
 
 /** The app's job types under `testSecrets`, with the default egress policy unless given one. */
-export const testJobTypes = (egress = EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY)) => createJobTypes({ secrets: testSecrets, egress });
+export const testJobTypes = (egress = EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY), o: { commandJobs?: boolean } = {}) =>
+	createJobTypes({ secrets: testSecrets, egress, commandJobs: o.commandJobs });
 
 export function instance(
 	t: TestDatabase,

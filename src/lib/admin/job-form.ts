@@ -2,6 +2,7 @@
  * The job form's values as strings (what a form posts and what it is refilled with), shared by
  * the create and edit pages and the server's parser.
  */
+import { POLICY_DEFAULTS } from '../names';
 
 export type JobFormValues = {
 	name: string;
@@ -29,8 +30,6 @@ export type JobFormValues = {
 
 export type JobFormErrors = Partial<Record<keyof JobFormValues | 'form', string>>;
 
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
 export const EMPTY_JOB_FORM: JobFormValues = {
 	name: '',
 	key: '',
@@ -38,12 +37,12 @@ export const EMPTY_JOB_FORM: JobFormValues = {
 	type: 'http',
 	schedule: '',
 	timezone: '',
-	timeoutMs: '300000',
-	maxRetries: '0',
-	overlap: 'forbid',
-	catchUp: 'once',
-	catchUpMaxAgeMs: '86400000',
-	enabled: true,
+	timeoutMs: String(POLICY_DEFAULTS.timeoutMs),
+	maxRetries: String(POLICY_DEFAULTS.maxRetries),
+	overlap: POLICY_DEFAULTS.overlap,
+	catchUp: POLICY_DEFAULTS.catchUp,
+	catchUpMaxAgeMs: String(POLICY_DEFAULTS.catchUpMaxAgeMs),
+	enabled: POLICY_DEFAULTS.enabled,
 	url: '',
 	method: 'GET',
 	headers: '',

@@ -17,10 +17,10 @@ export function withQuery(path: string, query: Query = {}): ResolvedPathname {
 	return resolve((q ? `${path}?${q}` : path) as '/');
 }
 
-export const jobHref = (key: string): ResolvedPathname => resolve('/(admin)/admin/cron/[jobId]', { jobId: key });
+export const jobHref = (key: string): ResolvedPathname => resolve('/(admin)/admin/cron/[key]', { key });
 
-export const runHref = (key: string, id: number): ResolvedPathname =>
-	resolve('/(admin)/admin/cron/[jobId]/executions/[executionId]', { jobId: key, executionId: String(id) });
+export const executionHref = (key: string, id: number): ResolvedPathname =>
+	resolve('/(admin)/admin/cron/[key]/executions/[id]', { key, id: String(id) });
 
 /**
  * A form action on the current page that keeps its query (filters, cursor), so that without

@@ -1,32 +1,43 @@
 /**
- * Live updates in the browser: one EventSource on /admin/events; a message that concerns the
- * page re-runs its loads (`depends('app:cron')`), at most one refresh in flight and one
- * queued, so a burst of runs costs a couple of reloads, not one each. A settings change
- * re-runs every load (the layout's pause banner). Never during a navigation.
+ * Live updates in the browser, the one way admin pages refresh themselves: one EventSource on
+ * /admin/events; a message that concerns the page re-runs its loads (those that depend on its
+ * topic: `depends('app:cron')`, `app:sessions`, `app:email`), at most one refresh in flight and
+ * one queued, so a burst of runs costs a couple of reloads, not one each. On the cron pages a
+ * settings change re-runs every load (the layout's pause banner). Never during a navigation.
  */
 import { invalidate, invalidateAll } from '$app/navigation';
 import { navigating } from '$app/state';
+import type { LiveMessage } from '$lib/live-message';
 
-export const LIVE_DEPENDENCY = 'app:cron';
 export const LIVE_URL = '/admin/events';
-
-/** Mirrors LiveMessage in $lib/server/admin/live.ts. */
-export type LiveMessage = { runs: [number, string, string][]; jobs: string[]; all: boolean; settings: boolean };
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
+/** What a page shows: runs and jobs (the cron pages), device sessions and keys, or the outbox. */
+export type LiveTopic = 'cron' | 'sessions' | 'email';
+
+/** The load dependency each topic's pages declare (`event.depends(...)`). */
+const DEPENDENCY: Record<LiveTopic, `app:${string}`> = { cron: 'app:cron', sessions: 'app:sessions', email: 'app:email' };
+
 export type LiveOptions = {
-	/** Only messages about this job (and big batches) refresh the page; all of them when absent. */
+	/** Default `cron`. */
+	topic?: LiveTopic;
+	/** Cron pages: only messages about this job (and big batches) refresh the page; all of them when absent. */
 	job?: () => string | undefined;
 };
 
-export function concerns(msg: LiveMessage, job: string | undefined): boolean {
-	return msg.all || msg.settings || job === undefined || msg.jobs.includes(job);
+export function concerns(msg: LiveMessage, topic: LiveTopic, job: string | undefined): boolean {
+	if (topic === 'sessions') return msg.sessions;
+	if (topic === 'email') return msg.email;
+	if (msg.all || msg.settings) return true;
+	if (!msg.runs.length && !msg.jobs.length) return false;
+	return job === undefined || msg.jobs.includes(job);
 }
 
 /** Call during component init; returns the connection state for an indicator. */
 export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState } {
 	let state = $state<LiveState>('connecting');
+	const topic = opts.topic ?? 'cron';
 
 	$effect(() => {
 		let busy = false;
@@ -41,7 +52,7 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			}
 			busy = true;
 			try {
-				await (what === 'all' ? invalidateAll() : invalidate(LIVE_DEPENDENCY));
+				await (what === 'all' ? invalidateAll() : invalidate(DEPENDENCY[topic]));
 			} catch {
 				// the next message or reconnect refreshes again
 			} finally {
@@ -51,7 +62,8 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 				if (next) void refresh(next);
 			}
 		};
-		const source = new EventSource(LIVE_URL);
+		// The sessions page shows heartbeat times: the server then watches them too.
+		const source = new EventSource(topic === 'sessions' ? `${LIVE_URL}?heartbeats=1` : LIVE_URL);
 		source.onopen = () => {
 			// Anything may have changed while disconnected.
 			if (state === 'reconnecting') void refresh('page');
@@ -69,8 +81,8 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			} catch {
 				return;
 			}
-			if (!concerns(msg, opts.job?.())) return;
-			const what = msg.settings ? 'all' : 'page';
+			if (!concerns(msg, topic, opts.job?.())) return;
+			const what = topic === 'cron' && msg.settings ? 'all' : 'page';
 			if (document.hidden) missed = missed === 'all' ? 'all' : what;
 			else void refresh(what);
 		};

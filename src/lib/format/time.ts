@@ -10,6 +10,11 @@ export function toDate(value: DateInput): Date {
 	return value instanceof Date ? value : new Date(value);
 }
 
+/** A database instant as the ISO 8601 text pages and the API carry; null stays null. */
+export function iso(d: Date | null | undefined): string | null {
+	return d ? d.toISOString() : null;
+}
+
 const relativeFormat = new Intl.RelativeTimeFormat('en', { numeric: 'always', style: 'long' });
 
 const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [

@@ -3,9 +3,7 @@
  * Form values arrive as strings; empty optional fields count as absent.
  */
 import { z } from 'zod';
-
-export const ROLES = ['admin', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+import { USER_ROLES } from '../names';
 
 export const MIN_PASSWORD = 12;
 export const MAX_PASSWORD = 256;
@@ -28,7 +26,7 @@ export const passwordSchema = z
 	.min(MIN_PASSWORD, `Password must be at least ${MIN_PASSWORD} characters`)
 	.max(MAX_PASSWORD, `Password must be at most ${MAX_PASSWORD} characters`);
 
-export const roleSchema = z.enum(ROLES, { error: 'Choose admin or viewer' });
+export const roleSchema = z.enum(USER_ROLES, { error: 'Choose admin or viewer' });
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -48,13 +46,3 @@ export type CreateUserInput = z.input<typeof createUserSchema>;
 
 export const userIdSchema = z.object({ id: z.string({ error: 'Missing user' }).min(1, 'Missing user').max(64) });
 export const changeRoleSchema = userIdSchema.extend({ role: roleSchema });
-
-/** Field → first message, for forms. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-	const out: Record<string, string> = {};
-	for (const issue of error.issues) {
-		const key = String(issue.path[0] ?? 'form');
-		out[key] ??= issue.message;
-	}
-	return out;
-}

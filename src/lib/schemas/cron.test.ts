@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { defineJob } from '../server/cron/types';
 import { invalid } from '../server/errors';
-import { createJobSchema, jobKey } from './cron';
+import { createJobSchema, jobKeySchema } from './cron';
 
 const RESERVED = ['new', 'executions', 'settings'];
 
 describe('job keys', () => {
 	it.each(RESERVED)('refuses "%s", the name of an admin page under /admin/cron', (key) => {
-		const parsed = jobKey.safeParse(key);
+		const parsed = jobKeySchema.safeParse(key);
 		expect(parsed.error?.issues.map((i) => i.message)).toEqual([`is reserved for the admin page /admin/cron/${key}`]);
 	});
 
 	it('accepts slugs that only contain a reserved word', () => {
-		for (const key of ['new-job', 'newsletter', 'settings-sync', 'old-executions']) expect(jobKey.safeParse(key).success).toBe(true);
+		for (const key of ['new-job', 'newsletter', 'settings-sync', 'old-executions']) expect(jobKeySchema.safeParse(key).success).toBe(true);
 	});
 
 	it('answers the API with a 400 naming the key field', () => {

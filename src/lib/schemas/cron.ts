@@ -1,14 +1,15 @@
 /**
- * Zod schemas of the cron domain, in one place: the API, the forms and the service derive
- * theirs from these with pick/omit/partial.
+ * Zod schemas of the cron domain, in one place: the API, the forms, the pages' filters and the
+ * service derive theirs from these with pick/omit/partial.
  */
 import { z } from 'zod';
-import { CATCH_UP_POLICIES, EXECUTION_STATUSES, OVERLAP_POLICIES, TRIGGERS } from '../cron-names';
+import { CATCH_UP_POLICIES, EXECUTION_STATUSES, JOB_SOURCES, JOB_STATES, OVERLAP_POLICIES, TRIGGERS } from '../names';
+import { idCursorSchema, lenient } from './query';
 
 /** Keys a job cannot take: /admin/cron/{key} is already the page of that name. */
 const RESERVED_JOB_KEYS: readonly string[] = ['new', 'executions', 'settings'];
 
-export const jobKey = z
+export const jobKeySchema = z
 	.string({ error: 'must be a string' })
 	.min(2, 'must be at least 2 characters')
 	.max(64, 'must be at most 64 characters')
@@ -19,7 +20,7 @@ export const jobKey = z
 
 /** Every field of a job as the API takes it; no defaults here, so PATCH keeps absent fields absent. */
 export const jobSchema = z.strictObject({
-	key: jobKey,
+	key: jobKeySchema,
 	name: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
 	description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters'),
 	type: z.string({ error: 'must be a string' }).min(1, 'is required'),
@@ -45,13 +46,40 @@ export type CreateJobInput = z.input<typeof createJobSchema>;
 export const updateJobSchema = jobSchema.omit({ key: true, type: true }).partial();
 export type UpdateJobInput = z.input<typeof updateJobSchema>;
 
+const statusSchema = z.enum(EXECUTION_STATUSES, { error: `must be one of ${EXECUTION_STATUSES.join(', ')}` });
+const triggerSchema = z.enum(TRIGGERS, { error: `must be one of ${TRIGGERS.join(', ')}` });
+
+/** GET /api/cron/executions and /api/cron/jobs/{key}/executions: `?status=&trigger=&cursor=&limit=`. */
 export const executionQuerySchema = z.object({
-	status: z.enum(EXECUTION_STATUSES, { error: `must be one of ${EXECUTION_STATUSES.join(', ')}` }).optional(),
-	trigger: z.enum(TRIGGERS, { error: `must be one of ${TRIGGERS.join(', ')}` }).optional(),
-	cursor: z.coerce.number({ error: 'must be a number' }).int().positive('must be positive').optional(),
+	status: statusSchema.optional(),
+	trigger: triggerSchema.optional(),
+	cursor: idCursorSchema.optional(),
 	limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50)
 });
 export type ExecutionQuery = z.infer<typeof executionQuerySchema>;
+
+/**
+ * The history filters of the admin pages: the API's, plus the job, a time range (`from`/`to`,
+ * `datetime-local` wall times) and both cursors (`before` older, `after` newer).
+ */
+export const executionFilterQuerySchema = lenient({
+	job: jobKeySchema,
+	status: statusSchema,
+	trigger: triggerSchema,
+	from: z.string().max(40),
+	to: z.string().max(40),
+	before: idCursorSchema,
+	after: idCursorSchema
+});
+export type ExecutionFilterQuery = z.infer<typeof executionFilterQuerySchema>;
+
+/** The job list's filters (/admin/cron). */
+export const jobListQuerySchema = z.object({
+	q: z.string().trim().max(100).catch(''),
+	state: z.enum(JOB_STATES).optional().catch(undefined),
+	source: z.enum(JOB_SOURCES).optional().catch(undefined)
+});
+export type JobListQuery = z.infer<typeof jobListQuerySchema>;
 
 export const previewQuerySchema = z.object({
 	expr: z.string({ error: 'is required' }).min(1, 'is required').max(200),
@@ -59,7 +87,7 @@ export const previewQuerySchema = z.object({
 	count: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(5),
 	from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant' }).optional(),
 	/** The job being edited: its own schedule (which may read the environment) is accepted as is. */
-	job: jobKey.optional()
+	job: jobKeySchema.optional()
 });
 
 /** POST /api/cron/run: how long to wait for the runs it starts before answering. */
@@ -70,4 +98,9 @@ export const runDueQuerySchema = z.object({
 		.min(0, 'must be between 0 and 600000')
 		.max(600_000, 'must be between 0 and 600000')
 		.default(25_000)
+});
+
+/** GET /api/cron/executions/{id}/output: from which byte of the produced output on. */
+export const outputQuerySchema = z.object({
+	offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').default(0)
 });

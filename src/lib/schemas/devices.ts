@@ -1,11 +1,9 @@
 /**
- * Zod schemas of the device-session API (SPEC §8.1), access keys (§8.3) and the outbox page,
- * shared by the routes, the forms and the CLI.
+ * Zod schemas of the device-session API, access keys and the outbox page (README, "Device
+ * sessions and access keys", "Email"), shared by the routes, the forms and the CLI.
  */
 import { z } from 'zod';
-
-/** As in the schema's check constraint (kept here: client code cannot import $lib/server). */
-export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
+import { EMAIL_STATUSES } from '../names';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -43,6 +41,6 @@ export const idParam = z.string().min(1, 'is required').max(100, 'must be at mos
 
 /** /admin/email filters (query string). */
 export const outboxFilterSchema = z.object({
-	status: z.preprocess(emptyToUndefined, z.enum(OUTBOX_STATUSES).optional()).catch(undefined),
+	status: z.preprocess(emptyToUndefined, z.enum(EMAIL_STATUSES).optional()).catch(undefined),
 	before: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()).catch(undefined)
 });

@@ -96,6 +96,7 @@ const envSchema = z.object({
 	),
 	HTTP_JOB_DENY: z.preprocess(emptyToUndefined, z.string().superRefine(cidrList).default(DEFAULT_HTTP_JOB_DENY)),
 	HTTP_JOB_ALLOW: z.preprocess(emptyToUndefined, z.string().superRefine(cidrList).default('')),
+	COMMAND_JOBS: z.preprocess(emptyToUndefined, z.enum(['on', 'off'], { error: 'must be on or off' }).default('off')),
 	NODE_ENV: optionalString,
 	LOG_LEVEL: z.preprocess(
 		emptyToUndefined,
@@ -130,6 +131,8 @@ export type Config = {
 	/** CIDR lists of the egress policy of http jobs. */
 	httpJobDeny: string;
 	httpJobAllow: string;
+	/** COMMAND_JOBS=on: admins may create jobs that run programs on this server. */
+	commandJobs: boolean;
 	/** NODE_ENV=production: SECRET_KEY is required with DATABASE_URL. */
 	production: boolean;
 };
@@ -169,6 +172,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		secretKey: e.SECRET_KEY === undefined ? undefined : decodeKey(e.SECRET_KEY)!,
 		httpJobDeny: e.HTTP_JOB_DENY,
 		httpJobAllow: e.HTTP_JOB_ALLOW,
+		commandJobs: e.COMMAND_JOBS === 'on',
 		production: e.NODE_ENV === 'production'
 	};
 }

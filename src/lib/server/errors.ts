@@ -3,7 +3,7 @@ import type { ZodError } from 'zod';
 export type ErrorIssue = { path: string; message: string };
 
 /**
- * An error the caller can act on, with the HTTP status and code of SPEC §8's error shape:
+ * An error the caller can act on, with the HTTP status and code of the API's error shape:
  * `{"error": {"code", "message", "issues"}}`.
  */
 export class ServiceError extends Error {

@@ -1,6 +1,6 @@
 import { CLOCK_OFFSET_WARN_MS } from './cron/db-time';
 import { liveSummary, VERSION, type LiveSummary } from './instances/registry';
-import { runtime } from './runtime';
+import type { Services } from './runtime';
 
 export type HealthReport = {
 	status: 'ok' | 'degraded';
@@ -32,10 +32,9 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  * 200 with db "up" (status "degraded", with warnings, when this instance's clock is off by more
  * than a second or due queued runs have no live worker); 503 while the database is unreachable.
  */
-export async function health(): Promise<HealthReport> {
-	const rt = runtime();
+export async function health(rt: Pick<Services, 'database' | 'sql' | 'time' | 'config' | 'startedAt' | 'scheduler'>): Promise<HealthReport> {
 	const up = await rt.database.ping();
-	const live: LiveSummary | undefined = up ? await within(liveSummary(rt.database.sql), HEALTH_QUERY_MS) : undefined;
+	const live: LiveSummary | undefined = up ? await within(liveSummary(rt.sql), HEALTH_QUERY_MS) : undefined;
 	const offset = rt.time.measured ? Math.round(rt.time.localOffsetMs) : null;
 	const warnings: string[] = [];
 	if (!up) warnings.push('the database does not answer');

@@ -1,27 +1,36 @@
 /**
- * The process's runtime: configuration, database, scheduler and cron service, booted
- * once by `hooks.server.ts` or the CLI and stopped in order on SIGTERM/SIGINT.
+ * The composition root: `boot` builds the process's services once (configuration, database,
+ * scheduler, cron service, live updates …) for `hooks.server.ts`, which hands them to every
+ * request as `event.locals.services`, or for the CLI, which passes them to its commands.
+ * `shutdown` stops them in reverse order on SIGTERM/SIGINT.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Sql } from 'postgres';
+import { LiveHub } from './admin/live';
 import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
 import { sealStoredHttpSecrets } from './cron/http-job';
 import { syncCodeJobs } from './cron/jobs';
-import { codeJobs, createJobTypes } from './cron/registry';
 import { systemClock } from './cron/clock';
 import { DbTime } from './cron/db-time';
+import type { Isolation } from './cron/runner';
 import { Scheduler } from './cron/scheduler';
 import { CronJobService } from './cron/service';
 import { connect, type Database } from './db';
 import { migrate } from './db/migrate';
 import { EgressPolicy } from './egress/policy';
 import { InstanceRegistry } from './instances/registry';
+import { codeJobs, createJobTypes } from './job-registry';
 import { log, setLogLevel } from './log';
 import { SecretBox } from './secrets/box';
 import { checkKeyFingerprint, loadSecretKey } from './secrets/key';
 
-export type Runtime = {
+export type Services = {
 	config: Config;
 	database: Database;
+	/** The pool (`database.sql`): what most reads and writes take. */
+	sql: Sql;
 	scheduler: Scheduler;
 	cron: CronJobService;
 	/** The database's clock as this instance estimates it (scheduler and registry share it). */
@@ -30,20 +39,14 @@ export type Runtime = {
 	registry: InstanceRegistry | undefined;
 	/** SECRET_KEY's box: job secrets, signed cookies. */
 	secrets: SecretBox;
+	/** Live updates of the admin pages (server-sent events), listening once it has a stream. */
+	live: LiveHub;
 	startedAt: Date;
 };
 
-let current: Runtime | undefined;
+/** The booted services: kept here only so that `shutdown` can close what `boot` opened. */
+let current: Services | undefined;
 const stopHooks: Array<() => Promise<void>> = [];
-
-export function runtime(): Runtime {
-	if (!current) throw new Error('Cronkit runtime is not booted');
-	return current;
-}
-
-export function isBooted(): boolean {
-	return current !== undefined;
-}
 
 /** Registers work to do on shutdown, before the database closes (last registered runs first). */
 export function onStop(hook: () => Promise<void>): void {
@@ -59,7 +62,7 @@ export type BootOptions = {
 	schedule?: boolean;
 };
 
-export async function boot(opts: BootOptions = {}): Promise<Runtime> {
+export async function boot(opts: BootOptions = {}): Promise<Services> {
 	if (current) return current;
 	const started = performance.now();
 	const config = opts.config ?? parseConfig(process.env);
@@ -89,7 +92,7 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await database.close();
 		throw err;
 	}
-	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow) });
+	const types = createJobTypes({ secrets, egress: EgressPolicy.fromLists(config.httpJobDeny, config.httpJobAllow), commandJobs: config.commandJobs });
 	// The web app makes sure someone can sign in; a worker (no login pages) and the CLI (its
 	// stdout is command output; it has create-admin) leave that to the web instances.
 	if (opts.mode !== 'attach' && config.cronRole !== 'worker') {
@@ -111,7 +114,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		types,
 		log: log.child({ component: 'scheduler' }),
 		env: process.env,
-		time
+		time,
+		isolation: isolationFor(database.url)
 	});
 	const cron = new CronJobService({
 		sql: database.sql,
@@ -119,7 +123,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		defaultTimezone: config.cronTimezone,
 		definitions: codeJobs,
 		types,
-		scheduler
+		scheduler,
+		env: process.env
 	});
 	const schedule = opts.schedule ?? config.cronRole !== 'web';
 	// Long-running processes register themselves; one-shot CLI commands do not.
@@ -127,7 +132,8 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		opts.mode !== 'attach' || schedule
 			? new InstanceRegistry({ sql: database.sql, log, time, id: config.instanceId, role: schedule ? config.cronRole : 'web' })
 			: undefined;
-	current = { config, database, scheduler, cron, secrets, time, registry, startedAt: new Date() };
+	const live = new LiveHub(database.sql);
+	current = { config, database, sql: database.sql, scheduler, cron, secrets, time, registry, live, startedAt: new Date() };
 	try {
 		// A started scheduler syncs code definitions itself; without one (web role, CLI) the
 		// job table must still know every code job.
@@ -142,11 +148,22 @@ export async function boot(opts: BootOptions = {}): Promise<Runtime> {
 		await scheduler.close();
 		await registry?.stop();
 	});
+	// Registered last, so it runs first: open pages must not hold up the HTTP drain.
+	onStop(() => live.stop());
 	log.info(
 		{ role: config.cronRole, instance: config.instanceId, embedded: !!database.embedded, ms: Math.round(performance.now() - started) },
 		'cronkit booted'
 	);
 	return current;
+}
+
+/**
+ * How isolated code jobs start their child: the worker entry built beside the CLI
+ * (`npm run build`), told where the database is. None when it has not been built.
+ */
+function isolationFor(databaseUrl: string): Isolation | undefined {
+	const entry = path.resolve('build/cli/isolated-child.js');
+	return existsSync(entry) ? { argv: [process.execPath, entry], env: { CRONKIT_DATABASE_URL: databaseUrl } } : undefined;
 }
 
 let stopping: Promise<void> | undefined;

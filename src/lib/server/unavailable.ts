@@ -5,11 +5,12 @@
  * `{"error": {"code": "database_unavailable", …}}`, pages a short error page saying so. The
  * fault is recognised wherever it is thrown: in the auth handle's session lookup, in an
  * endpoint, in a load or an action (SvelteKit reports those to `handleError`, which marks the
- * request so the handle can answer it). Which errors count: db/faults.ts.
+ * request so the `databaseFaults` handle, src/hooks/database-faults.ts, can answer it). Which
+ * errors count: db/faults.ts.
  *
  * Only types come from @sveltejs/kit: api/json.ts (also used by the fast path) imports this.
  */
-import type { Handle, HandleServerError, RequestEvent } from '@sveltejs/kit';
+import type { HandleServerError, RequestEvent } from '@sveltejs/kit';
 import { unavailableCode } from './db/faults';
 import { ServiceError } from './errors';
 import { log } from './log';
@@ -44,8 +45,12 @@ export function noteUnavailable(code: string, where: { method?: string; path?: s
  */
 const faulted = new WeakSet<App.Locals>();
 
+/** Whether the request's load, action or endpoint failed on a database fault (`serverError` saw it). */
+export const wasFaulted = (locals: App.Locals): boolean => faulted.has(locals);
+
 /**
- * SvelteKit's `handleError`: a database fault marks the request for `databaseFaults`; any
+ * SvelteKit's `handleError`: a database fault marks the request for the `databaseFaults`
+ * handle (src/hooks/database-faults.ts); any
  * other unexpected error is logged (404s are not errors worth a line) and shown generically.
  */
 export const serverError: HandleServerError = ({ error, event, status, message }) => {
@@ -87,7 +92,7 @@ a { color: #1d4ed8; }
 `;
 
 /** The 503 answer for `event`: JSON for the API and for SvelteKit's data requests, else the page. */
-function unavailableResponse(event: Pick<RequestEvent, 'url' | 'isDataRequest'>): Response {
+export function unavailableResponse(event: Pick<RequestEvent, 'url' | 'isDataRequest'>): Response {
 	const headers: Record<string, string> = { ...SECURITY_HEADERS, 'cache-control': 'no-store', 'retry-after': String(RETRY_AFTER_SECONDS) };
 	if (event.url.pathname.startsWith('/api/')) {
 		return new Response(JSON.stringify(databaseUnavailable().toJSON()), { status: 503, headers: { ...headers, 'content-type': 'application/json' } });
@@ -98,22 +103,3 @@ function unavailableResponse(event: Pick<RequestEvent, 'url' | 'isDataRequest'>)
 	}
 	return new Response(PAGE, { status: 503, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } });
 }
-
-/**
- * The handle (before the auth handle): a database fault thrown by a later handle, or reported
- * to `serverError` while the request was resolved, turns the response into the 503.
- */
-export const databaseFaults: Handle = async ({ event, resolve }) => {
-	let response: Response;
-	try {
-		response = await resolve(event);
-	} catch (err) {
-		const code = unavailableCode(err);
-		if (!code) throw err;
-		noteUnavailable(code, { method: event.request.method, path: event.url.pathname });
-		return unavailableResponse(event);
-	}
-	if (!faulted.has(event.locals)) return response;
-	await response.body?.cancel();
-	return unavailableResponse(event);
-};

@@ -1,5 +1,5 @@
 /**
- * The cron REST API (SPEC §8.2) and /metrics (§8.4) over real HTTP against the built app.
+ * The cron REST API and /metrics (README, "REST API", "Health and metrics") over real HTTP against the built app.
  * Every test uses its own job keys, so they run in parallel.
  */
 import http from 'node:http';

@@ -1,7 +1,8 @@
 /**
- * The device-session API (SPEC §8.1) and access keys (§8.3) over real HTTP against the built
+ * The device-session API and access keys (README, "Device sessions and access keys") over real
+ * HTTP against the built
  * app. Every start here comes from the same address (the throttle allows 30 a minute), so the
- * fuller scenarios and the throttle itself are in tests/integration/devices.test.ts; these
+ * fuller scenarios and the throttle itself are in src/lib/server/devices/devices.int.test.ts; these
  * check the built app end to end.
  */
 import { test as base, expect, type APIResponse } from '@playwright/test';

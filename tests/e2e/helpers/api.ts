@@ -26,6 +26,11 @@ export type ErrorBody = { error: { code: string; message: string; issues: { path
  * them: never a 5xx, never cacheable.
  */
 export class CronApi {
+	get = (path: string, opts?: SendOptions) => this.send('GET', path, opts);
+	post = (path: string, opts?: SendOptions) => this.send('POST', path, opts);
+	patch = (path: string, opts?: SendOptions) => this.send('PATCH', path, opts);
+	delete = (path: string, opts?: SendOptions) => this.send('DELETE', path, opts);
+
 	constructor(readonly request: APIRequestContext) {}
 
 	async send(method: string, path: string, opts: SendOptions = {}): Promise<APIResponse> {
@@ -43,11 +48,6 @@ export class CronApi {
 		expect(res.headers()['cache-control'], `${method} ${path} cache-control`).toBe('no-store');
 		return res;
 	}
-
-	get = (path: string, opts?: SendOptions) => this.send('GET', path, opts);
-	post = (path: string, opts?: SendOptions) => this.send('POST', path, opts);
-	patch = (path: string, opts?: SendOptions) => this.send('PATCH', path, opts);
-	delete = (path: string, opts?: SendOptions) => this.send('DELETE', path, opts);
 
 	/** Creates a UI job of type http (201 asserted) and returns its JSON. */
 	async createHttpJob(url: string, fields: Record<string, unknown> = {}): Promise<Record<string, unknown> & { key: string }> {
@@ -90,7 +90,7 @@ export class CronApi {
 	}
 }
 
-/** Asserts the SPEC §8 error shape, the status and code, and (optionally) the first issue's path. */
+/** Asserts the API's error shape, the status and code, and (optionally) the first issue's path. */
 export async function expectApiError(res: APIResponse, status: number, code: string, path?: string): Promise<ErrorBody['error']> {
 	expect(res.status(), await res.text()).toBe(status);
 	expect(res.headers()['content-type']).toMatch(/^application\/json/);

@@ -43,7 +43,9 @@ export async function startOwnApp(env: Record<string, string> = {}): Promise<Own
 			async stop() {
 				if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 				await exited;
-				await fs.rm(dataDir, { recursive: true, force: true });
+				// Its embedded server is stopped by the watchdog a moment after the kill and may
+				// still be writing: rm retries while the directory is busy or not yet empty.
+				await fs.rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 			}
 		};
 	} catch (err) {

@@ -1,7 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { AdminShell } from './admin-shell';
 
-/** /admin/cron/[jobId] */
+/** /admin/cron/[key] */
 export class CronJobPage {
 	readonly shell: AdminShell;
 	readonly heading: Locator;

@@ -1,7 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { AdminShell } from './admin-shell';
 
-/** /admin/cron/[jobId]/executions/[executionId] */
+/** /admin/cron/[key]/executions/[id] */
 export class CronRunPage {
 	readonly shell: AdminShell;
 	readonly heading: Locator;

@@ -186,7 +186,7 @@ test.describe('low: never a 500 for input', () => {
 	test('"type": constructor, __proto__ or toString on job create: 400 naming type', async ({ api }) => {
 		for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
 			const res = await api.post('/api/cron/jobs', { data: { key: uniqueKey('proto'), name: 'P', type, schedule: QUIET_SCHEDULE, params: {} } });
-			expect((await expectApiError(res, 400, 'invalid_input', 'type')).issues).toEqual([{ path: 'type', message: 'must be one of http' }]);
+			expect((await expectApiError(res, 400, 'invalid_input', 'type')).issues).toEqual([{ path: 'type', message: 'must be one of http, command' }]);
 		}
 		const nick = await api.post('/api/cron/jobs', { data: { key: uniqueKey('proto'), name: 'P', type: 'http', schedule: 'constructor', params: { url: 'http://127.0.0.1:9/' } } });
 		await expectApiError(nick, 400, 'invalid_input', 'schedule');

@@ -1,112 +1,44 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { instance, type Instance } from '../../../../tests/helpers/scheduler';
-import { syncCodeJobs } from '../cron/jobs';
+import type { Instance } from '../../../../tests/helpers/scheduler';
+import { historyFixture } from '../../../../tests/helpers/history';
 import { RUNS_CHANNEL } from '../cron/run-events';
-import { defineJob } from '../cron/types';
 import { listAudit } from './audit';
-import { retryChain } from './execution';
-import { loadJobList } from './jobs';
-import { LiveHub } from './live';
+import type { LiveMessage } from '../../live-message';
+import { HEARTBEAT_CHECK_MS, LIVE_CHANNEL, LiveHub } from './live';
 import { createSession, invalidateSession } from '../auth/session';
-import { executionsPage, jobPage } from './pages';
-import { idRange, listRuns } from './runs';
+import { cronListPage, executionsPage, jobPage, type PageDeps } from './pages';
 import { jobStats } from './stats';
-
-const noop = () => undefined;
 
 describe('admin read model', () => {
 	let t: TestDatabase;
 	let a: Instance;
 	const ids: number[] = [];
+	const deps = (): PageDeps => ({ cron: a.service, sql: t.sql });
 	beforeAll(async () => {
 		t = await createTestDatabase();
-		const defs = [
-			defineJob({ key: 'alpha', name: 'Alpha', schedule: '0 0 1 1 *', handler: noop }),
-			defineJob({ key: 'beta', name: 'Beta job', schedule: '*/5 * * * *', handler: noop })
-		];
-		// The scheduler is never started: runs are written directly, every status and trigger under control.
-		a = instance(t, defs);
-		await syncCodeJobs(t.sql, defs);
-		// 60 runs of alpha, 1 minute apart, oldest first: every 3rd failed, every 10th manual.
-		const rows = await t.sql<{ id: number }[]>`
-			insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, started_at, finished_at, duration_ms, created_at)
-			select 'alpha', case when g % 10 = 0 then 'manual' else 'schedule' end,
-				case when g % 10 = 0 then null else timestamptz '2025-01-01' + make_interval(mins => g) end,
-				timestamptz '2025-01-01' + make_interval(mins => g),
-				case when g % 3 = 0 then 'failed' else 'succeeded' end,
-				timestamptz '2025-01-01' + make_interval(mins => g), timestamptz '2025-01-01' + make_interval(mins => g, secs => 1), g * 10,
-				timestamptz '2025-01-01' + make_interval(mins => g)
-			from generate_series(1, 60) g
-			order by g
-			returning id`;
-		ids.push(...rows.map((r) => Number(r.id)));
+		let seeded: number[];
+		({ a, ids: seeded } = await historyFixture(t));
+		ids.push(...seeded);
 	});
 	afterAll(async () => {
 		await t.drop();
 	});
 
-	it('pages a job’s history newest first with Older/Newer cursors', async () => {
-		const first = await listRuns(t.sql, { job: 'alpha' }, {}, { limit: 25 });
-		expect(first.runs.map((r) => r.id)).toEqual([...ids].reverse().slice(0, 25));
-		expect(first.newer).toBeNull();
-		expect(first.older).toBe(ids[35]);
-		const second = await listRuns(t.sql, { job: 'alpha' }, { before: first.older! }, { limit: 25 });
-		expect(second.runs.map((r) => r.id)).toEqual([...ids].reverse().slice(25, 50));
-		expect(second.newer).toBe(ids[34]);
-		const back = await listRuns(t.sql, { job: 'alpha' }, { after: second.newer! }, { limit: 25 });
-		expect(back.runs.map((r) => r.id)).toEqual(first.runs.map((r) => r.id));
-		expect(back.newer).toBeNull();
-		const last = await listRuns(t.sql, { job: 'alpha' }, { before: second.older! }, { limit: 25 });
-		expect(last.runs).toHaveLength(10);
-		expect(last.older).toBeNull();
-	});
-
-	it('filters by status and trigger, and a scan budget bounds what one page reads', async () => {
-		const failed = await listRuns(t.sql, { job: 'alpha', status: 'failed' }, {}, { limit: 5 });
-		expect(failed.runs.every((r) => r.status === 'failed')).toBe(true);
-		expect(failed.runs).toHaveLength(5);
-		const manual = await listRuns(t.sql, { trigger: 'manual' }, {}, { limit: 25 });
-		expect(manual.runs.map((r) => r.id)).toEqual(ids.filter((_, i) => (i + 1) % 10 === 0).reverse());
-		// With a budget of 8 rows, the page stops early and says where to go on.
-		const bounded = await listRuns(t.sql, { trigger: 'manual' }, {}, { limit: 25, budget: 8 });
-		expect(bounded.partial).toBe(true);
-		expect(bounded.scanned).toBe(8);
-		expect(bounded.runs.map((r) => r.id)).toEqual([ids[59]]);
-		expect(bounded.older).toBe(ids[52]);
-		const next = await listRuns(t.sql, { trigger: 'manual' }, { before: bounded.older! }, { limit: 25, budget: 8 });
-		expect(next.runs.map((r) => r.id)).toEqual([ids[49]]);
-		const none = await listRuns(t.sql, { job: 'beta', status: 'failed' }, {});
-		expect(none.runs).toEqual([]);
-		expect(none.older).toBeNull();
-	});
-
-	it('turns a time range into an id range by binary search and filters with it', async () => {
-		const from = new Date('2025-01-01T00:10:00Z');
-		const to = new Date('2025-01-01T00:20:00Z');
-		const range = await idRange(t.sql, from, to);
-		expect(range).toEqual({ lo: ids[9], hi: ids[19] });
-		const page = await listRuns(t.sql, { from, to });
-		expect(page.runs.map((r) => r.id)).toEqual(ids.slice(9, 19).reverse());
-		expect(await idRange(t.sql, new Date('2030-01-01'), undefined)).toEqual({ lo: ids[59]! + 1 });
-		expect(await idRange(t.sql, to, from)).toBeNull();
-		expect((await listRuns(t.sql, { from: new Date('2030-01-01') })).runs).toEqual([]);
-	});
-
 	it('lists every job with its recent success rate in a fixed number of queries', async () => {
-		const list = await loadJobList(t.sql, 'UTC', new URLSearchParams());
+		const list = await cronListPage(deps(), new URLSearchParams());
 		expect(list.total).toBe(2);
 		const alpha = list.jobs.find((j) => j.key === 'alpha')!;
 		// last 10 runs: ids 51..60 → failed at 51, 54, 57, 60
 		expect(alpha.success).toEqual({ finished: 10, succeeded: 6, rate: 0.6 });
 		expect(list.jobs.find((j) => j.key === 'beta')!.success).toEqual({ finished: 0, succeeded: 0, rate: null });
 		expect(alpha.scheduleDescription).toBe('At 00:00, on day 1 of the month, only in January');
-		const searched = await loadJobList(t.sql, 'UTC', new URLSearchParams({ q: 'beta' }));
+		const searched = await cronListPage(deps(), new URLSearchParams({ q: 'beta' }));
 		expect(searched.jobs.map((j) => j.key)).toEqual(['beta']);
-		const byState = await loadJobList(t.sql, 'UTC', new URLSearchParams({ state: 'misconfigured' }));
+		const byState = await cronListPage(deps(), new URLSearchParams({ state: 'misconfigured' }));
 		expect(byState.jobs).toEqual([]);
 		// A LIKE wildcard in the search is literal.
-		expect((await loadJobList(t.sql, 'UTC', new URLSearchParams({ q: '%' }))).jobs).toEqual([]);
+		expect((await cronListPage(deps(), new URLSearchParams({ q: '%' }))).jobs).toEqual([]);
 	});
 
 	it('summarises a job’s recent runs (success, p50/p95, runs per day, chart)', async () => {
@@ -122,31 +54,16 @@ describe('admin read model', () => {
 		expect((await jobStats(t.sql, 'alpha', 30)).perDay).toBeCloseTo(1440, 0);
 		expect(stats.chart).toHaveLength(60);
 		expect(stats.chart[0]!.id).toBe(ids[0]);
-		const page = await jobPage({ cron: a.service, sql: t.sql, defaultTimezone: 'UTC' }, 'alpha', new URLSearchParams('status=failed'));
-		expect(page.history.runs.every((r) => r.status === 'failed')).toBe(true);
+		const page = await jobPage(deps(), 'alpha', new URLSearchParams('status=failed'));
+		expect(page.history.executions.every((r) => r.status === 'failed')).toBe(true);
 		expect(page.preview.valid).toBe(true);
 	});
 
 	it('all runs: bad filters are reported, not thrown', async () => {
-		const page = await executionsPage({ cron: a.service, sql: t.sql, defaultTimezone: 'UTC' }, new URLSearchParams('from=yesterday&status=nope'));
+		const page = await executionsPage(deps(), new URLSearchParams('from=yesterday&status=nope'));
 		expect(page.errors.from).toMatch(/date and time/);
 		expect(page.page).toBeNull();
 		expect(page.query.status).toBe('');
-	});
-
-	it('follows a retry chain both ways', async () => {
-		const [first] = await t.sql<{ id: number }[]>`
-			insert into cron_job_execution (job_id, trigger, run_at, status, attempt) values ('beta', 'manual', now(), 'failed', 1) returning id`;
-		const [second] = await t.sql<{ id: number }[]>`
-			insert into cron_job_execution (job_id, trigger, run_at, status, attempt, retry_of) values ('beta', 'retry', now(), 'failed', 2, ${first!.id}) returning id`;
-		const [third] = await t.sql<{ id: number }[]>`
-			insert into cron_job_execution (job_id, trigger, run_at, status, attempt, retry_of) values ('beta', 'retry', now(), 'succeeded', 3, ${second!.id}) returning id`;
-		const chain = await retryChain(t.sql, { id: Number(second!.id), jobKey: 'beta' });
-		expect(chain.map((c) => [c.id, c.attempt])).toEqual([
-			[Number(first!.id), 1],
-			[Number(second!.id), 2],
-			[Number(third!.id), 3]
-		]);
 	});
 
 	it('lists the audit log newest first with a diff of what changed', async () => {
@@ -175,7 +92,7 @@ describe('live updates hub', () => {
 	});
 
 	it('streams coalesced run changes from PostgreSQL and ends every stream on stop', async () => {
-		const hub = new LiveHub(() => t.sql);
+		const hub = new LiveHub(t.sql);
 		const reader = (await hub.subscribe()).getReader();
 		const decoder = new TextDecoder();
 		const read = async () => decoder.decode((await reader.read()).value);
@@ -185,15 +102,61 @@ describe('live updates hub', () => {
 		const msg = await read();
 		expect(msg.startsWith('data: ')).toBe(true);
 		// Both notifications arrive in one message.
-		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false });
+		expect(JSON.parse(msg.slice(6))).toEqual({ runs: [[1, 'alpha', 'running'], [1, 'alpha', 'succeeded']], jobs: ['alpha'], all: false, settings: false, sessions: false, email: false });
 		expect(hub.size).toBe(1);
 		await hub.stop();
 		expect((await reader.read()).done).toBe(true);
 		await expect(hub.subscribe()).rejects.toThrow(/shutting down/);
 	});
 
+	it('hears device sessions, access keys and the outbox from the database, and heartbeats only while a page watches them', async () => {
+		// The triggers: one notification per statement that changes what the pages show; none for a heartbeat.
+		const heard: string[] = [];
+		const listening = await t.sql.listen(LIVE_CHANNEL, (payload) => heard.push(payload));
+		await t.sql`insert into access_key (id, key_hash, prefix) values ('live-key', '\\x01', 'ck_live')`;
+		await t.sql`insert into device_session (id, access_key_id) values ('live-session', 'live-key')`;
+		await t.sql`update device_session set last_heartbeat_at = now() where id = 'live-session'`;
+		await t.sql`update device_session set ended_at = now(), end_reason = 'ended' where id = 'live-session'`;
+		await t.sql`insert into email_outbox ("to", subject, text, kind) values ('a@example.com', 's', 't', 'test')`;
+		// Delivered in commit order: once the outbox's has come, every earlier one has too.
+		await vi.waitFor(() => expect(heard).toContain('email'), { timeout: 10_000 });
+		expect(heard).toEqual(['sessions', 'sessions', 'sessions', 'email']);
+		await listening.unlisten();
+
+		const hub = new LiveHub(t.sql);
+		const decoder = new TextDecoder();
+		const open = async (heartbeats: boolean) => {
+			const reader = (await hub.subscribe(undefined, { heartbeats })).getReader();
+			await reader.read(); // "retry: 3000" and the connected comment
+			return reader;
+		};
+		/** The next message that is not a keep-alive ping. */
+		const next = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<LiveMessage> => {
+			for (;;) {
+				const chunk = decoder.decode((await reader.read()).value);
+				if (chunk.startsWith('data: ')) return JSON.parse(chunk.slice(6)) as LiveMessage;
+			}
+		};
+		const page = await open(false);
+		await t.sql`insert into email_outbox ("to", subject, text, kind) values ('b@example.com', 's', 't', 'test')`;
+		expect(await next(page)).toMatchObject({ email: true, sessions: false, runs: [], all: false });
+		await t.sql`update access_key set revoked_at = now() where id = 'live-key'`;
+		expect(await next(page)).toMatchObject({ sessions: true, email: false });
+
+		// A sessions page watches heartbeats: the hub reads the latest one every HEARTBEAT_CHECK_MS.
+		await t.sql`insert into device_session (id, access_key_id) values ('live-session-2', 'live-key')`;
+		expect(await next(page)).toMatchObject({ sessions: true });
+		const sessions = await open(true);
+		await hub.checkHeartbeats();
+		const started = Date.now();
+		await t.sql`update device_session set last_heartbeat_at = now() + interval '1 second' where id = 'live-session-2'`;
+		expect(await next(sessions)).toMatchObject({ sessions: true });
+		expect(Date.now() - started).toBeLessThan(HEARTBEAT_CHECK_MS + 5_000);
+		await hub.stop();
+	});
+
 	it('ends a stream within 5 s of its session ending (logout, expiry) or its user being deleted or demoted', async () => {
-		const hub = new LiveHub(() => t.sql);
+		const hub = new LiveHub(t.sql);
 		const user = async (email: string, role: 'admin' | 'viewer') =>
 			(await t.sql<{ id: string }[]>`insert into "user" (id, email, password_hash, role) values (gen_random_uuid()::text, ${email}, 'x', ${role}) returning id`)[0]!.id;
 		const admin = await user('live-admin@example.com', 'admin');
@@ -206,7 +169,7 @@ describe('live updates hub', () => {
 			createSession(t.sql, admin)
 		]);
 		const open = async (sessionId: string, role: 'admin' | 'viewer') => {
-			const reader = (await hub.subscribe(undefined, { sessionId, role })).getReader();
+			const reader = (await hub.subscribe(undefined, { owner: { sessionId, role } })).getReader();
 			await reader.read(); // "retry: 3000" and the connected comment
 			return reader;
 		};

@@ -1,17 +1,16 @@
 /** /admin/audit: the audit log newest first, keyset pages, filtered by entity. */
 import type { Sql } from 'postgres';
 import { z } from 'zod';
-import { queryObject } from './runs';
+import { idCursorSchema, lenient } from '../../schemas/query';
+import { queryObject } from '../forms';
 
 export const AUDIT_PAGE_SIZE = 50;
 
-const cursor = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().catch(undefined);
-
-export const auditQuerySchema = z.object({
-	entity: z.string().max(64).optional().catch(undefined),
-	entityId: z.string().max(200).optional().catch(undefined),
-	before: cursor,
-	after: cursor
+export const auditQuerySchema = lenient({
+	entity: z.string().max(64),
+	entityId: z.string().max(200),
+	before: idCursorSchema,
+	after: idCursorSchema
 });
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
@@ -75,7 +74,7 @@ export async function listAudit(sql: Sql, params: URLSearchParams, limit = AUDIT
 	const page = rows.slice(0, limit);
 	if (!desc) page.reverse();
 	const entries = page.map((r) => ({
-		id: Number(r.id),
+		id: r.id,
 		at: r.at.toISOString(),
 		actor: r.actor,
 		action: r.action,

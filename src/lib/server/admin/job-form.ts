@@ -5,8 +5,8 @@
 import { fail } from '@sveltejs/kit';
 import { EMPTY_JOB_FORM, headersToText, type JobFormErrors, type JobFormValues } from '../../admin/job-form';
 import { HEADER_NAME } from '../cron/http-job';
-import type { JobView } from '../cron/service';
-import { ServiceError } from '../errors';
+import type { JobView } from '../cron/job-view';
+import { serviceFailure } from '../forms';
 
 const TEXT_FIELDS = [
 	'name',
@@ -107,7 +107,7 @@ const policies = (v: JobFormValues) => ({
 	catchUpMaxAgeMs: num(v.catchUpMaxAgeMs)
 });
 
-/** The create payload of the service (SPEC §8.2 shape). */
+/** The create payload of the service (the REST API's shape: README, "REST API"). */
 export function createInput(v: JobFormValues): Record<string, unknown> {
 	return {
 		key: v.key.trim(),
@@ -142,17 +142,9 @@ function fieldOf(path: string): keyof JobFormValues | 'form' {
 
 /** A validation failure of the job form: 400 (or the service's status), every error next to its field, the values kept. */
 export function jobFormFailure(err: unknown, values: JobFormValues) {
-	const errors: JobFormErrors = {};
-	let status = 400;
-	let message: string;
 	if (err instanceof FormFieldError) {
-		errors[err.field] = err.message;
-		message = `${err.field}: ${err.message}`;
-	} else if (err instanceof ServiceError) {
-		status = err.status;
-		for (const issue of err.issues) errors[fieldOf(issue.path)] ??= issue.message;
-		message = err.message;
-		if (!err.issues.length) errors.form = err.message;
-	} else throw err;
-	return fail(status, { message, errors, values });
+		const errors: JobFormErrors = { [err.field]: err.message };
+		return fail(400, { message: `${err.field}: ${err.message}`, errors, values });
+	}
+	return serviceFailure<{ values: JobFormValues }>(err, { field: fieldOf, unplaced: 'form', data: { values } });
 }

@@ -1,43 +1,49 @@
 /**
- * Live updates for the admin pages (Server-Sent Events). PostgreSQL is the source of truth:
- * one LISTEN per process on the ledger's run channel and the scheduler's signal channel, so
- * runs of every instance reach every browser. Events are coalesced for COALESCE_MS and sent
- * to each stream as one message; on shutdown every stream ends, so open pages never hold up
- * the HTTP drain. A stream opened by a login session ends within SESSION_CHECK_MS of that session
- * ending (logout, expiry, the user deleted) or of its user's role changing: live updates are
- * never delivered on a session that no longer grants them.
+ * Live updates for the admin pages (Server-Sent Events), the one way pages hear of changes.
+ * PostgreSQL is the source of truth: one LISTEN per process on the ledger's run channel, the
+ * scheduler's signal channel and LIVE_CHANNEL (which triggers on device sessions, access keys
+ * and the outbox notify: drizzle/0007_live_update_triggers.sql), so the changes of every
+ * instance reach every browser. Heartbeats notify nothing (their hot path stays one UPDATE):
+ * while a sessions page is open the hub reads the latest heartbeat every HEARTBEAT_CHECK_MS,
+ * one query for all streams. Events are coalesced for COALESCE_MS and sent to each stream as
+ * one message; on shutdown every stream ends, so open pages never hold up the HTTP drain. A
+ * stream opened by a login session ends within SESSION_CHECK_MS of that session ending
+ * (logout, expiry, the user deleted) or of its user's role changing: live updates are never
+ * delivered on a session that no longer grants them.
  */
 import type { Sql } from 'postgres';
 import { CHANNEL, parseSignal } from '../cron/notify';
 import { parseRunsPayload, RUNS_CHANNEL } from '../cron/run-events';
 import { sessionExpiresAt } from '../auth/session';
 import type { UserRole } from '../db/schema';
+import { latestHeartbeat } from '../devices/sessions';
+import type { LiveMessage } from '../../live-message';
 import { log } from '../log';
-import { onStop, runtime } from '../runtime';
+
+/** Where the database's triggers announce `sessions` and `email` changes. */
+export const LIVE_CHANNEL = 'cronkit_live';
 
 const COALESCE_MS = 250;
 const PING_MS = 20_000;
 /** How often open streams' sessions are checked (one query for all of them). */
 export const SESSION_CHECK_MS = 2_000;
+/** How often the latest heartbeat is read while a stream watches heartbeats. */
+export const HEARTBEAT_CHECK_MS = 3_000;
 /** Above this many runs in one message, send only which jobs changed. */
 const MAX_RUNS_PER_MESSAGE = 200;
 
-/** What one SSE message carries (the client's `LiveMessage`). */
-export type LiveMessage = {
-	/** `[id, jobKey, status]` of changed runs. */
-	runs: [number, string, string][];
-	/** Jobs whose configuration or runs changed. */
-	jobs: string[];
-	/** Something changed that is not itemised (a big batch): refresh whatever is shown. */
-	all: boolean;
-	/** Global settings changed (pause banner, default zone). */
-	settings: boolean;
-};
 
 /** The login session a stream was opened with, and the role it had then. */
 export type StreamOwner = { sessionId: string; role: UserRole };
 
-type Client = { send(chunk: string): boolean; end(): void; owner?: StreamOwner };
+type Client = { send(chunk: string): boolean; end(): void; owner?: StreamOwner; heartbeats: boolean };
+
+export type StreamOptions = {
+	/** The login session the stream is opened with: the stream ends with it. */
+	owner?: StreamOwner;
+	/** The page shows heartbeat times (/admin/sessions): tell it when a new one arrives. */
+	heartbeats?: boolean;
+};
 
 const encoder = new TextEncoder();
 
@@ -51,8 +57,11 @@ export class LiveHub {
 	private pingTimer: NodeJS.Timeout | undefined;
 	private checkTimer: NodeJS.Timeout | undefined;
 	private checking = false;
+	private heartbeatTimer: NodeJS.Timeout | undefined;
+	/** The latest heartbeat seen (ms), null before the first reading. */
+	private lastHeartbeat: number | null = null;
 
-	constructor(private readonly sql: () => Sql) {}
+	constructor(private readonly sql: Sql) {}
 
 	get size(): number {
 		return this.clients.size;
@@ -60,14 +69,13 @@ export class LiveHub {
 
 	private start(): Promise<void> {
 		this.started ??= (async () => {
-			const sql = this.sql();
-			const runs = await sql.listen(RUNS_CHANNEL, (payload) => {
+			const runs = await this.sql.listen(RUNS_CHANNEL, (payload) => {
 				const p = parseRunsPayload(payload);
 				if (!p) return;
 				if ('n' in p) this.queue({ all: true });
 				else this.queue({ runs: p.runs, jobs: [...new Set(p.runs.map((r) => r[1]))] });
 			});
-			const signals = await sql.listen(CHANNEL, (payload) => {
+			const signals = await this.sql.listen(CHANNEL, (payload) => {
 				const s = parseSignal(payload);
 				if (!s) return;
 				if (s.t === 'job') this.queue({ jobs: [s.key] });
@@ -75,7 +83,11 @@ export class LiveHub {
 				// a new queued run (Run now) or a cancel: which job is not in the signal
 				else this.queue({ all: true });
 			});
-			this.unlisten = [() => runs.unlisten(), () => signals.unlisten()];
+			const pages = await this.sql.listen(LIVE_CHANNEL, (payload) => {
+				if (payload === 'sessions') this.queue({ sessions: true });
+				else if (payload === 'email') this.queue({ email: true });
+			});
+			this.unlisten = [() => runs.unlisten(), () => signals.unlisten(), () => pages.unlisten()];
 			this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), PING_MS);
 			this.pingTimer.unref();
 		})().catch((err: unknown) => {
@@ -86,11 +98,13 @@ export class LiveHub {
 	}
 
 	private queue(part: Partial<LiveMessage>): void {
-		const p = (this.pending ??= { runs: [], jobs: [], all: false, settings: false });
+		const p = (this.pending ??= { runs: [], jobs: [], all: false, settings: false, sessions: false, email: false });
 		if (part.runs) p.runs.push(...part.runs);
 		if (part.jobs) for (const j of part.jobs) if (!p.jobs.includes(j)) p.jobs.push(j);
 		p.all ||= part.all ?? false;
 		p.settings ||= part.settings ?? false;
+		p.sessions ||= part.sessions ?? false;
+		p.email ||= part.email ?? false;
 		this.flushTimer ??= setTimeout(() => this.flush(), COALESCE_MS);
 	}
 
@@ -120,7 +134,7 @@ export class LiveHub {
 		this.checking = true;
 		try {
 			const ids = [...new Set(owned.map((c) => c.owner!.sessionId))];
-			const rows = await this.sql()<{ id: string; createdAt: Date; lastVerifiedAt: Date; role: UserRole }[]>`
+			const rows = await this.sql<{ id: string; createdAt: Date; lastVerifiedAt: Date; role: UserRole }[]>`
 				select s.id, s.created_at as "createdAt", s.last_verified_at as "lastVerifiedAt", u.role
 				from auth_session s join "user" u on u.id = s.user_id where s.id = any(${ids})`;
 			const live = new Map(rows.filter((r) => sessionExpiresAt(r) > now).map((r) => [r.id, r.role]));
@@ -136,17 +150,35 @@ export class LiveHub {
 		}
 	}
 
-	/** A new event stream for one browser tab, ended when `owner`'s session ends. */
-	async subscribe(signal?: AbortSignal, owner?: StreamOwner): Promise<ReadableStream<Uint8Array>> {
+	/** Queues a `sessions` message when a heartbeat arrived since the last reading. */
+	async checkHeartbeats(): Promise<void> {
+		if (![...this.clients].some((c) => c.heartbeats)) {
+			clearInterval(this.heartbeatTimer);
+			this.heartbeatTimer = undefined;
+			this.lastHeartbeat = null;
+			return;
+		}
+		try {
+			const at = (await latestHeartbeat(this.sql))?.getTime() ?? 0;
+			if (this.lastHeartbeat !== null && at !== this.lastHeartbeat) this.queue({ sessions: true });
+			this.lastHeartbeat = at;
+		} catch (err) {
+			log.warn({ err }, 'could not read the latest heartbeat for live updates');
+		}
+	}
+
+	/** A new event stream for one browser tab, ended when its owner's session ends. */
+	async subscribe(signal?: AbortSignal, opts: StreamOptions = {}): Promise<ReadableStream<Uint8Array>> {
 		if (this.stopped) throw new Error('shutting down');
 		await this.start();
 		this.checkTimer ??= setInterval(() => void this.checkSessions(), SESSION_CHECK_MS).unref();
 		let client: Client;
-		return new ReadableStream<Uint8Array>({
+		const stream = new ReadableStream<Uint8Array>({
 			start: (controller) => {
 				let open = true;
 				client = {
-					owner,
+					owner: opts.owner,
+					heartbeats: opts.heartbeats ?? false,
 					send: (chunk) => {
 						if (!open) return false;
 						try {
@@ -179,6 +211,12 @@ export class LiveHub {
 				this.clients.delete(client);
 			}
 		});
+		// After the client is in the set: a check finding no watcher stops the timer.
+		if (opts.heartbeats && !this.heartbeatTimer) {
+			this.heartbeatTimer = setInterval(() => void this.checkHeartbeats(), HEARTBEAT_CHECK_MS).unref();
+			void this.checkHeartbeats();
+		}
+		return stream;
 	}
 
 	/** Ends every stream and stops listening (server shutdown). */
@@ -187,6 +225,7 @@ export class LiveHub {
 		clearTimeout(this.flushTimer);
 		clearInterval(this.pingTimer);
 		clearInterval(this.checkTimer);
+		clearInterval(this.heartbeatTimer);
 		for (const c of this.clients) c.end();
 		const n = this.clients.size;
 		this.clients.clear();
@@ -194,16 +233,4 @@ export class LiveHub {
 		await Promise.all(this.unlisten.map((u) => u().catch(() => undefined)));
 		this.unlisten = [];
 	}
-}
-
-let hub: LiveHub | undefined;
-
-/** This process's hub, created on first use; it ends its streams when the server stops. */
-export function liveHub(): LiveHub {
-	if (!hub) {
-		const created = new LiveHub(() => runtime().database.sql);
-		hub = created;
-		onStop(() => created.stop());
-	}
-	return hub;
 }

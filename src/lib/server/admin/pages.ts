@@ -1,34 +1,79 @@
 /**
- * The loads of the cron pages as plain functions of (service, pool): the routes call them
- * with the runtime's (deps.ts), bench/admin-pages.ts with its own, so the benchmark measures
- * exactly what a page costs. (No runtime import here: the bench runs outside SvelteKit.)
+ * The loads of the cron pages as plain functions of their dependencies (the cron service and
+ * the pool): the routes call them with `event.locals.services`, bench/admin-pages.ts with its
+ * own, so the benchmark measures exactly what a page costs. Every read goes through the one
+ * read path of its table: jobs through `CronJobService.listJobs`/`getJob`, history through
+ * cron/executions.ts.
  */
 import type { Sql } from 'postgres';
+import { executionFilterQuerySchema, jobListQuerySchema } from '../../schemas/cron';
 import type { CronJobService } from '../cron/service';
-import { retryChain } from './execution';
-import { loadJobList } from './jobs';
-import { listRuns, parseRunQuery } from './runs';
-import { jobStats } from './stats';
+import { listExecutions, retryChain, type Cursor, type ExecutionFilter } from '../cron/executions';
+import type { JobSummary } from '../cron/job-view';
+import { countJobs } from '../cron/jobs';
+import { queryObject } from '../forms';
+import { jobStats, SUCCESS_WINDOW, successRates, type SuccessRate } from './stats';
+import { wallTimeToInstant } from './zoned';
 
-export type PageDeps = {
-	cron: CronJobService;
-	sql: Sql;
-	/** CRON_TIMEZONE (settings may override it). */
-	defaultTimezone: string;
-};
+export type PageDeps = { cron: CronJobService; sql: Sql };
 
-/** /admin/cron */
-export function cronListPage(deps: PageDeps, params: URLSearchParams) {
-	return loadJobList(deps.sql, deps.defaultTimezone, params);
+/** One row of the list: the job's summary (no params, which may hold secrets) and its recent success. */
+export type JobRow = JobSummary & { success: SuccessRate | null };
+
+/** /admin/cron: the jobs the filters keep, each with its success over its latest runs. */
+export async function cronListPage(deps: PageDeps, params: URLSearchParams) {
+	const query = jobListQuerySchema.parse(queryObject(params));
+	const filtered = query.q !== '' || query.state !== undefined || query.source !== undefined;
+	const [jobs, success, everyJob] = await Promise.all([
+		deps.cron.listJobSummaries({ q: query.q || undefined, source: query.source, state: query.state }),
+		successRates(deps.sql),
+		filtered ? countJobs(deps.sql) : null
+	]);
+	return {
+		jobs: jobs.map((j): JobRow => ({ ...j, success: success.get(j.key) ?? null })),
+		/** Every job, whatever the filters. */
+		total: everyJob ?? jobs.length,
+		query,
+		window: SUCCESS_WINDOW
+	};
 }
 
-/** /admin/cron/[jobId]: the job, its recent stats and one page of its history. */
+export type ParsedExecutionQuery = {
+	filter: ExecutionFilter;
+	cursor: Cursor;
+	query: ReturnType<typeof executionFilterQuerySchema.parse>;
+	errors: Partial<Record<'from' | 'to', string>>;
+};
+
+/** A history page's filters; `from`/`to` are `datetime-local` wall times in `zone`. */
+export function parseExecutionQuery(params: URLSearchParams, zone: string): ParsedExecutionQuery {
+	const query = executionFilterQuerySchema.parse(queryObject(params));
+	const errors: ParsedExecutionQuery['errors'] = {};
+	const when = (field: 'from' | 'to') => {
+		const raw = query[field];
+		if (!raw) return undefined;
+		const at = wallTimeToInstant(raw, zone);
+		if (!at) errors[field] = 'must be a date and time (YYYY-MM-DDTHH:MM)';
+		return at ?? undefined;
+	};
+	const from = when('from');
+	const to = when('to');
+	if (from && to && from >= to) errors.to = 'must be after From';
+	return {
+		filter: { job: query.job, status: query.status, trigger: query.trigger, from, to },
+		cursor: query.after !== undefined ? { after: query.after } : { before: query.before },
+		query,
+		errors
+	};
+}
+
+/** /admin/cron/[key]: the job, its recent stats and one page of its history. */
 export async function jobPage(deps: PageDeps, key: string, params: URLSearchParams) {
-	const { filter, cursor, query } = parseRunQuery(params, 'UTC');
+	const { filter, cursor, query } = parseExecutionQuery(params, 'UTC');
 	const [job, stats, history, settings] = await Promise.all([
 		deps.cron.getJob(key),
 		jobStats(deps.sql, key),
-		listRuns(deps.sql, { job: key, status: filter.status, trigger: filter.trigger }, cursor),
+		listExecutions(deps.sql, { job: key, status: filter.status, trigger: filter.trigger }, cursor),
 		deps.cron.settings()
 	]);
 	// The schedule's description and next runs in the job's zone (no query: the zone is known).
@@ -47,14 +92,11 @@ export async function jobPage(deps: PageDeps, key: string, params: URLSearchPara
 export async function executionsPage(deps: PageDeps, params: URLSearchParams) {
 	const settings = await deps.cron.settings();
 	const zone = settings['scheduler.defaultTimezone'];
-	const parsed = parseRunQuery(params, zone);
+	const parsed = parseExecutionQuery(params, zone);
 	const hasErrors = Object.keys(parsed.errors).length > 0;
-	const [jobs, page] = await Promise.all([
-		deps.sql<{ key: string; name: string }[]>`select key, name from cron_job order by key`,
-		hasErrors ? null : listRuns(deps.sql, parsed.filter, parsed.cursor)
-	]);
+	const [jobs, page] = await Promise.all([deps.cron.jobNames(), hasErrors ? null : listExecutions(deps.sql, parsed.filter, parsed.cursor)]);
 	return {
-		jobs: jobs.map((j) => ({ key: j.key, name: j.name })),
+		jobs,
 		page,
 		zone,
 		errors: parsed.errors,
@@ -68,12 +110,9 @@ export async function executionsPage(deps: PageDeps, params: URLSearchParams) {
 	};
 }
 
-/** /admin/cron/[jobId]/executions/[executionId] */
-export async function executionPage(deps: PageDeps, key: string, id: number) {
-	const run = await deps.cron.getExecution(id);
-	const [job, chain] = await Promise.all([
-		deps.cron.getJob(run.jobKey).catch(() => null),
-		retryChain(deps.sql, run)
-	]);
-	return { run, job: job ? { key: job.key, name: job.name, timezone: job.timezone, source: job.source } : null, chain, routeKey: key };
+/** /admin/cron/[key]/executions/[id] */
+export async function executionPage(deps: PageDeps, id: number) {
+	const execution = await deps.cron.getExecution(id);
+	const [job, chain] = await Promise.all([deps.cron.getJob(execution.jobKey).catch(() => null), retryChain(deps.sql, execution)]);
+	return { execution, job: job ? { key: job.key, name: job.name, timezone: job.timezone, source: job.source } : null, chain };
 }

@@ -1,14 +1,48 @@
 /**
- * A job's recent statistics: its last STATS_WINDOW runs, read along (job_id, id desc) with a
+ * Jobs' recent statistics: the job page's summary of its last STATS_WINDOW runs, and the list's
+ * success rate of each job's last SUCCESS_WINDOW runs. Both read along (job_id, id desc) with a
  * LIMIT, so the cost never depends on how long the history is.
  */
 import type { Sql } from 'postgres';
-import type { ExecutionStatus } from '../../cron-names';
+import { FINISHED_STATUSES, isFinished, type ExecutionStatus } from '../../names';
 
 export const STATS_WINDOW = 1_000;
 export const CHART_POINTS = 100;
 
-const OUTCOMES: ReadonlySet<ExecutionStatus> = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
+/** How many of each job's latest runs its success rate (on the list) covers. */
+export const SUCCESS_WINDOW = 10;
+
+export type SuccessRate = {
+	/** Runs in the window that ended with an outcome (succeeded, failed, timed out, interrupted). */
+	finished: number;
+	succeeded: number;
+	/** succeeded / finished, or null when none finished. */
+	rate: number | null;
+};
+
+/**
+ * Every job's success over its last `window` runs, in one statement: a LATERAL probe per job on
+ * (job_id, id desc), LIMIT `window`, so the cost is bounded by jobs × window whatever the
+ * history's size (and needs no list of jobs first: it runs beside the list's own read).
+ * Skipped, missed, cancelled and unfinished runs are not outcomes.
+ */
+export async function successRates(sql: Sql, window = SUCCESS_WINDOW): Promise<Map<string, SuccessRate>> {
+	const rows = await sql<{ key: string; finished: number; succeeded: number }[]>`
+		select j.key, r.finished, r.succeeded
+		from cron_job j
+		cross join lateral (
+			select count(*) filter (where x.status = any(${FINISHED_STATUSES}))::int as finished,
+				count(*) filter (where x.status = 'succeeded')::int as succeeded
+			from (
+				select e.status from cron_job_execution e
+				where e.job_id = j.key
+				-- NULLS LAST as in the index: a plain DESC (NULLS FIRST) cannot use it
+				order by e.id desc nulls last
+				limit ${window}
+			) x
+		) r`;
+	return new Map(rows.map((r) => [r.key, { finished: r.finished, succeeded: r.succeeded, rate: r.finished ? r.succeeded / r.finished : null }]));
+}
 
 export type ChartPoint = { id: number; at: string; status: ExecutionStatus; durationMs: number | null };
 
@@ -45,7 +79,7 @@ export function summarise(rows: readonly Raw[], window = STATS_WINDOW): JobStats
 	let succeeded = 0;
 	for (const r of rows) {
 		byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-		if (OUTCOMES.has(r.status)) {
+		if (isFinished(r.status)) {
 			finished++;
 			if (r.status === 'succeeded') succeeded++;
 			if (r.durationMs !== null) durations.push(r.durationMs);
@@ -71,7 +105,7 @@ export function summarise(rows: readonly Raw[], window = STATS_WINDOW): JobStats
 		chart: rows
 			.slice(0, CHART_POINTS)
 			.reverse()
-			.map((r) => ({ id: Number(r.id), at: r.at.toISOString(), status: r.status, durationMs: r.durationMs }))
+			.map((r) => ({ id: r.id, at: r.at.toISOString(), status: r.status, durationMs: r.durationMs }))
 	};
 }
 

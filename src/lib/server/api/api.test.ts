@@ -11,8 +11,6 @@ vi.mock('node:crypto', async (importOriginal) => {
 	return { ...actual, timingSafeEqual: vi.fn(actual.timingSafeEqual) };
 });
 
-let configuredSecret: string | undefined;
-vi.mock('../runtime', () => ({ runtime: () => ({ config: { cronSecret: configuredSecret } }) }));
 
 const SECRET = 'e2e-secret-0123456789abcdef';
 
@@ -49,7 +47,6 @@ function streamed(total: number, chunk = 64 * 1024) {
 
 afterEach(() => {
 	vi.mocked(crypto.timingSafeEqual).mockClear();
-	configuredSecret = undefined;
 });
 
 describe('bearer auth', () => {
@@ -108,17 +105,16 @@ describe('bearer auth', () => {
 		expect(bearerToken(null)).toBeNull();
 	});
 
-	it('requireApiActor reads CRON_SECRET from the runtime config', async () => {
-		const event = (authorization?: string) => ({
+	it('requireApiActor reads CRON_SECRET from the configuration of the services it is given', async () => {
+		const event = (cronSecret: string | undefined, authorization?: string) => ({
 			request: new Request('http://localhost/api/cron/jobs', { headers: authorization ? { authorization } : {} }),
-			cookies: {} as never
+			locals: { user: null, sessionId: null, services: { config: { cronSecret } } } as unknown as App.Locals
 		});
-		configuredSecret = SECRET;
-		expect(requireApiActor(event(`Bearer ${SECRET}`)).name).toBe('api');
-		expect((await caught(() => requireApiActor(event()))).status).toBe(401);
-		configuredSecret = undefined;
-		expect((await caught(() => requireApiActor(event(`Bearer ${SECRET}`)))).message).toMatch(/not configured/);
+		expect(requireApiActor(event(SECRET, `Bearer ${SECRET}`)).name).toBe('api');
+		expect((await caught(() => requireApiActor(event(SECRET)))).status).toBe(401);
+		expect((await caught(() => requireApiActor(event(undefined, `Bearer ${SECRET}`)))).message).toMatch(/not configured/);
 	});
+
 });
 
 describe('readJson', () => {
@@ -222,7 +218,7 @@ describe('readJson', () => {
 });
 
 describe('API responses', () => {
-	it('renders a ServiceError in the SPEC shape with its status', async () => {
+	it('renders a ServiceError in the API error shape with its status', async () => {
 		const res = apiError(new ServiceError(409, 'conflict', 'exists', [{ path: 'key', message: 'already exists' }]));
 		expect(res.status).toBe(409);
 		expect(await res.json()).toEqual({ error: { code: 'conflict', message: 'exists', issues: [{ path: 'key', message: 'already exists' }] } });
@@ -281,5 +277,35 @@ describe('path and query parameters', () => {
 
 	it('drops empty query values', () => {
 		expect(queryOf(new URL('http://x/?status=&trigger=api&limit=5'))).toEqual({ trigger: 'api', limit: '5' });
+	});
+});
+
+type User = NonNullable<App.Locals['user']>;
+const admin: User = { id: 'u1', email: 'admin@example.com', role: 'admin' };
+const viewer: User = { id: 'u2', email: 'viewer@example.com', role: 'viewer' };
+
+/** A request to `path` by a signed-in `user` (cookie authentication: no Authorization header). */
+function signedIn(path: string, user: User, method = 'GET', headers: Record<string, string> = {}) {
+	const url = new URL(`http://localhost${path}`);
+	return { url, request: new Request(url, { method, headers }), locals: { user, sessionId: 's' } as App.Locals };
+}
+
+describe('requireApiActor with a login session', () => {
+	it('accepts admins for anything, as their email', () => {
+		expect(requireApiActor(signedIn('/api/cron/jobs', admin))).toEqual({ name: 'admin@example.com', userId: 'u1' });
+		expect(requireApiActor(signedIn('/api/cron/jobs', admin, 'POST', { origin: 'http://localhost' })).name).toBe('admin@example.com');
+	});
+
+	it('lets viewers read only', async () => {
+		expect(requireApiActor(signedIn('/api/cron/jobs', viewer)).name).toBe('viewer@example.com');
+		for (const method of ['POST', 'PATCH', 'DELETE', 'PUT']) {
+			// caught() fails unless it is a ServiceError
+			expect(await caught(() => requireApiActor(signedIn('/api/cron/jobs/x', viewer, method)))).toMatchObject({ status: 403, code: 'forbidden' });
+		}
+	});
+
+	it('refuses cookie-authenticated writes from a foreign origin', async () => {
+		const err = await caught(() => requireApiActor(signedIn('/api/cron/jobs', admin, 'POST', { origin: 'https://evil.example' })));
+		expect(err).toMatchObject({ status: 403, code: 'forbidden' });
 	});
 });

@@ -1,15 +1,12 @@
 /**
- * Who may call the cron API (SPEC §8.2): a login session (the cookie), or `Authorization: Bearer
- * <CRON_SECRET>` for automation. The secret is compared in constant time (SPEC §7).
+ * Who may call the REST API: a login session (the cookie), or `Authorization: Bearer
+ * <CRON_SECRET>` for automation (README, "REST API"). The secret is compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestEvent } from '@sveltejs/kit';
-import type { Actor } from '../cron/service';
+import { actorOf, BEARER_ACTOR, type Actor } from '../audit/actor';
 import { ServiceError } from '../errors';
-import { runtime } from '../runtime';
 
-/** The actor recorded (runs' `triggered_by`, audit log) for bearer-authenticated calls. */
-export const BEARER_ACTOR: Actor = { name: 'api', userId: null };
 
 const unauthorized = (message: string) => new ServiceError(401, 'unauthorized', message);
 
@@ -46,9 +43,9 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
  * own (a wrong secret is never rescued by a cookie). Without one, the login session the auth
  * handle resolved from the cookie counts: admins may do anything, viewers only read.
  */
-export function requireApiActor(event: Pick<RequestEvent, 'request' | 'cookies'> & { locals?: App.Locals; url?: URL }): Actor {
+export function requireApiActor(event: Pick<RequestEvent, 'request' | 'locals'> & { url?: URL }): Actor {
 	const header = event.request.headers.get('authorization');
-	const user = event.locals?.user;
+	const user = event.locals.user;
 	if (!header && user) {
 		const method = event.request.method.toUpperCase();
 		if (!READ_METHODS.has(method)) {
@@ -57,7 +54,7 @@ export function requireApiActor(event: Pick<RequestEvent, 'request' | 'cookies'>
 			const origin = event.request.headers.get('origin');
 			if (origin && event.url && origin !== event.url.origin) throw new ServiceError(403, 'forbidden', 'cross-site requests are forbidden');
 		}
-		return { name: user.email, userId: user.id };
+		return actorOf(user);
 	}
-	return authenticateBearer(header, runtime().config.cronSecret);
+	return authenticateBearer(header, event.locals.services.config.cronSecret);
 }

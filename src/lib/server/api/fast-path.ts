@@ -7,7 +7,7 @@
  *
  * It runs the same service call and answers with the same statuses, error shape and headers as
  * the route (src/routes/api/session/heartbeat), which still serves `node build/index.js` and
- * `vite dev`; tests/integration/devices.test.ts sends both the same requests. Anything out of
+ * `vite dev`; src/lib/server/devices/devices.int.test.ts sends both the same requests. Anything out of
  * the ordinary (another method or content type, a cookie to resolve) is left to SvelteKit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

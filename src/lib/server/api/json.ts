@@ -1,5 +1,5 @@
 /**
- * JSON in and out for the REST API (SPEC §8): bodies capped at 1 MB, malformed input as a 400,
+ * JSON in and out for the REST API (README, "REST API"): bodies capped at 1 MB, malformed input as a 400,
  * every error in the `{"error": {code, message, issues}}` shape, never a stack trace.
  */
 import { isHttpError, json, type RequestEvent } from '@sveltejs/kit';

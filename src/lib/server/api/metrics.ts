@@ -1,20 +1,22 @@
 /**
- * Database-backed gauges for /metrics (SPEC §8.4): read on scrape from the partial indexes on
- * queued and running runs, with one query shared by the three gauges of a scrape.
+ * Database-backed gauges for /metrics (README, "Metrics"): read on scrape from the partial
+ * indexes on queued and running runs, with one query shared by the three gauges of a scrape.
  */
+import type { Sql } from 'postgres';
 import { registerDeviceGauges } from '../devices/gauges';
 import { liveSummary, type LiveSummary } from '../instances/registry';
 import { databaseGauge } from '../metrics';
-import { runtime } from '../runtime';
 
 type Counts = { queued: number; running: number; expired: number };
 
 let pending: Promise<Counts> | null = null;
 
-/** One query per scrape: concurrent readers share the one in flight. */
-function counts(): Promise<Counts> {
-	pending ??= runtime()
-		.database.sql<Counts[]>`
+/**
+ * One query per scrape: concurrent readers share the one in flight. The active statuses are
+ * spelled out (not bound): the partial indexes on queued and running runs match only literals.
+ */
+function counts(sql: Sql): Promise<Counts> {
+	pending ??= sql<Counts[]>`
 			select count(*) filter (where status = 'queued')::int as queued,
 				count(*) filter (where status = 'running')::int as running,
 				count(*) filter (where status = 'running' and lease_expires_at < now())::int as expired
@@ -28,8 +30,8 @@ function counts(): Promise<Counts> {
 
 let summary: Promise<LiveSummary> | null = null;
 
-function live(): Promise<LiveSummary> {
-	summary ??= liveSummary(runtime().database.sql).finally(() => {
+function live(sql: Sql): Promise<LiveSummary> {
+	summary ??= liveSummary(sql).finally(() => {
 		summary = null;
 	});
 	return summary;
@@ -37,21 +39,22 @@ function live(): Promise<LiveSummary> {
 
 let registered = false;
 
-export function registerDatabaseGauges(): void {
+/** Registers the gauges once per process, reading through `sql` (the pool of the first caller). */
+export function registerDatabaseGauges(sql: Sql): void {
 	if (registered) return;
 	registered = true;
-	registerDeviceGauges();
-	databaseGauge('cronkit_queue_depth', 'Runs waiting in the queue (status queued)', async () => (await counts()).queued);
-	databaseGauge('cronkit_running_runs', 'Runs in progress (status running), across instances', async () => (await counts()).running);
+	registerDeviceGauges(sql);
+	databaseGauge('cronkit_queue_depth', 'Runs waiting in the queue (status queued)', async () => (await counts(sql)).queued);
+	databaseGauge('cronkit_running_runs', 'Runs in progress (status running), across instances', async () => (await counts(sql)).running);
 	databaseGauge(
 		'cronkit_expired_leases',
 		'Running runs whose lease has expired (their instance stopped heartbeating; reaped soon)',
-		async () => (await counts()).expired
+		async () => (await counts(sql)).expired
 	);
-	databaseGauge('cronkit_workers_live', 'Live instances that run the scheduler (CRON_ROLE all or worker)', async () => (await live()).workers);
+	databaseGauge('cronkit_workers_live', 'Live instances that run the scheduler (CRON_ROLE all or worker)', async () => (await live(sql)).workers);
 	databaseGauge(
 		'cronkit_queue_due_runs',
 		'Queued runs due now; with no live worker they wait until one starts or POST /api/cron/run is called',
-		async () => (await live()).due
+		async () => (await live(sql)).due
 	);
 }

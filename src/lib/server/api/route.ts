@@ -1,14 +1,11 @@
 /** What every cron API route shares: auth, error handling, path and query parsing. */
 import { json, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
-import type { Actor } from '../cron/service';
+import type { Actor } from '../audit/actor';
 import { invalid, ServiceError } from '../errors';
-import { runtime } from '../runtime';
+import { queryObject } from '../forms';
 import { requireApiActor } from './auth';
 import { handle } from './json';
-
-/** The CronJobService of this process. */
-export const cron = () => runtime().cron;
 
 /** An authenticated API handler: the caller is checked before anything else runs. */
 export function apiRoute<E extends RequestEvent>(
@@ -31,11 +28,7 @@ export function positiveId(raw: string, name = 'id'): number {
 }
 
 /** The query string as an object; empty values (`?status=`) count as absent. */
-export function queryOf(url: URL): Record<string, string> {
-	const out: Record<string, string> = {};
-	for (const [k, v] of url.searchParams) if (v !== '') out[k] = v;
-	return out;
-}
+export const queryOf = (url: URL): Record<string, string> => queryObject(url.searchParams);
 
 /** `fallback` for a route: other methods get a JSON 405 naming the allowed ones. */
 export function methodNotAllowed(...allowed: string[]) {

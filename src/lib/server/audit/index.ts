@@ -1,4 +1,5 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Queryable } from '../db';
+import { jsonValue } from '../db/json';
 
 export type AuditEntry = {
 	actor: string;
@@ -9,11 +10,11 @@ export type AuditEntry = {
 	after?: unknown;
 };
 
-/** Appends to `audit_log` (SPEC §7: every change of a job, the config, a user or a key). */
-export async function audit(sql: Sql | TransactionSql, e: AuditEntry): Promise<void> {
+/** Appends to `audit_log`: every change of a job, the settings, a user or a key (README, "Security"). */
+export async function audit(sql: Queryable, e: AuditEntry): Promise<void> {
 	await sql`
 		insert into audit_log (actor, action, entity, entity_id, before, after)
 		values (${e.actor}, ${e.action}, ${e.entity}, ${e.entityId ?? null},
-			${e.before === undefined ? null : sql.json(e.before as never)},
-			${e.after === undefined ? null : sql.json(e.after as never)})`;
+			${e.before === undefined ? null : sql.json(jsonValue(e.before))},
+			${e.after === undefined ? null : sql.json(jsonValue(e.after))})`;
 }

@@ -1,5 +1,5 @@
 /**
- * The first admin (SPEC §3): when no admin exists at boot, create one from ADMIN_EMAIL /
+ * The first admin (README, "Admin application"): when no admin exists at boot, create one from ADMIN_EMAIL /
  * ADMIN_PASSWORD, or generate a password and print it once, to stdout only (never the log).
  * A transaction-scoped advisory lock makes instances booting together create just one.
  */

@@ -1,5 +1,5 @@
 /**
- * The login session cookie (SPEC §7): HttpOnly, SameSite=Lax, Path=/, Secure everywhere but
+ * The login session cookie (README, "Admin application"): HttpOnly, SameSite=Lax, Path=/, Secure everywhere but
  * plain-http localhost (browsers would drop a Secure cookie there, breaking local use).
  */
 import type { Cookies } from '@sveltejs/kit';

@@ -1,6 +1,7 @@
 /**
- * Role checks for loads, actions and endpoints (SPEC §7: every route checks on the server).
- * The auth handle in hooks.server.ts fills `locals.user`; these read it.
+ * Role checks for loads, actions and endpoints: every route checks on the server, and
+ * tests/routes/route-guard.test.ts proves each one calls them. The auth handle (src/hooks/auth.ts)
+ * fills `locals.user`; these read it.
  */
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
 

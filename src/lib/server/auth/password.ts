@@ -1,5 +1,5 @@
 /**
- * Password hashing with argon2id (SPEC §7), at OWASP's recommended minimum cost
+ * Password hashing with argon2id, at OWASP's recommended minimum cost
  * (19 MiB, 2 passes, 1 lane): about 20-40 ms per hash on a small server.
  */
 import { hash, verify } from '@node-rs/argon2';

@@ -1,11 +1,11 @@
 /**
- * Login sessions (SPEC §7, the Lucia guide's design on our own tables):
+ * Login sessions (README, "Security"; the Lucia guide's design on our own tables):
  * - sliding expiry: each use at least `refreshAfterMs` after the last verification moves
  *   `last_verified_at` (and the cookie's expiry) forward; at most one write per hour per session;
  * - inactivity timeout: unused for `inactivityMs` → invalid (and deleted);
  * - absolute lifetime: `maxAgeMs` after sign-in → invalid however active (re-authenticate).
  */
-import type { Sql, TransactionSql } from 'postgres';
+import type { Queryable } from '../db';
 import type { UserRole } from '../db/schema';
 import { generateSessionToken, hashSecret, parseSessionToken, secretMatches } from './token';
 
@@ -32,14 +32,13 @@ export type ValidatedSession = {
 	refreshed: boolean;
 };
 
-type Db = Sql | TransactionSql;
 
 export function sessionExpiresAt(s: Pick<Session, 'createdAt' | 'lastVerifiedAt'>, policy: SessionPolicy = SESSION_POLICY): Date {
 	return new Date(Math.min(s.lastVerifiedAt.getTime() + policy.inactivityMs, s.createdAt.getTime() + policy.maxAgeMs));
 }
 
 export async function createSession(
-	sql: Db,
+	sql: Queryable,
 	userId: string,
 	now = new Date(),
 	policy: SessionPolicy = SESSION_POLICY
@@ -64,7 +63,7 @@ type Row = {
 
 /** The session and its user for a cookie's token, or null (malformed, unknown, wrong secret, expired). */
 export async function validateSessionToken(
-	sql: Db,
+	sql: Queryable,
 	token: string | undefined | null,
 	now = new Date(),
 	policy: SessionPolicy = SESSION_POLICY
@@ -91,18 +90,18 @@ export async function validateSessionToken(
 	return { session, user: { id: row.user_id, email: row.email, role: row.role }, expiresAt: sessionExpiresAt(session, policy), refreshed };
 }
 
-export async function invalidateSession(sql: Db, sessionId: string): Promise<void> {
+export async function invalidateSession(sql: Queryable, sessionId: string): Promise<void> {
 	await sql`delete from auth_session where id = ${sessionId}`;
 }
 
 /** Signs a user out everywhere (password reset), optionally keeping one session. */
-export async function invalidateUserSessions(sql: Db, userId: string, keepSessionId: string | null = null): Promise<number> {
+export async function invalidateUserSessions(sql: Queryable, userId: string, keepSessionId: string | null = null): Promise<number> {
 	const res = await sql`delete from auth_session where user_id = ${userId} and id is distinct from ${keepSessionId}`;
 	return res.count;
 }
 
 /** Deletes sessions past their inactivity timeout or lifetime (the prune-auth-sessions job). */
-export async function deleteExpiredSessions(sql: Db, now = new Date(), policy: SessionPolicy = SESSION_POLICY): Promise<number> {
+export async function deleteExpiredSessions(sql: Queryable, now = new Date(), policy: SessionPolicy = SESSION_POLICY): Promise<number> {
 	const res = await sql`
 		delete from auth_session
 		where last_verified_at <= ${new Date(now.getTime() - policy.inactivityMs)}

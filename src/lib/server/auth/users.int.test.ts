@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, scalar, type TestDatabase } from '../../../../tests/helpers/db';
 import { createAdminCommand } from '../cli/create-admin';
-import type { Runtime } from '../runtime';
 import { DEFAULT_ADMIN_EMAIL, ensureFirstAdmin } from './bootstrap';
 import { verifyPassword } from './password';
 import { forgetTouch, markUsersOffline, touchUser } from './presence';
 import { createSession, validateSessionToken } from './session';
-import { changeRole, createUser, deleteUser, findUserByEmail, listUsers, resetPassword, type UserActor } from './users';
+import { changeRole, createUser, deleteUser, findUserByEmail, listUsers, resetPassword } from './users';
+import { actorOf, type Actor } from '../audit/actor';
 
 let t: TestDatabase;
 
@@ -31,9 +31,10 @@ async function caught(fn: () => Promise<unknown>): Promise<{ status?: number; co
 	throw new Error('expected a failure');
 }
 
-async function seedAdmin(email = 'root@example.com'): Promise<UserActor> {
-	const { user } = await createUser(t.sql, { email, role: 'admin', password: 'root-password-1' }, { id: null, email: 'test' });
-	return { id: user.id, email: user.email };
+/** A new admin, as the actor of what it does (and its user id). */
+async function seedAdmin(email = 'root@example.com'): Promise<Actor & { id: string }> {
+	const { user } = await createUser(t.sql, { email, role: 'admin', password: 'root-password-1' }, { name: 'test', userId: null });
+	return { id: user.id, ...actorOf(user) };
 }
 
 describe('users', () => {
@@ -73,7 +74,7 @@ describe('users', () => {
 		for (const password of ['password', 'password1234', 'Password123!', 'qwertyuiop12', 'aaaaaaaaaaaaaaaa']) {
 			const err = await caught(() => createUser(t.sql, { email: 'weak@example.com', role: 'viewer', password }, admin));
 			expect(err, password).toMatchObject({ status: 400, issues: [{ path: 'password' }] });
-			expect(await caught(() => resetPassword(t.sql, admin.id!, password, admin)), password).toMatchObject({ status: 400, issues: [{ path: 'password' }] });
+			expect(await caught(() => resetPassword(t.sql, admin.id, password, admin)), password).toMatchObject({ status: 400, issues: [{ path: 'password' }] });
 		}
 		expect(await caught(() => createUser(t.sql, { email: 'weak@example.com', role: 'viewer', password: 'Eleven-char' }, admin))).toMatchObject({
 			issues: [{ path: 'password', message: 'Password must be at least 12 characters' }]
@@ -87,10 +88,10 @@ describe('users', () => {
 		const { user: other } = await createUser(t.sql, { email: 'other@example.com', role: 'viewer' }, admin);
 		expect((await changeRole(t.sql, { id: other.id, role: 'admin' }, admin)).role).toBe('admin');
 		expect(await caught(() => changeRole(t.sql, { id: admin.id, role: 'viewer' }, admin))).toMatchObject({ status: 400, code: 'self' });
-		const otherActor = { id: other.id, email: other.email };
-		expect((await changeRole(t.sql, { id: admin.id!, role: 'viewer' }, otherActor)).role).toBe('viewer');
+		const otherActor = actorOf(other);
+		expect((await changeRole(t.sql, { id: admin.id, role: 'viewer' }, otherActor)).role).toBe('viewer');
 		// `other` is now the only admin: nobody may demote it.
-		expect(await caught(() => changeRole(t.sql, { id: other.id, role: 'viewer' }, { id: 'someone-else', email: 'x@example.com' }))).toMatchObject({
+		expect(await caught(() => changeRole(t.sql, { id: other.id, role: 'viewer' }, { name: 'x@example.com', userId: 'someone-else' }))).toMatchObject({
 			status: 409,
 			code: 'last_admin'
 		});
@@ -120,15 +121,15 @@ describe('users', () => {
 		expect((await deleteUser(t.sql, { id: user.id }, admin)).email).toBe('gone@example.com');
 		expect(await validateSessionToken(t.sql, token)).toBeNull();
 		expect(await caught(() => deleteUser(t.sql, { id: admin.id }, admin))).toMatchObject({ status: 400, code: 'self' });
-		expect(await caught(() => deleteUser(t.sql, { id: admin.id }, { id: 'x', email: 'x@example.com' }))).toMatchObject({ status: 409, code: 'last_admin' });
+		expect(await caught(() => deleteUser(t.sql, { id: admin.id }, { name: 'x@example.com', userId: 'x' }))).toMatchObject({ status: 409, code: 'last_admin' });
 		const [entry] = await t.sql`select actor, before from audit_log where action = 'user.delete'`;
 		expect(entry).toEqual({ actor: 'root@example.com', before: { email: 'gone@example.com', role: 'viewer' } });
 	});
 
 	it('reset a password and sign the user out everywhere', async () => {
 		const admin = await seedAdmin();
-		const { token } = await createSession(t.sql, admin.id!);
-		await resetPassword(t.sql, admin.id!, 'brand-new-password', admin);
+		const { token } = await createSession(t.sql, admin.id);
+		await resetPassword(t.sql, admin.id, 'brand-new-password', admin);
 		expect(await validateSessionToken(t.sql, token)).toBeNull();
 		expect(await verifyPassword((await findUserByEmail(t.sql, 'root@example.com'))!.passwordHash, 'brand-new-password')).toBe(true);
 	});
@@ -138,21 +139,21 @@ describe('presence', () => {
 	it('marks a user online at most once a minute, and offline after the timeout', async () => {
 		const admin = await seedAdmin();
 		const now = Date.now();
-		expect(await touchUser(t.sql, admin.id!, now)).toBe(true);
-		expect(await touchUser(t.sql, admin.id!, now + 30_000)).toBe(false);
+		expect(await touchUser(t.sql, admin.id, now)).toBe(true);
+		expect(await touchUser(t.sql, admin.id, now + 30_000)).toBe(false);
 		const [u] = await t.sql`select status, last_seen_at from "user" where id = ${admin.id}`;
 		expect(u!.status).toBe('online');
 		expect(u!.last_seen_at).toBeInstanceOf(Date);
 		// Another instance (a fresh memo) skips the write too while the last one is recent.
 		forgetTouch();
-		expect(await touchUser(t.sql, admin.id!, now + 31_000)).toBe(false);
+		expect(await touchUser(t.sql, admin.id, now + 31_000)).toBe(false);
 
 		expect(await markUsersOffline(t.sql, 5)).toBe(0);
 		await t.sql`update "user" set last_seen_at = now() - interval '6 minutes'`;
 		expect(await markUsersOffline(t.sql, 5)).toBe(1);
 		expect(await scalar(t.sql`select status from "user"`)).toBe('offline');
 		forgetTouch();
-		expect(await touchUser(t.sql, admin.id!)).toBe(true);
+		expect(await touchUser(t.sql, admin.id)).toBe(true);
 		expect(await scalar(t.sql`select status from "user"`)).toBe('online');
 	});
 });
@@ -198,7 +199,6 @@ describe('first admin at boot', () => {
 });
 
 describe('create-admin (CLI)', () => {
-	const rt = () => ({ database: { sql: t.sql } }) as unknown as Runtime;
 	const capture = async (fn: () => Promise<number>) => {
 		const chunks: string[] = [];
 		const write = process.stdout.write.bind(process.stdout);
@@ -215,7 +215,7 @@ describe('create-admin (CLI)', () => {
 	};
 
 	it('creates an admin with a generated password printed once', async () => {
-		const { code, out } = await capture(() => createAdminCommand(rt(), 'New@Example.com', {}));
+		const { code, out } = await capture(() => createAdminCommand(t.sql, 'New@Example.com', {}));
 		expect(code).toBe(0);
 		const password = /password: (\S+)/.exec(out)![1]!;
 		expect(out).toContain('created admin new@example.com');
@@ -229,7 +229,7 @@ describe('create-admin (CLI)', () => {
 		const admin = await seedAdmin();
 		const { user } = await createUser(t.sql, { email: 'v@example.com', role: 'viewer', password: 'viewer-password' }, admin);
 		const { token } = await createSession(t.sql, user.id);
-		const { out } = await capture(() => createAdminCommand(rt(), 'v@example.com', { ADMIN_PASSWORD: 'from-the-env-1' }));
+		const { out } = await capture(() => createAdminCommand(t.sql, 'v@example.com', { ADMIN_PASSWORD: 'from-the-env-1' }));
 		expect(out).toMatch(/already existed as a viewer: promoted to admin and reset the password/);
 		expect(out).toContain('password: from ADMIN_PASSWORD');
 		expect(out).not.toContain('from-the-env-1');
@@ -240,9 +240,9 @@ describe('create-admin (CLI)', () => {
 	});
 
 	it('refuses an invalid email, or an ADMIN_PASSWORD that is short or common', async () => {
-		await expect(createAdminCommand(rt(), 'nope', {})).rejects.toThrow(/not a valid email address/);
-		await expect(createAdminCommand(rt(), 'a@b.c', { ADMIN_PASSWORD: 'short' })).rejects.toThrow(/ADMIN_PASSWORD must be at least 12 characters/);
-		await expect(createAdminCommand(rt(), 'a@b.c', { ADMIN_PASSWORD: 'password1234' })).rejects.toThrow(/^create-admin: ADMIN_PASSWORD is too easy to guess/);
+		await expect(createAdminCommand(t.sql, 'nope', {})).rejects.toThrow(/not a valid email address/);
+		await expect(createAdminCommand(t.sql, 'a@b.c', { ADMIN_PASSWORD: 'short' })).rejects.toThrow(/ADMIN_PASSWORD must be at least 12 characters/);
+		await expect(createAdminCommand(t.sql, 'a@b.c', { ADMIN_PASSWORD: 'password1234' })).rejects.toThrow(/^create-admin: ADMIN_PASSWORD is too easy to guess/);
 		expect(await findUserByEmail(t.sql, 'a@b.c')).toBeNull();
 	});
 });

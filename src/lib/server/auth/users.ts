@@ -1,19 +1,19 @@
 /**
- * Users of the admin app (SPEC §5, §7): create, list, change role, delete, reset password.
+ * Users of the admin app (README, "Admin application", "Roles"): create, list, change role, delete, reset password.
  * Every change is audited with the acting admin's email. The last admin can be neither demoted
  * nor deleted: admin rows are locked first, so two concurrent demotions cannot both pass.
  */
 import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
-import { changeRoleSchema, createUserSchema, userIdSchema } from '$lib/schemas/auth';
 import { audit } from '../audit';
+import type { Actor } from '../audit/actor';
+import type { Queryable } from '../db';
+import { changeRoleSchema, createUserSchema, userIdSchema } from '$lib/schemas/auth';
 import type { UserRole, UserStatus } from '../db/schema';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { generatePassword, hashPassword } from './password';
 import { passwordProblem } from './password-policy';
 import { invalidateUserSessions } from './session';
-
-type Db = Sql | TransactionSql;
 
 export type UserView = {
 	id: string;
@@ -23,9 +23,6 @@ export type UserView = {
 	lastSeenAt: Date | null;
 	createdAt: Date;
 };
-
-/** Who acts: the signed-in admin (email for the audit log, id to refuse acting on oneself). */
-export type UserActor = { id: string | null; email: string };
 
 type Row = { id: string; email: string; role: UserRole; status: UserStatus; last_seen_at: Date | null; created_at: Date };
 
@@ -40,30 +37,20 @@ function isUniqueViolation(err: unknown): boolean {
 	return typeof err === 'object' && err !== null && 'code' in err && err.code === '23505';
 }
 
-export async function listUsers(sql: Db): Promise<UserView[]> {
+export async function listUsers(sql: Queryable): Promise<UserView[]> {
 	const rows = await sql<Row[]>`
 		select id, email, role, status, last_seen_at, created_at from "user" order by email`;
 	return rows.map(view);
 }
 
-export async function getUser(sql: Db, id: string): Promise<UserView | null> {
-	const [row] = await sql<Row[]>`select id, email, role, status, last_seen_at, created_at from "user" where id = ${id}`;
-	return row ? view(row) : null;
-}
-
-export async function findUserByEmail(sql: Db, email: string): Promise<(UserView & { passwordHash: string }) | null> {
+export async function findUserByEmail(sql: Queryable, email: string): Promise<(UserView & { passwordHash: string }) | null> {
 	const [row] = await sql<(Row & { password_hash: string })[]>`
 		select id, email, role, status, last_seen_at, created_at, password_hash from "user" where email = ${email.trim().toLowerCase()}`;
 	return row ? { ...view(row), passwordHash: row.password_hash } : null;
 }
 
-export async function countAdmins(sql: Db): Promise<number> {
-	const [row] = await sql<{ n: number }[]>`select count(*)::int as n from "user" where role = 'admin'`;
-	return row!.n;
-}
-
 /** Inserts a user; the caller has validated and hashed. 409 for a taken email. */
-export async function insertUser(sql: Db, u: { email: string; role: UserRole; passwordHash: string }): Promise<UserView> {
+export async function insertUser(sql: Queryable, u: { email: string; role: UserRole; passwordHash: string }): Promise<UserView> {
 	try {
 		const [row] = await sql<Row[]>`
 			insert into "user" (id, email, password_hash, role)
@@ -80,7 +67,7 @@ export async function insertUser(sql: Db, u: { email: string; role: UserRole; pa
  * Creates a user from form input ({email, role, password?}). Without a password one is
  * generated and returned, to be shown once; it is never stored or logged in plain text.
  */
-export async function createUser(sql: Sql, input: unknown, actor: UserActor): Promise<{ user: UserView; generatedPassword: string | null }> {
+export async function createUser(sql: Sql, input: unknown, actor: Actor): Promise<{ user: UserView; generatedPassword: string | null }> {
 	const parsed = createUserSchema.safeParse(input);
 	if (!parsed.success) throw invalid(parsed.error);
 	const { email, role } = parsed.data;
@@ -90,7 +77,7 @@ export async function createUser(sql: Sql, input: unknown, actor: UserActor): Pr
 	const passwordHash = await hashPassword(parsed.data.password ?? generatedPassword!);
 	const user = await sql.begin(async (tx) => {
 		const created = await insertUser(tx, { email, role, passwordHash });
-		await audit(tx, { actor: actor.email, action: 'user.create', entity: 'user', entityId: created.id, after: audited(created) });
+		await audit(tx, { actor: actor.name, action: 'user.create', entity: 'user', entityId: created.id, after: audited(created) });
 		return created;
 	});
 	return { user, generatedPassword };
@@ -108,11 +95,11 @@ async function lockUser(tx: TransactionSql, id: string): Promise<UserView> {
 	return view(row);
 }
 
-export async function changeRole(sql: Sql, input: unknown, actor: UserActor): Promise<UserView> {
+export async function changeRole(sql: Sql, input: unknown, actor: Actor): Promise<UserView> {
 	const parsed = changeRoleSchema.safeParse(input);
 	if (!parsed.success) throw invalid(parsed.error);
 	const { id, role } = parsed.data;
-	if (id === actor.id) throw new ServiceError(400, 'self', 'You cannot change your own role');
+	if (id === actor.userId) throw new ServiceError(400, 'self', 'You cannot change your own role');
 	return sql.begin(async (tx) => {
 		const admins = await lockAdmins(tx);
 		const before = await lockUser(tx, id);
@@ -122,29 +109,29 @@ export async function changeRole(sql: Sql, input: unknown, actor: UserActor): Pr
 			update "user" set role = ${role}, updated_at = now() where id = ${id}
 			returning id, email, role, status, last_seen_at, created_at`;
 		const after = view(row!);
-		await audit(tx, { actor: actor.email, action: 'user.role', entity: 'user', entityId: id, before: audited(before), after: audited(after) });
+		await audit(tx, { actor: actor.name, action: 'user.role', entity: 'user', entityId: id, before: audited(before), after: audited(after) });
 		return after;
 	});
 }
 
-export async function deleteUser(sql: Sql, input: unknown, actor: UserActor): Promise<UserView> {
+export async function deleteUser(sql: Sql, input: unknown, actor: Actor): Promise<UserView> {
 	const parsed = userIdSchema.safeParse(input);
 	if (!parsed.success) throw invalid(parsed.error);
 	const { id } = parsed.data;
-	if (id === actor.id) throw new ServiceError(400, 'self', 'You cannot delete your own account');
+	if (id === actor.userId) throw new ServiceError(400, 'self', 'You cannot delete your own account');
 	return sql.begin(async (tx) => {
 		const admins = await lockAdmins(tx);
 		const before = await lockUser(tx, id);
 		if (before.role === 'admin' && admins <= 1) throw lastAdmin();
 		// auth_session rows go with it (on delete cascade): the user is signed out at once.
 		await tx`delete from "user" where id = ${id}`;
-		await audit(tx, { actor: actor.email, action: 'user.delete', entity: 'user', entityId: id, before: audited(before) });
+		await audit(tx, { actor: actor.name, action: 'user.delete', entity: 'user', entityId: id, before: audited(before) });
 		return before;
 	});
 }
 
 /** Sets a new password and signs the user out everywhere. */
-export async function resetPassword(sql: Sql, id: string, password: string, actor: UserActor): Promise<void> {
+export async function resetPassword(sql: Sql, id: string, password: string, actor: Actor): Promise<void> {
 	const problem = passwordProblem(password);
 	if (problem) throw fieldError('password', problem);
 	const passwordHash = await hashPassword(password);
@@ -152,6 +139,6 @@ export async function resetPassword(sql: Sql, id: string, password: string, acto
 		const before = await lockUser(tx, id);
 		await tx`update "user" set password_hash = ${passwordHash}, updated_at = now() where id = ${id}`;
 		await invalidateUserSessions(tx, id);
-		await audit(tx, { actor: actor.email, action: 'user.password_reset', entity: 'user', entityId: id, before: audited(before), after: audited(before) });
+		await audit(tx, { actor: actor.name, action: 'user.password_reset', entity: 'user', entityId: id, before: audited(before), after: audited(before) });
 	});
 }

@@ -2,20 +2,21 @@
  * `access-key create [--label L] [--email E] [--json]`: creates an access key and prints it
  * once (stdout only, never the log). With --email it is also delivered through the outbox.
  */
+import { CLI_ACTOR } from '../audit/actor';
 import { createAccessKey } from '../devices/keys';
 import { ServiceError } from '../errors';
-import type { Runtime } from '../runtime';
+import type { Sql } from 'postgres';
 import type { CommandSpec } from './args';
 import { out } from './format';
 
 export const ACCESS_KEY_COMMAND: CommandSpec = { positionals: ['<create>'], flags: { label: true, email: true, json: false } };
 
-export async function accessKeyCommand(rt: Runtime, action: string, flags: Record<string, string | true>): Promise<number> {
+export async function accessKeyCommand(sql: Sql, action: string, flags: Record<string, string | true>): Promise<number> {
 	if (action !== 'create') throw new Error(`access-key: unknown action "${action}" (expected: access-key create [--label L] [--email E])`);
 	const input = { label: flags.label, email: flags.email };
 	let created;
 	try {
-		created = await createAccessKey(rt.database.sql, input, { name: 'cli' });
+		created = await createAccessKey(sql, input, CLI_ACTOR);
 	} catch (err) {
 		if (err instanceof ServiceError) throw new Error(`access-key create: ${err.message.replace(/^(\w+):/, '--$1:')}`, { cause: err });
 		throw err;
@@ -26,7 +27,7 @@ export async function accessKeyCommand(rt: Runtime, action: string, flags: Recor
 	}
 	const lines = [`created access key ${created.prefix}… (id ${created.id})`, '', `  ${created.key}`, '', 'This is the only time the key is shown: store it now.'];
 	if (created.emailId !== null) {
-		const [mail] = await rt.database.sql<{ status: string; lastError: string | null }[]>`
+		const [mail] = await sql<{ status: string; lastError: string | null }[]>`
 			select status, last_error as "lastError" from email_outbox where id = ${created.emailId}`;
 		lines.push(
 			mail?.status === 'sent'

@@ -9,10 +9,10 @@ import { generatePassword, hashPassword } from '../auth/password';
 import { passwordProblem } from '../auth/password-policy';
 import { invalidateUserSessions } from '../auth/session';
 import { findUserByEmail, insertUser } from '../auth/users';
-import type { Runtime } from '../runtime';
+import type { Sql } from 'postgres';
 import { out } from './format';
 
-export async function createAdminCommand(rt: Runtime, rawEmail: string, env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function createAdminCommand(sql: Sql, rawEmail: string, env: Record<string, string | undefined> = process.env): Promise<number> {
 	const email = emailSchema.safeParse(rawEmail);
 	if (!email.success) throw new Error(`create-admin: "${rawEmail}" is not a valid email address`);
 	const given = env.ADMIN_PASSWORD || undefined;
@@ -20,7 +20,6 @@ export async function createAdminCommand(rt: Runtime, rawEmail: string, env: Rec
 	if (problem) throw new Error(`create-admin: ADMIN_PASSWORD ${problem.replace(/^Password /, '')}`);
 	const password = given ?? generatePassword();
 	const passwordHash = await hashPassword(password);
-	const sql = rt.database.sql;
 	const outcome = await sql.begin(async (tx) => {
 		const existing = await findUserByEmail(tx, email.data);
 		if (!existing) {

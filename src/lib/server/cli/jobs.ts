@@ -1,23 +1,7 @@
-/** `jobs [--json]`: every job with its schedule, state, last run and next run. */
-import { compileSchedule, nextRun } from '../cron/schedule';
-import type { JobView } from '../cron/service';
-import type { Runtime } from '../runtime';
+/** `jobs [--json]`: every job with its schedule, state, last run and next run, as the API lists them. */
+import type { JobView } from '../cron/job-view';
+import type { CronJobService } from '../cron/service';
 import { isoSeconds, out, relative, table } from './format';
-
-/**
- * The stored next run is written by a started scheduler; with none running (a fresh database,
- * or only `web` instances) it is missing or past, so it is computed from the schedule.
- */
-export function effectiveNextRun(job: JobView, now: Date): Date | null {
-	if (!job.enabled || job.configError) return null;
-	const stored = job.nextRunAt ? new Date(job.nextRunAt) : null;
-	if (stored && stored > now) return stored;
-	try {
-		return nextRun(compileSchedule(job.schedule, job.timezone, job.source === 'code' ? process.env : undefined), now);
-	} catch {
-		return null;
-	}
-}
 
 function scheduleCell(job: JobView): string {
 	return job.scheduleDescription && job.scheduleDescription !== job.schedule
@@ -30,16 +14,14 @@ function lastCell(job: JobView, now: Date): string {
 	return job.lastRunAt ? `${job.lastStatus} ${relative(new Date(job.lastRunAt), now)}` : job.lastStatus;
 }
 
-function nextCell(next: Date | null, now: Date): string {
-	return next ? `${isoSeconds(next)} (${relative(next, now)})` : '-';
+function nextCell(job: JobView, now: Date): string {
+	if (!job.nextRunAt) return '-';
+	const next = new Date(job.nextRunAt);
+	return `${isoSeconds(next)} (${relative(next, now)})`;
 }
 
-export async function jobsCommand(rt: Runtime, opts: { json: boolean }): Promise<number> {
-	const now = new Date();
-	const jobs = (await rt.cron.listJobs()).map((j) => {
-		const next = effectiveNextRun(j, now);
-		return { ...j, nextRunAt: next ? next.toISOString() : null };
-	});
+export async function jobsCommand(cron: CronJobService, opts: { json: boolean }): Promise<number> {
+	const jobs = await cron.listJobs();
 	if (opts.json) {
 		await out(JSON.stringify({ jobs }, null, 2));
 		return 0;
@@ -48,6 +30,7 @@ export async function jobsCommand(rt: Runtime, opts: { json: boolean }): Promise
 		await out('no jobs');
 		return 0;
 	}
+	const now = new Date();
 	const rows = jobs.map((j) => [
 		j.key,
 		j.enabled ? 'yes' : 'no',
@@ -55,7 +38,7 @@ export async function jobsCommand(rt: Runtime, opts: { json: boolean }): Promise
 		j.timezone,
 		j.configError ? `${j.state}: ${j.configError}` : j.state,
 		lastCell(j, now),
-		nextCell(j.nextRunAt ? new Date(j.nextRunAt) : null, now)
+		nextCell(j, now)
 	]);
 	await out(table(['KEY', 'ENABLED', 'SCHEDULE', 'ZONE', 'STATE', 'LAST RUN', 'NEXT RUN'], rows));
 	return 0;

@@ -1,5 +1,6 @@
 /**
- * The CLI (SPEC §9): `npm run cron -- <command>`, run from the built output (build/cli/main.js).
+ * The CLI (README, "CLI"): `npm run cron -- <command>`, run from the built output
+ * (build/cli/main.js). Commands get the services `boot` built (runtime.ts) as their first argument.
  * Exit codes: 0 done, 1 failed (one line on stderr), 2 usage error.
  */
 import { setLogLevel } from '../log';
@@ -68,15 +69,15 @@ async function main(argv: string[]): Promise<void> {
 		case 'migrate':
 			return finish(await migrateCommand(config));
 		case 'jobs':
-			return finish(await jobsCommand(await bootPassive(config), { json }));
+			return finish(await jobsCommand((await bootPassive(config)).cron, { json }));
 		case 'run':
 			return finish(await runCommand(await bootPassive(config), positionals[0]!));
 		case 'trigger':
 			return finish(await triggerCommand(await bootPassive(config), positionals[0]!, { json }));
 		case 'create-admin':
-			return finish(await createAdminCommand(await bootPassive(config), positionals[0]!));
+			return finish(await createAdminCommand((await bootPassive(config)).sql, positionals[0]!));
 		case 'access-key':
-			return finish(await accessKeyCommand(await bootPassive(config), positionals[0]!, flags));
+			return finish(await accessKeyCommand((await bootPassive(config)).sql, positionals[0]!, flags));
 		default:
 			throw new Error(`command "${command}" has no handler`);
 	}

@@ -1,11 +1,12 @@
 /** `run <key>` and `trigger <key>`: one run now in this process, or one queued for the workers. */
+import { CLI_ACTOR } from '../audit/actor';
 import { ServiceError } from '../errors';
-import type { Runtime } from '../runtime';
+import type { Services } from '../runtime';
 import { out } from './format';
 import { onInterrupt } from './session';
 
 /** A missing job as one line that says where to look. */
-async function requireJob(rt: Runtime, key: string): Promise<void> {
+async function requireJob(rt: Services, key: string): Promise<void> {
 	try {
 		await rt.cron.getJob(key);
 	} catch (err) {
@@ -30,20 +31,20 @@ function resultMessage(result: unknown): string | undefined {
 }
 
 /** Ctrl-C cancels the run this process holds (the scheduler aborts it at its next lease check). */
-function cancelOnInterrupt(rt: Runtime): void {
+function cancelOnInterrupt(rt: Services): void {
 	onInterrupt(() => {
 		void (async () => {
-			const held = await rt.database.sql<{ id: number }[]>`
+			const held = await rt.sql<{ id: number }[]>`
 				select id from cron_job_execution where status = 'running' and instance_id = ${rt.scheduler.instanceId}`;
 			for (const { id } of held) {
 				process.stderr.write(`cronkit: cancelling run ${id} (press Ctrl-C again to quit at once)\n`);
-				await rt.cron.cancelExecution(Number(id), { name: 'cli' }).catch(() => undefined);
+				await rt.cron.cancelExecution(id, CLI_ACTOR).catch(() => undefined);
 			}
 		})();
 	});
 }
 
-export async function runCommand(rt: Runtime, key: string): Promise<number> {
+export async function runCommand(rt: Services, key: string): Promise<number> {
 	await requireJob(rt, key);
 	cancelOnInterrupt(rt);
 	const { id } = await rt.scheduler.runNow(key, 'cli');
@@ -59,9 +60,9 @@ export async function runCommand(rt: Runtime, key: string): Promise<number> {
 	return 1;
 }
 
-export async function triggerCommand(rt: Runtime, key: string, opts: { json: boolean }): Promise<number> {
+export async function triggerCommand(rt: Services, key: string, opts: { json: boolean }): Promise<number> {
 	await requireJob(rt, key);
-	const execution = await rt.cron.trigger(key, 'manual', { name: 'cli' });
+	const execution = await rt.cron.trigger(key, 'manual', CLI_ACTOR);
 	await out(opts.json ? JSON.stringify({ execution }) : `queued run ${execution.id} of ${key}`);
 	return 0;
 }

@@ -1,10 +1,10 @@
 /**
  * What every CLI command shares: the app's configuration, a boot that attaches to the app's
- * embedded server (SPEC §9), and an exit that always stops what this process started.
+ * embedded server (README, "CLI"), and an exit that always stops what this process started.
  */
 import { parseConfig, type Config } from '../config';
 import { log } from '../log';
-import { boot, shutdown, type Runtime } from '../runtime';
+import { boot, shutdown, type Services } from '../runtime';
 
 /** The app's configuration; one-shot commands default to quiet logs (stdout is their output). */
 export function cliConfig(command: string, env: Record<string, string | undefined> = process.env): Config {
@@ -16,14 +16,14 @@ export function cliConfig(command: string, env: Record<string, string | undefine
 let booting: Promise<unknown> | undefined;
 
 /** Boots attached to the app's embedded server, if it runs (else starts and later stops one). */
-export function bootCli(config: Config, schedule: boolean): Promise<Runtime> {
+export function bootCli(config: Config, schedule: boolean): Promise<Services> {
 	const rt = boot({ config, mode: 'attach', schedule });
 	booting = rt;
 	return rt;
 }
 
-/** Boots without the scheduler's timers (the runtime still syncs code definitions). */
-export function bootPassive(config: Config): Promise<Runtime> {
+/** Boots without the scheduler's timers (boot still syncs code definitions). */
+export function bootPassive(config: Config): Promise<Services> {
 	return bootCli(config, false);
 }
 

@@ -4,20 +4,24 @@
  * generations are stale and ignored.
  */
 import type { CronJob } from '../db/schema';
+import { isOrphaned, NO_HANDLER } from './jobs';
 import { compileSchedule, type CompiledSchedule } from './schedule';
-import type { JobHandler, RegisteredJob, RegisteredType } from './types';
+import type { JobHandler, ProcessPlan, RegisteredJob, RegisteredType } from './types';
 
 export type Armed = {
 	job: CronJob;
 	schedule: CompiledSchedule | null;
+	/** An in-process handler (code jobs, most types)… */
 	handler: JobHandler<Record<string, unknown>> | null;
+	/** …or a program to start (command jobs). */
+	spawn: ((params: Record<string, unknown>) => ProcessPlan) | null;
+	/** A code job whose handler runs in a child process of its own. */
+	isolated: boolean;
 	error: string | null;
 	gen: number;
 	/** The next fire instant on the timer (database time), null when not scheduled. */
 	nextAt: number | null;
 };
-
-const NO_HANDLER = 'no handler registered in code';
 
 export type ArmedJobsDeps = {
 	definitions: Map<string, RegisteredJob>;
@@ -68,9 +72,14 @@ export class ArmedJobs {
 	/** Loads a job row: compiles its schedule and finds its handler, as a new generation. */
 	load(job: CronJob): Armed {
 		let schedule: CompiledSchedule | null = null;
-		let error: string | null = job.configError === NO_HANDLER ? NO_HANDLER : null;
-		const handler = this.handlerFor(job);
-		if (!error && !handler) error = job.source === 'code' ? NO_HANDLER : `unknown job type "${job.type}"`;
+		let error: string | null = isOrphaned(job) ? NO_HANDLER : null;
+		const def = job.source === 'code' ? this.deps.definitions.get(job.key) : undefined;
+		const type = job.source !== 'code' && Object.hasOwn(this.deps.types, job.type) ? this.deps.types[job.type]! : undefined;
+		// A type disabled on this server (COMMAND_JOBS off) has nothing to run: its runs fail at once.
+		const handler = type?.disabled ? null : (def?.handler ?? type?.handler ?? null);
+		const spawn = type?.disabled ? null : (type?.spawn ?? null);
+		if (!error && type?.disabled) error = type.disabled;
+		if (!error && !handler && !spawn) error = job.source === 'code' ? NO_HANDLER : `unknown job type "${job.type}"`;
 		if (!error) {
 			try {
 				// Only schedules declared in code read the environment.
@@ -79,15 +88,10 @@ export class ArmedJobs {
 				error = (err as Error).message;
 			}
 		}
-		const armed: Armed = { job, schedule, handler, error, gen: ++this.gen, nextAt: null };
+		const armed: Armed = { job, schedule, handler, spawn, isolated: def?.isolation === 'process', error, gen: ++this.gen, nextAt: null };
 		this.map.set(job.key, armed);
 		if ((job.configError ?? null) !== error && error !== NO_HANDLER) this.deps.onConfigError(job.key, error);
 		return armed;
-	}
-
-	private handlerFor(job: CronJob): JobHandler<Record<string, unknown>> | null {
-		if (job.source === 'code') return this.deps.definitions.get(job.key)?.handler ?? null;
-		return Object.hasOwn(this.deps.types, job.type) ? this.deps.types[job.type]!.handler : null;
 	}
 
 	/** The job's params, validated (and defaulted) by its own schema; throws naming the field. */

@@ -52,17 +52,17 @@ export function planCatchUp(
 	owed.forEach((t, i) => {
 		const scheduledFor = new Date(t);
 		if (o.paused) {
-			plan.missed.push({ jobId: job.key, scheduledFor, status: 'skipped', note: 'scheduler paused' });
+			plan.missed.push({ jobKey: job.key, scheduledFor, status: 'skipped', note: 'scheduler paused' });
 			return;
 		}
 		const note =
 			truncatedSince !== null && t === oldest
 				? `${o.why}; earlier ticks since ${new Date(truncatedSince).toISOString()} were missed too`
 				: o.why;
-		if (t < cutoff) plan.missed.push({ jobId: job.key, scheduledFor, status: 'missed', note: `${note} (older than catch-up max age)` });
+		if (t < cutoff) plan.missed.push({ jobKey: job.key, scheduledFor, status: 'missed', note: `${note} (older than catch-up max age)` });
 		else if (job.catchUp === 'all' || (job.catchUp === 'once' && i === 0 && !o.latestTaken)) {
-			plan.queued.push({ jobId: job.key, trigger: 'catch_up', scheduledFor, runAt: new Date(o.now), triggeredBy: 'catch-up' });
-		} else plan.missed.push({ jobId: job.key, scheduledFor, status: 'missed', note: `${note} (catch-up: ${job.catchUp})` });
+			plan.queued.push({ jobKey: job.key, trigger: 'catch_up', scheduledFor, runAt: new Date(o.now), triggeredBy: 'catch-up' });
+		} else plan.missed.push({ jobKey: job.key, scheduledFor, status: 'missed', note: `${note} (catch-up: ${job.catchUp})` });
 	});
 	return plan;
 }
@@ -77,9 +77,10 @@ export class CatchUp {
 	/**
 	 * After downtime (boot, a frozen process): ticks owed since each job's latest recorded tick
 	 * (or since it was created, enabled or rescheduled). With `claimLatest` (POST /api/cron/run)
-	 * each job's latest owed tick is returned, to be claimed as a regular tick.
+	 * each job's latest owed tick is returned, to be claimed as a regular tick; with
+	 * `claimWithinMs` (boot) only when it is that recent (a tick that fell due while booting).
 	 */
-	async afterDowntime(now: number, o: { only?: string[]; claimLatest?: boolean } = {}): Promise<Tick[]> {
+	async afterDowntime(now: number, o: { only?: string[]; claimLatest?: boolean; claimWithinMs?: number } = {}): Promise<Tick[]> {
 		const candidates = [...this.jobs.values()].filter((a) => this.jobs.schedulable(a) && (!o.only || o.only.includes(a.job.key)));
 		if (!candidates.length) return [];
 		const since = await ledger.owedSince(this.engine.sql, candidates.map((a) => a.job.key));
@@ -89,8 +90,9 @@ export class CatchUp {
 			const from = since.get(a.job.key);
 			if (from === undefined || !a.schedule) continue;
 			const owed = owedTicks(a.schedule, from, now);
-			const latestTaken = !!o.claimLatest && owed.owed.length > 0;
-			if (latestTaken) latest.push({ jobId: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });
+			const recent = o.claimWithinMs !== undefined && owed.owed.length > 0 && now - owed.owed[0]! <= o.claimWithinMs;
+			const latestTaken = (!!o.claimLatest || recent) && owed.owed.length > 0;
+			if (latestTaken) latest.push({ jobKey: a.job.key, scheduledFor: new Date(owed.owed.shift()!), overlap: a.job.overlap });
 			plans.push(planCatchUp(a.job, owed, { now, paused: this.deps.paused(), why: 'missed while no instance was running', latestTaken }));
 		}
 		await this.apply(plans);

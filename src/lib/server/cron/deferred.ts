@@ -74,6 +74,10 @@ export class DeferredWrites {
 		this.schedule();
 	}
 
+	start(): void {
+		this.stopped = false;
+	}
+
 	stop(): void {
 		this.stopped = true;
 		this.engine.clock.clearTimeout(this.timer);

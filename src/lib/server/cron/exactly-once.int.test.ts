@@ -45,13 +45,13 @@ describe('exactly once across three instances', () => {
 		expect(doubles).toEqual([]);
 
 		// Every tick in the window has exactly one row, and it ran.
-		const rows = await t.sql<{ jobId: string; scheduledFor: Date; status: string; instanceId: string }[]>`
-			select job_id as "jobId", scheduled_for as "scheduledFor", status, instance_id as "instanceId"
+		const rows = await t.sql<{ jobKey: string; scheduledFor: Date; status: string; instanceId: string }[]>`
+			select job_id as "jobKey", scheduled_for as "scheduledFor", status, instance_id as "instanceId"
 			from cron_job_execution where scheduled_for between ${from} and ${to}`;
 		const expectedTicks = ((to.getTime() - from.getTime()) / 1000 + 1) * JOBS;
 		expect(rows).toHaveLength(expectedTicks);
 		expect(rows.filter((r) => r.status !== 'succeeded')).toEqual([]);
-		for (const r of rows) expect(calls.get(`${r.jobId}@${r.scheduledFor.toISOString()}`)).toHaveLength(1);
+		for (const r of rows) expect(calls.get(`${r.jobKey}@${r.scheduledFor.toISOString()}`)).toHaveLength(1);
 		// No leader: whichever instance inserted a tick ran it.
 		for (const r of rows) expect(['a', 'b', 'c']).toContain(r.instanceId);
 		const dup = await scalar(t.sql`

@@ -9,10 +9,11 @@ import type { Readable } from 'node:stream';
 import type { Sql } from 'postgres';
 import { interceptors, request } from 'undici';
 import { z } from 'zod';
+import { HTTP_METHODS } from '../../names';
+import { jsonValue } from '../db/json';
 import { describeNetworkError, egressAgent } from '../egress/dispatcher';
 import type { EgressPolicy } from '../egress/policy';
 import { fieldError, invalid } from '../errors';
-import { HTTP_METHODS } from '../../admin/job-form';
 import { SecretBox } from '../secrets/box';
 import { defineJobType, type RegisteredType } from './types';
 
@@ -239,7 +240,7 @@ export async function sealStoredHttpSecrets(sql: Sql, secrets: SecretBox): Promi
 				}
 			}
 			if (!changed) continue;
-			await tx`update cron_job set params = ${tx.json(p as never)} where key = ${row.key}`;
+			await tx`update cron_job set params = ${tx.json(jsonValue(p))} where key = ${row.key}`;
 			sealedRows++;
 		}
 		return sealedRows;

@@ -1,16 +1,25 @@
 /**
  * Job rows (`cron_job`): the effective configuration, code defaults beside it for drift, and
- * the sync of code definitions at boot (DESIGN invariant 5: a deploy never silently
- * overwrites an admin's edit).
+ * the sync of code definitions at boot (a deploy never silently overwrites an admin's edit:
+ * docs/architecture.md, "Invariants").
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, ilike, or, type SQL } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import { audit } from '../audit';
 import type { Db } from '../db';
 import * as schema from '../db/schema';
-import type { CronJob, JobSettings } from '../db/schema';
+import { POLICY_DEFAULTS, type CronJob, type JobSettings, type JobSource } from '../db/schema';
 import { notify } from './notify';
-import { POLICY_DEFAULTS, type RegisteredJob } from './types';
+import type { RegisteredJob } from './types';
+
+/**
+ * The state of a code job whose definition has left the code: its row and history stay, it
+ * is misconfigured (never armed) until a deploy brings the definition back. Stored as the
+ * job's `config_error`, and written and recognised only through these two names.
+ */
+export const NO_HANDLER = 'no handler registered in code';
+
+export const isOrphaned = (job: Pick<CronJob, 'configError'>): boolean => job.configError === NO_HANDLER;
 
 export const SETTING_FIELDS = ['schedule', 'timezone', 'enabled', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs'] as const satisfies readonly (keyof JobSettings)[];
 
@@ -55,8 +64,42 @@ export function ticksRestart(before: Partial<JobSettings>, after: Partial<JobSet
 	return TICK_FIELDS.some((f) => f in after && after[f] !== before[f]);
 }
 
-export async function listJobs(db: Db): Promise<CronJob[]> {
-	return db.select().from(schema.cronJob).orderBy(schema.cronJob.key);
+export type JobFilter = {
+	/** Part of the key or the name, case-insensitive (LIKE wildcards are literal). */
+	q?: string;
+	source?: JobSource;
+};
+
+/** Every job row (in key order), or those a filter keeps: the one list read of `cron_job`. */
+export async function listJobs(db: Db, filter: JobFilter = {}): Promise<CronJob[]> {
+	return db.select().from(schema.cronJob).where(jobFilter(filter)).orderBy(schema.cronJob.key);
+}
+
+/**
+ * Only some columns of the jobs listJobs reads, in the same order: what a list shows of each
+ * (`columns`), without the params and code defaults it does not show.
+ */
+export async function listJobColumns<K extends keyof CronJob>(db: Db, columns: readonly K[], filter: JobFilter = {}): Promise<Pick<CronJob, K>[]> {
+	const t = schema.cronJob;
+	const picked = Object.fromEntries(columns.map((c) => [c, t[c]])) as { [C in K]: (typeof t)[C] };
+	return db.select(picked).from(t).where(jobFilter(filter)).orderBy(t.key) as Promise<Pick<CronJob, K>[]>;
+}
+
+function jobFilter(filter: JobFilter): SQL | undefined {
+	const t = schema.cronJob;
+	const where: SQL[] = [];
+	if (filter.q) {
+		const needle = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+		where.push(or(ilike(t.key, needle), ilike(t.name, needle))!);
+	}
+	if (filter.source) where.push(eq(t.source, filter.source));
+	return and(...where);
+}
+
+/** How many jobs there are, whatever a list's filters. */
+export async function countJobs(sql: Sql): Promise<number> {
+	const [row] = await sql<{ n: number }[]>`select count(*)::int as n from cron_job`;
+	return row!.n;
 }
 
 export async function findJob(db: Db, key: string): Promise<CronJob | undefined> {
@@ -106,7 +149,7 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 			}
 			const codeChanged = SETTING_FIELDS.some((f) => code[f] !== previous[f]);
 			const settingsChanged = SETTING_FIELDS.some((f) => next[f] !== current[f]);
-			const metaChanged = row.name !== def.name || row.description !== (def.description ?? '') || row.configError === 'no handler registered in code';
+			const metaChanged = row.name !== def.name || row.description !== (def.description ?? '') || isOrphaned(row);
 			if (!codeChanged && !settingsChanged && !metaChanged) continue;
 			await tx`
 				update cron_job set name = ${def.name}, description = ${def.description ?? ''},
@@ -114,7 +157,7 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 					timeout_ms = ${next.timeoutMs}, max_retries = ${next.maxRetries}, overlap = ${next.overlap},
 					catch_up = ${next.catchUp}, catch_up_max_age_ms = ${next.catchUpMaxAgeMs},
 					code_defaults = ${tx.json(code)},
-					config_error = case when config_error = 'no handler registered in code' then null else config_error end,
+					config_error = case when config_error = ${NO_HANDLER} then null else config_error end,
 					ticks_owed_since = case when ${ticksRestart(current, next)} then now() else ticks_owed_since end,
 					updated_at = case when ${settingsChanged} then now() else updated_at end,
 					updated_by = case when ${settingsChanged} then 'code' else updated_by end
@@ -133,9 +176,9 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 			updated.push(def.key);
 		}
 		const known = definitions.map((d) => d.key);
-		const orphans = rows.filter((r) => !known.includes(r.key) && r.configError !== 'no handler registered in code');
+		const orphans = rows.filter((r) => !known.includes(r.key) && !isOrphaned(r));
 		for (const r of orphans) {
-			await tx`update cron_job set config_error = 'no handler registered in code', next_run_at = null where key = ${r.key}`;
+			await tx`update cron_job set config_error = ${NO_HANDLER}, next_run_at = null where key = ${r.key}`;
 			await notify(tx, { t: 'job', key: r.key });
 		}
 	});
@@ -146,14 +189,14 @@ export async function syncCodeJobs(sql: Sql, definitions: RegisteredJob[]): Prom
 const LOCK_IN_KEY_ORDER = `select key from cron_job where key = any($1::text[]) order by key for no key update`;
 
 /** Skipped and missed ticks are a job's latest news too (the list shows them). */
-export async function recordLatest(sql: Sql, runs: { jobId: string; status: string; scheduledFor: Date | null }[]): Promise<void> {
+export async function recordLatest(sql: Sql, runs: { jobKey: string; status: string; scheduledFor: Date | null }[]): Promise<void> {
 	if (!runs.length) return;
 	await sql.unsafe(
 		`with locked as materialized (${LOCK_IN_KEY_ORDER})
 		update cron_job j set last_status = u.status, last_run_at = u.at
 		from unnest($1::text[], $2::text[], $3::timestamptz[]) as u(key, status, at), locked k
 		where j.key = u.key and k.key = j.key and (j.last_run_at is null or j.last_run_at <= u.at)`,
-		[runs.map((r) => r.jobId), runs.map((r) => r.status), runs.map((r) => (r.scheduledFor ?? new Date()).toISOString())] as never
+		[runs.map((r) => r.jobKey), runs.map((r) => r.status), runs.map((r) => (r.scheduledFor ?? new Date()).toISOString())]
 	);
 }
 
@@ -166,7 +209,7 @@ export async function storeNextRuns(sql: Sql, next: Map<string, number | null>):
 		update cron_job j set next_run_at = u.next
 		from unnest($1::text[], $2::timestamptz[]) as u(key, next), locked k
 		where j.key = u.key and k.key = j.key and j.next_run_at is distinct from u.next`,
-		[keys, keys.map((k) => next.get(k)).map((n) => (n == null ? null : new Date(n).toISOString()))] as never
+		[keys, keys.map((k) => next.get(k)).map((n) => (n == null ? null : new Date(n).toISOString()))]
 	);
 }
 

@@ -43,7 +43,7 @@ export class Leases {
 		try {
 			const settled = await ledger.reapExpiredLeases(this.engine.sql);
 			const interrupted = settled.filter((s) => s.transitioned);
-			for (const s of interrupted) runsTotal.inc({ job: s.jobId, status: s.status });
+			for (const s of interrupted) runsTotal.inc({ job: s.jobKey, status: s.status });
 			if (interrupted.length) {
 				this.engine.log.warn({ runs: interrupted.map((s) => s.id) }, 'recovered runs whose instance stopped heartbeating');
 				this.deps.onReaped();

@@ -1,12 +1,13 @@
 /**
- * The run ledger (SPEC §4.2, DESIGN-engine.md): every state change of a run is one SQL
- * statement here, and the database's constraints decide every race between instances.
+ * The run ledger: every state change of a run is one SQL statement here, and the database's
+ * constraints decide every race between instances (docs/architecture.md, "Invariants").
  */
-import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
-import type { ExecutionStatus, OverlapPolicy, Trigger } from '../db/schema';
+import type { PendingQuery, Row, Sql } from 'postgres';
+import type { Queryable } from '../db';
+import { jsonValue } from '../db/json';
+import { FAILED_STATUSES, type ExecutionStatus, type OverlapPolicy, type Trigger } from '../db/schema';
+import type { OutputSnapshot } from './output';
 import { notifyRunsSql } from './run-events';
-
-type Q = Sql | TransactionSql;
 
 // Arrays bound for unnest() carry dates as ISO strings and booleans as an array literal:
 // postgres.js tags an array with its first element's scalar type (timestamptz, bool), which
@@ -15,8 +16,8 @@ type Q = Sql | TransactionSql;
  * Instances insert the same ticks at the same moment; inserting them in one global order keeps
  * their unique-index waits from forming a cycle (a deadlock).
  */
-export function inKeyOrder<T extends { jobId: string; scheduledFor: Date }>(ticks: T[]): T[] {
-	return [...ticks].sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : a.scheduledFor.getTime() - b.scheduledFor.getTime()));
+export function inKeyOrder<T extends { jobKey: string; scheduledFor: Date }>(ticks: T[]): T[] {
+	return [...ticks].sort((a, b) => (a.jobKey < b.jobKey ? -1 : a.jobKey > b.jobKey ? 1 : a.scheduledFor.getTime() - b.scheduledFor.getTime()));
 }
 
 /**
@@ -26,16 +27,19 @@ export function inKeyOrder<T extends { jobId: string; scheduledFor: Date }>(tick
  * primary key backwards and filters, reading the whole table when few rows match. Without a
  * job or a status the primary key (ASC NULLS LAST) serves, read backwards for a bare `desc`.
  */
-export function historyOrder(sql: Q, by: { job?: string; status?: string }, newestFirst = true): PendingQuery<Row[]> {
+export function historyOrder(sql: Queryable, by: { job?: string; status?: string }, newestFirst = true): PendingQuery<Row[]> {
 	const onPk = !by.job && !by.status;
 	return sql.unsafe(newestFirst ? (onPk ? 'desc' : 'desc nulls last') : onPk ? 'asc' : 'asc nulls first');
 }
+
+/** The failed statuses as an SQL list, for the statements built as text. */
+const FAILED_SQL = FAILED_STATUSES.map((s) => `'${s}'`).join(', ');
 
 const boolArray = (xs: boolean[]) => `{${xs.map((x) => (x ? 't' : 'f')).join(',')}}`;
 
 export type ClaimedRun = {
 	id: number;
-	jobId: string;
+	jobKey: string;
 	trigger: Trigger;
 	scheduledFor: Date | null;
 	attempt: number;
@@ -43,9 +47,9 @@ export type ClaimedRun = {
 	startedAt: Date | null;
 };
 
-export type Tick = { jobId: string; scheduledFor: Date; overlap: OverlapPolicy };
+export type Tick = { jobKey: string; scheduledFor: Date; overlap: OverlapPolicy };
 
-const RUN_COLUMNS = 'id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
+const RUN_COLUMNS = 'id, job_id as "jobKey", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
 const RAW_RUN_COLUMNS = 'id, job_id, trigger, scheduled_for, attempt, status, started_at';
 const DB_NOW_MS = '(extract(epoch from now()) * 1000)::float8';
 
@@ -78,7 +82,7 @@ export type TickClaim = {
  * orphaned when late.
  */
 export async function claimTicks(
-	sql: Q,
+	sql: Queryable,
 	unsorted: Tick[],
 	o: { instanceId: string; leaseMs: number; paused: boolean; leadMs: number; lateMs: number }
 ): Promise<TickClaim> {
@@ -116,7 +120,7 @@ export async function claimTicks(
 		union all
 		select u.cls, null, u.job_id, 'schedule', u.scheduled_for, 1, null, null, ${DB_NOW_MS} from u where u.cls <> 'due'`,
 		[
-			ticks.map((t) => t.jobId),
+			ticks.map((t) => t.jobKey),
 			o.instanceId,
 			o.leaseMs,
 			o.paused,
@@ -124,39 +128,39 @@ export async function claimTicks(
 			ticks.map((t) => t.overlap),
 			o.leadMs,
 			o.lateMs
-		] as never
+		]
 	);
 	out.dbNow = rows[0]?.dbNow ?? null;
-	const overlapOf = new Map(ticks.map((t) => [t.jobId, t.overlap]));
-	const orphanedAt = new Set(rows.filter((r) => r.cls === 'mine_late').map((r) => `${r.jobId}\u0000${r.scheduledFor!.getTime()}`));
+	const overlapOf = new Map(ticks.map((t) => [t.jobKey, t.overlap]));
+	const orphanedAt = new Set(rows.filter((r) => r.cls === 'mine_late').map((r) => `${r.jobKey}\u0000${r.scheduledFor!.getTime()}`));
 	for (const { cls, dbNow: _, ...r } of rows) {
 		if (cls === 'claimed' || cls === 'mine_due') out.claimed.push(r);
 		else if (cls === 'mine_late') out.orphaned.push(r);
-		else if (!orphanedAt.has(`${r.jobId}\u0000${r.scheduledFor!.getTime()}`)) {
-			out[cls].push({ jobId: r.jobId, scheduledFor: r.scheduledFor!, overlap: overlapOf.get(r.jobId)! });
+		else if (!orphanedAt.has(`${r.jobKey}\u0000${r.scheduledFor!.getTime()}`)) {
+			out[cls].push({ jobKey: r.jobKey, scheduledFor: r.scheduledFor!, overlap: overlapOf.get(r.jobKey)! });
 		}
 	}
 	return out;
 }
 
 /** Records when claimed ticks' handlers really started (database time), one statement a burst. */
-export async function markStarted(sql: Q, started: { id: number; at: Date }[]): Promise<void> {
+export async function markStarted(sql: Queryable, started: { id: number; at: Date }[]): Promise<void> {
 	if (!started.length) return;
 	await sql.unsafe(
 		`update cron_job_execution e set started_at = u.at
 		from unnest($1::bigint[], $2::timestamptz[]) as u(id, at)
 		where e.id = u.id and e.started_at is null`,
-		[started.map((s) => s.id), started.map((s) => s.at.toISOString())] as never
+		[started.map((s) => s.id), started.map((s) => s.at.toISOString())]
 	);
 }
 
-export type UnrunTick = { jobId: string; scheduledFor: Date; status: Extract<ExecutionStatus, 'skipped' | 'missed'>; note: string };
+export type UnrunTick = { jobKey: string; scheduledFor: Date; status: Extract<ExecutionStatus, 'skipped' | 'missed'>; note: string };
 
 /**
  * Records ticks that will not run (`skipped`, `missed`) so every tick is accounted for. A tick
  * another instance already recorded conflicts on (job, scheduled_for) and stays as it is.
  */
-export async function recordUnrun(sql: Q, unsorted: UnrunTick[]): Promise<ClaimedRun[]> {
+export async function recordUnrun(sql: Queryable, unsorted: UnrunTick[]): Promise<ClaimedRun[]> {
 	if (!unsorted.length) return [];
 	const ticks = inKeyOrder(unsorted);
 	return sql.unsafe<ClaimedRun[]>(
@@ -166,7 +170,7 @@ export async function recordUnrun(sql: Q, unsorted: UnrunTick[]): Promise<Claime
 		order by u.job_id, u.scheduled_for
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
-		[ticks.map((t) => t.jobId), ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.status), ticks.map((t) => t.note)] as never
+		[ticks.map((t) => t.jobKey), ticks.map((t) => t.scheduledFor.toISOString()), ticks.map((t) => t.status), ticks.map((t) => t.note)]
 	);
 }
 
@@ -175,27 +179,27 @@ export async function recordUnrun(sql: Q, unsorted: UnrunTick[]): Promise<Claime
  * held. Ticks that another instance did claim conflict on (job, scheduled_for) and stay as
  * they are, so this is safe to call with every unclaimed tick.
  */
-export function recordOverlapSkips(sql: Q, ticks: Tick[]): Promise<ClaimedRun[]> {
+export function recordOverlapSkips(sql: Queryable, ticks: Tick[]): Promise<ClaimedRun[]> {
 	return recordUnrun(
 		sql,
 		ticks
 			.filter((t) => t.overlap === 'forbid')
-			.map((t) => ({ jobId: t.jobId, scheduledFor: t.scheduledFor, status: 'skipped', note: 'previous run still running (overlap: forbid)' }))
+			.map((t) => ({ jobKey: t.jobKey, scheduledFor: t.scheduledFor, status: 'skipped', note: 'previous run still running (overlap: forbid)' }))
 	);
 }
 
 /** `replace`: cancels the job's other running runs, older than the one just claimed. */
-export async function cancelReplaced(sql: Q, newRuns: { id: number; jobId: string }[]): Promise<number[]> {
+export async function cancelReplaced(sql: Queryable, newRuns: { id: number; jobKey: string }[]): Promise<number[]> {
 	if (!newRuns.length) return [];
 	const older = await sql.unsafe<{ id: number; newId: number }[]>(
 		`select e.id, u.new_id as "newId" from cron_job_execution e
 		join unnest($1::text[], $2::bigint[]) as u(job_id, new_id) on e.job_id = u.job_id
 		where e.status = 'running' and e.id < u.new_id`,
-		[newRuns.map((r) => r.jobId), newRuns.map((r) => r.id)] as never
+		[newRuns.map((r) => r.jobKey), newRuns.map((r) => r.id)]
 	);
 	const { settled } = await settle(
 		sql,
-		older.map((r) => cancelled(Number(r.id), `replaced by run ${r.newId} (overlap: replace)`))
+		older.map((r) => cancelled(r.id, `replaced by run ${r.newId} (overlap: replace)`))
 	);
 	return settled.filter((r) => r.transitioned).map((r) => r.id);
 }
@@ -205,7 +209,7 @@ function cancelled(id: number, why: string): Outcome {
 }
 
 export type EnqueueInput = {
-	jobId: string;
+	jobKey: string;
 	trigger: Trigger;
 	runAt?: Date;
 	scheduledFor?: Date | null;
@@ -214,7 +218,7 @@ export type EnqueueInput = {
 };
 
 /** Adds `queued` runs (manual, API, catch-up) for the workers. */
-export async function enqueue(sql: Q, runs: EnqueueInput[]): Promise<ClaimedRun[]> {
+export async function enqueue(sql: Queryable, runs: EnqueueInput[]): Promise<ClaimedRun[]> {
 	if (!runs.length) return [];
 	return sql.unsafe<ClaimedRun[]>(
 		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, triggered_by, triggered_by_user_id)
@@ -225,13 +229,13 @@ export async function enqueue(sql: Q, runs: EnqueueInput[]): Promise<ClaimedRun[
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
 		[
-			runs.map((r) => r.jobId),
+			runs.map((r) => r.jobKey),
 			runs.map((r) => r.trigger),
 			runs.map((r) => r.scheduledFor?.toISOString() ?? null),
 			runs.map((r) => r.runAt?.toISOString() ?? null),
 			runs.map((r) => r.triggeredBy ?? null),
 			runs.map((r) => r.triggeredByUserId ?? null)
-		] as never
+		]
 	);
 }
 
@@ -240,7 +244,7 @@ export async function enqueue(sql: Q, runs: EnqueueInput[]): Promise<ClaimedRun[
  * other). A `forbid` job gets at most one run, and none while its slot is held: those stay
  * queued until the slot frees.
  */
-export async function claimQueued(sql: Q, limit: number, instanceId: string, leaseMs: number): Promise<ClaimedRun[]> {
+export async function claimQueued(sql: Queryable, limit: number, instanceId: string, leaseMs: number): Promise<ClaimedRun[]> {
 	try {
 		return await sql.unsafe<ClaimedRun[]>(
 			`with cand as (
@@ -267,7 +271,7 @@ export async function claimQueued(sql: Q, limit: number, instanceId: string, lea
 				returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
 			), note as (${notifyRunsSql('upd')})
 			select ${RUN_COLUMNS} from upd where (select count(*) from note) >= 0`,
-			[limit, instanceId, leaseMs] as never
+			[limit, instanceId, leaseMs]
 		);
 	} catch (err) {
 		// Two instances took different queued runs of one free `forbid` job at the same
@@ -282,7 +286,7 @@ export async function claimQueued(sql: Q, limit: number, instanceId: string, lea
  * Claims one queued run by id for this instance (the CLI's `run`): running under our lease,
  * out of other workers' reach. A `forbid` job whose slot is held refuses (unique violation).
  */
-export async function claimRun(sql: Q, id: number, instanceId: string, leaseMs: number): Promise<ClaimedRun | undefined> {
+export async function claimRun(sql: Queryable, id: number, instanceId: string, leaseMs: number): Promise<ClaimedRun | undefined> {
 	const [run] = await sql.unsafe<ClaimedRun[]>(
 		`with upd as (
 			update cron_job_execution e set status = 'running', instance_id = $2, started_at = now(), run_at = now(),
@@ -292,7 +296,7 @@ export async function claimRun(sql: Q, id: number, instanceId: string, leaseMs: 
 			returning ${RAW_RUN_COLUMNS}
 		), note as (${notifyRunsSql('upd')})
 		select ${RUN_COLUMNS} from upd where (select count(*) from note) >= 0`,
-		[id, instanceId, leaseMs] as never
+		[id, instanceId, leaseMs]
 	);
 	return run;
 }
@@ -301,29 +305,33 @@ export async function claimRun(sql: Q, id: number, instanceId: string, leaseMs: 
  * For catch-up: per job, the instant from which ticks are owed: its latest recorded tick, or
  * when it was created, enabled or rescheduled if that is later.
  */
-export async function owedSince(sql: Q, keys: string[]): Promise<Map<string, number>> {
+export async function owedSince(sql: Queryable, keys: string[]): Promise<Map<string, number>> {
 	if (!keys.length) return new Map();
 	const rows = await sql.unsafe<{ key: string; from: number }[]>(
 		`select j.key, (extract(epoch from greatest(j.ticks_owed_since,
 				(select max(e.scheduled_for) from cron_job_execution e where e.job_id = j.key))) * 1000)::float8 as "from"
 		from cron_job j where j.key = any($1::text[])`,
-		[keys] as never
+		[keys]
 	);
 	return new Map(rows.map((r) => [r.key, r.from]));
 }
 
 /** When the next queued run falls due (for the worker's wake-up timer). */
-export async function nextQueuedAt(sql: Q): Promise<Date | null> {
+export async function nextQueuedAt(sql: Queryable): Promise<Date | null> {
 	const [row] = await sql<{ at: Date | null }[]>`
 		select min(run_at) as at from cron_job_execution where status = 'queued'`;
 	return row?.at ?? null;
 }
 
+/** What a run's own process did (command jobs, isolated code jobs). */
+export type ProcessStats = { exitCode: number | null; signal: string | null; cpuMs: number; maxRssKb: number };
+
 export type Outcome = {
 	id: number;
 	status: Extract<ExecutionStatus, 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'cancelled'>;
 	durationMs: number | null;
-	output: string | null;
+	/** The output as it stands now (the last word: it replaces what live writes stored). */
+	output: OutputSnapshot | null;
 	result: unknown;
 	errorMessage: string | null;
 	errorStack: string | null;
@@ -335,11 +343,12 @@ export type Outcome = {
 	 * decided elsewhere (cancel, the lease reaper).
 	 */
 	owner: string | null;
+	process?: ProcessStats | null;
 };
 
 export type Settled = {
 	id: number;
-	jobId: string;
+	jobKey: string;
 	status: ExecutionStatus;
 	attempt: number;
 	durationMs: number | null;
@@ -349,17 +358,19 @@ export type Settled = {
 };
 
 /**
- * Ends runs in one transaction-sized statement (DESIGN "Completion"): the terminal status
+ * Ends runs in one transaction-sized statement: the terminal status
  * (only if the run is still `running`: a cancel or a reaper that got there first wins), a
  * durable retry row when attempts are left (exponential backoff 1 s, 2 s, 4 s … capped at
  * 30 s, ±20% jitter), the job's denormalised state, and the slot release.
  */
-export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Settled[]; retries: number }> {
+export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ settled: Settled[]; retries: number }> {
 	if (!outcomes.length) return { settled: [], retries: 0 };
 	const rows = await sql.unsafe<(Settled & { retryId: number | null })[]>(
 		`with input as (
-			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[])
-				as u(id, status, duration_ms, output, result, error_message, error_stack, release, owner)
+			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[],
+					$10::int8[], $11::int8[], $12::int[], $13::text[], $14::int[], $15::int[])
+				as u(id, status, duration_ms, output, result, error_message, error_stack, release, owner,
+					output_bytes, output_tail_at, exit_code, signal, cpu_ms, max_rss_kb)
 		), cur as (
 			select e.id, e.status as prev,
 				i.owner is not null and (e.instance_id is distinct from i.owner or e.lease_expires_at is null or e.lease_expires_at < now()) as fenced
@@ -373,7 +384,13 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 				duration_ms = case when c.prev = 'running' and not c.fenced
 					then coalesce(i.duration_ms, (extract(epoch from now() - e.started_at) * 1000)::int)
 					else e.duration_ms end,
-				output = case when c.fenced then e.output else coalesce(e.output, i.output) end,
+				output = case when c.fenced or i.output is null then e.output else i.output end,
+				output_bytes = case when c.fenced or i.output is null then e.output_bytes else i.output_bytes end,
+				output_tail_at = case when c.fenced or i.output is null then e.output_tail_at else i.output_tail_at end,
+				exit_code = case when c.fenced or i.cpu_ms is null then e.exit_code else i.exit_code end,
+				signal = case when c.fenced or i.cpu_ms is null then e.signal else i.signal end,
+				cpu_ms = case when c.fenced or i.cpu_ms is null then e.cpu_ms else i.cpu_ms end,
+				max_rss_kb = case when c.fenced or i.cpu_ms is null then e.max_rss_kb else i.max_rss_kb end,
 				result = case when c.prev = 'running' and not c.fenced then i.result else e.result end,
 				error_message = case when c.prev = 'running' and not c.fenced then i.error_message else e.error_message end,
 				error_stack = case when c.prev = 'running' and not c.fenced then i.error_stack else e.error_stack end,
@@ -391,13 +408,13 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 				now() + make_interval(secs => least(30, power(2, d.attempt - 1)) * (0.8 + random() * 0.4)),
 				d.attempt + 1, d.id, 'queued'
 			from done d join cron_job j on j.key = d.job_id
-			where d.status in ('failed', 'timed_out', 'interrupted') and d.attempt <= j.max_retries
+			where d.status in (${FAILED_SQL}) and d.attempt <= j.max_retries
 			returning id, retry_of, job_id, status
 		), note as (
 			${notifyRunsSql('(select id, job_id, status from done union all select id, job_id, status from retry)')}
 		), latest as (
 			select distinct on (job_id) job_id, status, started_at, duration_ms,
-				count(*) filter (where status in ('failed', 'timed_out', 'interrupted')) over (partition by job_id) as failures
+				count(*) filter (where status in (${FAILED_SQL})) over (partition by job_id) as failures
 			from done
 			order by job_id, finished_at desc, id desc
 		), locked as materialized (
@@ -415,7 +432,7 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 			where j.key = l.job_id
 			returning 1
 		)
-		select u.id, u.job_id as "jobId", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned, u.fenced,
+		select u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned, u.fenced,
 			r.id as "retryId", (select count(*) from jobs) as _jobs
 		from upd u left join retry r on r.retry_of = u.id
 		where (select count(*) from note) >= 0`,
@@ -423,18 +440,24 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 			outcomes.map((o) => o.id),
 			outcomes.map((o) => o.status),
 			outcomes.map((o) => o.durationMs),
-			outcomes.map((o) => o.output),
-			outcomes.map((o) => (o.result === undefined ? null : o.result)),
+			outcomes.map((o) => o.output?.text ?? null),
+			outcomes.map((o) => jsonValue(o.result === undefined ? null : o.result)),
 			outcomes.map((o) => o.errorMessage),
 			outcomes.map((o) => o.errorStack),
 			boolArray(outcomes.map((o) => o.release)),
-			outcomes.map((o) => o.owner)
-		] as never
+			outcomes.map((o) => o.owner),
+			outcomes.map((o) => o.output?.bytes ?? null),
+			outcomes.map((o) => o.output?.tailAt ?? null),
+			outcomes.map((o) => o.process?.exitCode ?? null),
+			outcomes.map((o) => o.process?.signal ?? null),
+			outcomes.map((o) => o.process?.cpuMs ?? null),
+			outcomes.map((o) => o.process?.maxRssKb ?? null)
+		]
 	);
 	return {
 		settled: rows.map((r) => ({
-			id: Number(r.id),
-			jobId: r.jobId,
+			id: r.id,
+			jobKey: r.jobKey,
 			status: r.status,
 			attempt: r.attempt,
 			durationMs: r.durationMs,
@@ -446,20 +469,34 @@ export async function settle(sql: Q, outcomes: Outcome[]): Promise<{ settled: Se
 }
 
 /**
+ * Live output: stores the output so far of running runs, one statement for every run that
+ * printed since the last write. A run that has ended keeps what its outcome stored.
+ */
+export async function writeOutputs(sql: Queryable, runs: { id: number; output: OutputSnapshot }[]): Promise<void> {
+	if (!runs.length) return;
+	await sql.unsafe(
+		`update cron_job_execution e set output = u.output, output_bytes = u.bytes, output_tail_at = u.tail_at
+		from unnest($1::bigint[], $2::text[], $3::int8[], $4::int8[]) as u(id, output, bytes, tail_at)
+		where e.id = u.id and e.status = 'running'`,
+		[runs.map((r) => r.id), runs.map((r) => r.output.text), runs.map((r) => r.output.bytes), runs.map((r) => r.output.tailAt)] as never
+	);
+}
+
+/**
  * Renews this instance's leases in one statement. Returns the runs that are still ours and
  * what the database says of them (a run cancelled elsewhere shows up as `cancelled`). A lease
  * that has expired is not renewed, even before a reaper has seen it: it is lost for good.
  */
-export async function renewLeases(sql: Q, ids: number[], instanceId: string, leaseMs: number): Promise<Map<number, ExecutionStatus>> {
+export async function renewLeases(sql: Queryable, ids: number[], instanceId: string, leaseMs: number): Promise<Map<number, ExecutionStatus>> {
 	if (!ids.length) return new Map();
 	const rows = await sql.unsafe<{ id: number; status: ExecutionStatus }[]>(
 		`update cron_job_execution
 		set lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
 		where id = any($1::bigint[]) and instance_id = $2 and (status = 'running' or exclusive) and lease_expires_at >= now()
 		returning id, status`,
-		[ids, instanceId, leaseMs] as never
+		[ids, instanceId, leaseMs]
 	);
-	return new Map(rows.map((r) => [Number(r.id), r.status]));
+	return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 /**
@@ -479,7 +516,7 @@ export async function reapExpiredLeases(sql: Sql, limit = 500): Promise<Settled[
 		const { settled } = await settle(
 			tx,
 			expired.map((r) => ({
-				id: Number(r.id),
+				id: r.id,
 				status: 'interrupted',
 				durationMs: null,
 				output: null,
@@ -498,7 +535,7 @@ export async function reapExpiredLeases(sql: Sql, limit = 500): Promise<Settled[
  * Cancels a queued or running run. A running handler learns it from NOTIFY or its next lease
  * renewal, and keeps its job's slot until it has really stopped.
  */
-export async function cancelRun(sql: Q, id: number, by: string): Promise<boolean> {
+export async function cancelExecution(sql: Queryable, id: number, by: string): Promise<boolean> {
 	const why = `cancelled by ${by}`;
 	const queued = await sql`
 		update cron_job_execution set status = 'cancelled', finished_at = now(), error_message = ${why}

@@ -1,4 +1,4 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Queryable } from '../db';
 
 /** One LISTEN channel carries every cross-instance signal of the scheduler. */
 export const CHANNEL = 'cronkit';
@@ -12,7 +12,7 @@ export type Signal =
 	| { t: 'ping'; id: string };
 
 /** Inside a transaction the notification is delivered at commit, never for a rollback. */
-export async function notify(sql: Sql | TransactionSql, signal: Signal): Promise<void> {
+export async function notify(sql: Queryable, signal: Signal): Promise<void> {
 	await sql`select pg_notify(${CHANNEL}, ${JSON.stringify(signal)})`;
 }
 

@@ -78,8 +78,8 @@ export class OutcomeWriter {
 				if (fenced.length) log.warn({ runs: fenced }, 'outcomes refused: this instance no longer held their leases');
 				for (const s of settled) {
 					if (!s.transitioned) continue;
-					runsTotal.inc({ job: s.jobId, status: s.status });
-					if (s.durationMs !== null) runDuration.observe({ job: s.jobId }, s.durationMs / 1000);
+					runsTotal.inc({ job: s.jobKey, status: s.status });
+					if (s.durationMs !== null) runDuration.observe({ job: s.jobKey }, s.durationMs / 1000);
 				}
 				for (const b of batch) for (const w of b.waiters) w();
 				if (retries) this.deps.onRetriesQueued();

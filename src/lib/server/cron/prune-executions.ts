@@ -1,3 +1,4 @@
+import { ACTIVE_STATUSES } from '../db/schema';
 import { unbounded } from '../db/statement-timeout';
 import { loadSettings } from './settings';
 import { defineJob } from './types';
@@ -29,12 +30,12 @@ export const pruneExecutions = defineJob({
 				select id, created_at < now() - make_interval(days => ${days}) as old
 				from cron_job_execution where id > ${after} order by id limit ${BATCH}`;
 			if (!batch.length) break;
-			after = Number(batch[batch.length - 1]!.id);
-			const old = batch.filter((r) => r.old).map((r) => Number(r.id));
+			after = batch[batch.length - 1]!.id;
+			const old = batch.filter((r) => r.old).map((r) => r.id);
 			if (old.length) {
 				const res = await sql`
 					delete from cron_job_execution
-					where id = any(${old}) and status not in ('queued', 'running') and not exclusive`;
+					where id = any(${old}) and status <> all(${ACTIVE_STATUSES}) and not exclusive`;
 				deleted += res.count;
 			}
 			// Rows are in id order, so the first recent one ends the old region.

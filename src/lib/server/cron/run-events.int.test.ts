@@ -62,7 +62,7 @@ describe('run state notifications (cronkit_runs)', () => {
 	it('does not notify for a claim that took nothing', async () => {
 		heard.length = 0;
 		expect(await ledger.claimQueued(t.sql, 10, 'bulk', 30_000)).toEqual([]);
-		const tick = { jobId: 'quick', scheduledFor: new Date('2020-01-01T00:00:00Z'), overlap: 'forbid' as const };
+		const tick = { jobKey: 'quick', scheduledFor: new Date('2020-01-01T00:00:00Z'), overlap: 'forbid' as const };
 		const o = { instanceId: 'x', leaseMs: 1000, paused: false, leadMs: 0, lateMs: 10 * 365 * 24 * 3600_000 };
 		const [first] = (await ledger.claimTicks(t.sql, [tick], o)).claimed;
 		expect(first).toBeDefined();

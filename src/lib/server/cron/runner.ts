@@ -11,9 +11,13 @@ import { delay } from './clock';
 import type { Engine } from './engine';
 import * as ledger from './ledger';
 import type { ClaimedRun, Outcome } from './ledger';
-import { OutputBuffer } from './output';
+import { OutputBuffer, type OutputSnapshot } from './output';
 import type { OutcomeWriter } from './outcomes';
+import { commandEnvironment, runJobProcess, runVariables, type JobProcess } from './process/job-process';
 import type { JobContext } from './types';
+
+/** How isolated code jobs start their child: the entry's argv and the environment it needs. */
+export type Isolation = { argv: string[]; env: Record<string, string> };
 
 export type Active = {
 	run: ClaimedRun;
@@ -25,6 +29,12 @@ export type Active = {
 	fromQueue: boolean;
 	/** Monotonic time until which the lease surely holds (last renewal sent + lease). */
 	leaseUntil: number;
+	/** What the run printed so far (live: written to the ledger as it grows). */
+	output: OutputBuffer;
+	/** What its own process did (command and isolated runs). */
+	process: ledger.ProcessStats | null;
+	/** For a run with a process of its own: how long its group has between SIGTERM and SIGKILL. */
+	killGraceMs: number | null;
 };
 
 /** A run ready to start: built right after its claim, so starting a burst costs little more than the handler calls. */
@@ -32,7 +42,6 @@ export type Prepared = {
 	active: Active;
 	/** Unset when the job was not loaded here yet: loaded when the run starts. */
 	armed: Armed | undefined;
-	output: OutputBuffer;
 	/** The handler's context, or why it cannot be built (invalid params); null: built at the start. */
 	context: JobContext | Error | null;
 };
@@ -45,6 +54,9 @@ export class RunAborted extends Error {
 export function interruptedOutcome(id: number, why: string, owner: string): Outcome {
 	return { id, status: 'interrupted', durationMs: null, output: null, result: null, errorMessage: why, errorStack: null, release: true, owner };
 }
+
+/** How long an isolated handler gets to stop after SIGTERM before SIGKILL. */
+const ISOLATED_KILL_GRACE_MS = 5_000;
 
 /** A local clock further behind the database's than this is not waited for. */
 const LOCAL_CLOCK_WAIT_MAX_MS = 100;
@@ -76,6 +88,8 @@ export class Runner {
 			isRunning: () => boolean;
 			/** Writes that must happen eventually (tried again while the database is away). */
 			defer: (name: string, write: () => Promise<unknown>) => void;
+			/** How isolated code jobs start their child; undefined where it cannot (no build). */
+			isolation?: Isolation;
 		}
 	) {}
 
@@ -93,11 +107,13 @@ export class Runner {
 			abortedFor: null,
 			fromQueue,
 			done: Promise.resolve('succeeded'),
-			leaseUntil: this.engine.clock.monotonic() + this.engine.timing.leaseMs
+			leaseUntil: this.engine.clock.monotonic() + this.engine.timing.leaseMs,
+			output: new OutputBuffer(),
+			process: null,
+			killGraceMs: null
 		};
-		const armed = this.jobs.get(run.jobId);
-		const output = new OutputBuffer();
-		return { active, armed, output, context: armed?.handler ? this.contextOf(armed, active, output) : null };
+		const armed = this.jobs.get(run.jobKey);
+		return { active, armed, context: armed && (armed.handler || armed.spawn) ? this.contextOf(armed, active) : null };
 	}
 
 	execute(run: ClaimedRun, fromQueue: boolean): Active {
@@ -143,14 +159,14 @@ export class Runner {
 	}
 
 	/** The handler's context; an Error when its params do not validate (the run fails with it). */
-	private contextOf(armed: Armed, { run, controller }: Active, output: OutputBuffer): JobContext | Error {
+	private contextOf(armed: Armed, { run, controller, output }: Active): JobContext | Error {
 		try {
 			return {
 				signal: controller.signal,
 				log: output.log.bind(output),
 				params: this.jobs.paramsFor(armed),
 				db: this.engine.db,
-				execution: { id: run.id, jobKey: run.jobId, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
+				execution: { id: run.id, jobKey: run.jobKey, attempt: run.attempt, trigger: run.trigger, scheduledFor: run.scheduledFor }
 			};
 		} catch (err) {
 			return err instanceof Error ? err : new Error(String(err));
@@ -173,28 +189,32 @@ export class Runner {
 	}
 
 	private async runHandler(prepared: Prepared): Promise<Outcome['status']> {
-		const { active, output } = prepared;
-		const { run, controller } = active;
+		const { active } = prepared;
+		const { run, controller, output } = active;
 		const { clock, instanceId } = this.engine;
-		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobId));
+		const armed = prepared.armed ?? (await this.deps.loadJob(run.jobKey));
 		const started = clock.monotonic();
 		let timer;
 		const finish = (o: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>) =>
 			this.outcomes.complete(
-				[{ id: run.id, output: output.text(), durationMs: Math.round(clock.monotonic() - started), owner: instanceId, ...o }],
+				[{ id: run.id, output: output.snapshot(), durationMs: Math.round(clock.monotonic() - started), owner: instanceId, process: active.process, ...o }],
 				active.leaseUntil
 			);
-		if (!armed?.handler) {
-			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobId} no longer exists`, errorStack: null, release: true });
+		if (!armed || (!armed.handler && !armed.spawn)) {
+			await finish({ status: 'failed', result: null, errorMessage: armed?.error ?? `job ${run.jobKey} no longer exists`, errorStack: null, release: true });
 			return 'failed';
 		}
 		const timeoutMs = armed.job.timeoutMs;
 		let status: Outcome['status'];
 		let outcome: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>;
 		try {
-			const context = prepared.context ?? this.contextOf(armed, active, output);
+			const context = prepared.context ?? this.contextOf(armed, active);
 			if (context instanceof Error) throw context;
-			const pending = Promise.resolve(armed.handler(context));
+			const proc = this.processOf(armed, context, run);
+			if (proc) active.killGraceMs = proc.plan.killGraceMs;
+			const pending = proc
+				? runJobProcess(proc, controller.signal, output, (stats) => (active.process = stats))
+				: Promise.resolve(armed.handler!(context));
 			timer = clock.setTimeout(() => {
 				active.timedOut = true;
 				controller.abort(new RunAborted(`timed out after ${timeoutMs} ms`));
@@ -224,11 +244,46 @@ export class Runner {
 		}
 		// Free the slot now that the handler has stopped; the timed_out status stays.
 		await this.outcomes.complete(
-			[{ id: run.id, status: 'timed_out', durationMs: null, output: null, result: null, errorMessage: null, errorStack: null, release: true, owner: instanceId }],
+			[
+				{
+					id: run.id,
+					status: 'timed_out',
+					durationMs: null,
+					output: output.snapshot(),
+					result: null,
+					errorMessage: null,
+					errorStack: null,
+					release: true,
+					owner: instanceId,
+					process: active.process
+				}
+			],
 			active.leaseUntil
 		);
 		return 'timed_out';
 	}
+
+	/** The process a run starts, if its job runs as one: a command, or an isolated handler. */
+	private processOf(armed: Armed, ctx: JobContext, run: ClaimedRun): JobProcess | null {
+		if (armed.spawn) {
+			const plan = armed.spawn(ctx.params);
+			return { plan, env: commandEnvironment(process.env, plan, run), ipc: false };
+		}
+		if (!armed.isolated) return null;
+		const iso = this.deps.isolation;
+		if (!iso) throw new Error('isolated jobs cannot run here: the worker entry (build/cli/isolated-child.js) is not built');
+		const { execution } = ctx;
+		return {
+			plan: {
+				argv: iso.argv,
+				stdin: JSON.stringify({ key: armed.job.key, params: ctx.params, execution: { ...execution, scheduledFor: execution.scheduledFor?.toISOString() ?? null } }),
+				killGraceMs: ISOLATED_KILL_GRACE_MS
+			},
+			env: { ...(process.env as Record<string, string>), ...iso.env, ...runVariables(run) },
+			ipc: true
+		};
+	}
+
 
 	abort(ids: Iterable<number>, reason: string): void {
 		for (const id of ids) {
@@ -254,6 +309,32 @@ export class Runner {
 			if (status === undefined) this.abort([id], 'lease lost (the run was recovered by another instance)');
 			else if (status === 'cancelled') this.abort([id], 'cancelled');
 		}
+	}
+
+	/**
+	 * Aborts runs and waits until they have stopped: a process's group gets its kill grace (then
+	 * SIGKILL), an in-process handler a moment (one that ignores its signal cannot be waited for).
+	 */
+	async abortAndWait(runs: Active[], reason: string): Promise<void> {
+		this.abort(
+			runs.map((a) => a.run.id),
+			reason
+		);
+		const waitMs = Math.max(0, ...runs.map((a) => a.killGraceMs ?? 0)) + 1_000;
+		let timer;
+		await Promise.race([Promise.all(runs.map((a) => a.done)), new Promise((r) => (timer = this.engine.clock.setTimeout(() => r(undefined), waitMs)))]);
+		this.engine.clock.clearTimeout(timer);
+	}
+
+	/** Runs that printed since the last call, with their output so far (for the live writer). */
+	takeDirtyOutputs(): { id: number; output: OutputSnapshot }[] {
+		const out: { id: number; output: OutputSnapshot }[] = [];
+		for (const a of this.active.values()) {
+			if (!a.output.dirty) continue;
+			const output = a.output.snapshot();
+			if (output) out.push({ id: a.run.id, output });
+		}
+		return out;
 	}
 
 	/** Runs whose lease has surely passed (renewals failed for longer than the lease): abort them. */

@@ -1,5 +1,5 @@
 /**
- * Schedules (SPEC §4.1): parsing, validation that names the faulty field, next-run arithmetic
+ * Schedules (README, "Schedules"): parsing, validation that names the faulty field, next-run arithmetic
  * and human-readable descriptions. croner does the calendar arithmetic (including DST: fixed
  * wall times run once, interval schedules keep their real-time spacing); timers are ours.
  */

@@ -30,9 +30,13 @@ describe('scheduler basics', () => {
 
 	it('runs a code job every second and records output, result and job state', async () => {
 		await eventually(async () => ran.length >= 2);
-		const [row] = await t.sql`
-			select status, trigger, output, result, jsonb_typeof(result) as kind from cron_job_execution
-			where job_id = 'every-second' and status = 'succeeded' order by id limit 1`;
+		// The handler has returned; its outcome is written a moment later (group commit).
+		const row = await eventually(async () => {
+			const [r] = await t.sql`
+				select status, trigger, output, result, jsonb_typeof(result) as kind from cron_job_execution
+				where job_id = 'every-second' and status = 'succeeded' order by id limit 1`;
+			return r;
+		});
 		expect(row).toMatchObject({ status: 'succeeded', trigger: 'schedule', output: 'hello { n: 1 }\n', kind: 'object' });
 		expect(row!.result).toEqual({ message: 'done', metrics: { n: 1 } });
 		const job = await a.service.getJob('every-second');

@@ -31,7 +31,7 @@ import { SignalListener } from './listener';
 import type { Signal } from './notify';
 import { OutcomeWriter } from './outcomes';
 import { QueueLoop } from './queue';
-import { Runner, interruptedOutcome, type Active } from './runner';
+import { Runner, interruptedOutcome, type Active, type Isolation } from './runner';
 import { nextRun } from './schedule';
 import { loadSettings, type Settings } from './settings';
 import { TickClaims } from './ticks';
@@ -53,7 +53,12 @@ export type SchedulerOptions = Partial<Timing> & {
 	clock?: Clock;
 	/** The database's clock as estimated here (shared with the instance registry). */
 	time?: DbTime;
+	/** How isolated code jobs start their child process (unset: they cannot run here). */
+	isolation?: Isolation;
 };
+
+/** How often the output of running runs is written (batched: one statement for all of them). */
+const LIVE_OUTPUT_MS = 250;
 
 export type RunSummary = { id: number; jobKey: string; status: string };
 
@@ -116,7 +121,8 @@ export class Scheduler {
 			loadJob: (key) => this.loadArmed(key),
 			onQueuedDone: () => this.wakeQueue(),
 			isRunning: () => this.running || this.passive,
-			defer
+			defer,
+			isolation: opts.isolation
 		});
 		this.queue = new QueueLoop(engine, this.runner);
 		this.catchUp = new CatchUp(engine, this.jobs, { paused: () => this.settings['scheduler.paused'], onQueued: () => this.wakeQueue() });
@@ -153,16 +159,26 @@ export class Scheduler {
 		this.settings = await loadSettings(sql, this.opts.defaultTimezone);
 		await time.measureAndReport(sql, log);
 		await this.listener.start();
+		this.claims.start();
+		this.deferred.start();
 		this.running = true;
 		for (const job of await listJobs(this.engine.db)) this.timers.arm(this.jobs.load(job), time.now());
-		await this.catchUp.afterDowntime(time.now());
+		// A tick that fell due while booting (within the late tolerance) runs as a scheduled tick.
+		const bootNow = time.now();
+		const recent = await this.catchUp.afterDowntime(bootNow, { claimWithinMs: timing.lateToleranceMs });
 		this.timers.start();
+		const due = recent.flatMap((t) => {
+			const armed = this.jobs.get(t.jobKey);
+			return armed ? [{ armed, at: t.scheduledFor.getTime() }] : [];
+		});
+		if (due.length) void this.claims.take(due, bootNow).catch((err: unknown) => log.error({ err }, 'tick failed'));
 		// New code jobs and next runs gone stale while no instance ran: the list shows them.
 		await this.touchNextRuns([...this.jobs.keys()]);
 		this.intervals.push(
 			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
 			clock.setInterval(() => void this.leases.reap(), this.leases.periodMs),
-			clock.setInterval(() => void this.resync(), timing.resyncMs)
+			clock.setInterval(() => void this.resync(), timing.resyncMs),
+			clock.setInterval(() => void this.writeLiveOutput(), LIVE_OUTPUT_MS)
 		);
 		this.queue.start();
 		log.info({ instance: this.instanceId, jobs: this.jobs.size, clockOffsetMs: Math.round(time.localOffsetMs) }, 'scheduler started');
@@ -178,6 +194,8 @@ export class Scheduler {
 		this.running = false;
 		this.timers.stop();
 		this.claims.stop();
+		// A claim under way finishes: its runs start or are handed back as interrupted.
+		await this.claims.settled(5_000);
 		await settlesWithin(clock, this.listener.stop(), 2_000);
 		await this.queue.stop(5_000);
 		const pending = [...this.runner.active.values()];
@@ -186,11 +204,10 @@ export class Scheduler {
 			await settlesWithin(clock, Promise.all(pending.map((a) => a.done)), graceMs);
 		}
 		const left = [...this.runner.active.values()];
-		this.runner.abort(
-			left.map((a) => a.run.id),
-			'instance shutting down'
-		);
+		// Recorded interrupted first (the ledger keeps the first outcome), then stopped for good:
+		// no process of theirs may outlive this instance.
 		const recorded = left.length ? this.interrupt(left, `instance ${instanceId} shut down before the run finished`) : null;
+		if (left.length) await this.runner.abortAndWait(left, 'instance shutting down');
 		// With the database gone the outcomes cannot be written; expired leases will settle them.
 		await settlesWithin(clock, recorded, 5_000);
 		await this.outcomes.drain(5_000);
@@ -261,6 +278,19 @@ export class Scheduler {
 		if (!keys.length) return;
 		await storeNextRuns(this.engine.sql, new Map(keys.map((k) => [k, this.jobs.get(k)?.nextAt ?? null])));
 		for (const k of keys) this.nextRunsDirty.delete(k);
+	}
+
+	/** Output printed since the last write, of every active run, in one statement (never one a line). */
+	private async writeLiveOutput(): Promise<void> {
+		const outputs = this.runner.takeDirtyOutputs();
+		if (!outputs.length) return;
+		try {
+			await ledger.writeOutputs(this.engine.sql, outputs);
+		} catch (err) {
+			// The next write (or the outcome) carries it all: output is a snapshot, not a delta.
+			for (const o of outputs) this.runner.active.get(o.id)?.output.touch();
+			this.engine.log.debug({ err }, 'live output not written');
+		}
 	}
 
 	// ---- cross-instance signals and reloads -------------------------------------------------
@@ -355,7 +385,7 @@ export class Scheduler {
 	async runNow(key: string, triggeredBy: string): Promise<{ id: number; status: Outcome['status'] }> {
 		if (!this.running) await this.startPassive();
 		const { sql, instanceId, timing, time } = this.engine;
-		const [queued] = await ledger.enqueue(sql, [{ jobId: key, trigger: 'manual', triggeredBy, runAt: new Date(time.now() + 3600_000) }]);
+		const [queued] = await ledger.enqueue(sql, [{ jobKey: key, trigger: 'manual', triggeredBy, runAt: new Date(time.now() + 3600_000) }]);
 		if (!queued) throw new Error(`could not enqueue ${key}`);
 		const run = await ledger.claimRun(sql, queued.id, instanceId, timing.leaseMs).catch((err: { code?: string }) => {
 			if (err.code === '23505') throw new Error(`${key} is already running (overlap: forbid)`);
@@ -384,14 +414,14 @@ export class Scheduler {
 			lateMs: 365 * 24 * 3600_000
 		});
 		const started: Active[] = claim.claimed.filter((r) => r.status === 'running').map((r) => this.runner.execute(r, false));
-		const ran: RunSummary[] = claim.claimed.filter((r) => r.status === 'skipped').map((r) => ({ id: r.id, jobKey: r.jobId, status: r.status }));
+		const ran: RunSummary[] = claim.claimed.filter((r) => r.status === 'skipped').map((r) => ({ id: r.id, jobKey: r.jobKey, status: r.status }));
 		if (claim.claimed.length < ticks.length && !this.settings['scheduler.paused']) {
-			const taken = new Set(claim.claimed.map((r) => r.jobId));
+			const taken = new Set(claim.claimed.map((r) => r.jobKey));
 			const skipped = await ledger.recordOverlapSkips(
 				sql,
-				ticks.filter((t) => !taken.has(t.jobId))
+				ticks.filter((t) => !taken.has(t.jobKey))
 			);
-			ran.push(...skipped.map((r) => ({ id: r.id, jobKey: r.jobId, status: r.status })));
+			ran.push(...skipped.map((r) => ({ id: r.id, jobKey: r.jobKey, status: r.status })));
 		}
 		// Queued runs due now, and those that fall due (retries) while the budget lasts.
 		for (;;) {
@@ -406,8 +436,8 @@ export class Scheduler {
 			const next = going.length ? Promise.race(going.map((a) => a.done)) : delay(clock, 250);
 			await settlesWithin(clock, next, Math.min(remaining, 250));
 		}
-		for (const a of started) if (!this.runner.active.has(a.run.id)) ran.push({ id: a.run.id, jobKey: a.run.jobId, status: await a.done });
-		const running = started.filter((a) => this.runner.active.has(a.run.id)).map((a) => ({ id: a.run.id, jobKey: a.run.jobId }));
+		for (const a of started) if (!this.runner.active.has(a.run.id)) ran.push({ id: a.run.id, jobKey: a.run.jobKey, status: await a.done });
+		const running = started.filter((a) => this.runner.active.has(a.run.id)).map((a) => ({ id: a.run.id, jobKey: a.run.jobKey }));
 		const now = time.now();
 		for (const a of this.jobs.values()) if (this.jobs.schedulable(a)) a.nextAt = nextRun(a.schedule, new Date(now))?.getTime() ?? null;
 		void this.touchNextRuns([...this.jobs.keys()]);
@@ -431,9 +461,13 @@ export class Scheduler {
 		this.timers.clear();
 		this.passive = true;
 		await this.measureClock();
-		const renew = clock.setInterval(() => void this.leases.renew(), this.leases.periodMs);
-		renew.unref?.();
-		this.intervals.push(renew);
+		for (const interval of [
+			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
+			clock.setInterval(() => void this.writeLiveOutput(), LIVE_OUTPUT_MS)
+		]) {
+			interval.unref?.();
+			this.intervals.push(interval);
+		}
 	}
 
 	/** Stops the scheduler, or what `startPassive` started (its runs get the same grace period). */
@@ -445,11 +479,11 @@ export class Scheduler {
 			const pending = [...this.runner.active.values()];
 			if (pending.length) await settlesWithin(clock, Promise.all(pending.map((a) => a.done)), graceMs);
 			const left = [...this.runner.active.values()];
-			this.runner.abort(
-				left.map((a) => a.run.id),
-				'instance shutting down'
-			);
-			if (left.length) await settlesWithin(clock, this.interrupt(left, `instance ${instanceId} shut down before the run finished`), 5_000);
+			if (left.length) {
+				const recorded = this.interrupt(left, `instance ${instanceId} shut down before the run finished`);
+				await this.runner.abortAndWait(left, 'instance shutting down');
+				await settlesWithin(clock, recorded, 5_000);
+			}
 		}
 		await this.outcomes.drain(5_000);
 		this.deferred.stop();

@@ -1,162 +1,36 @@
 /**
  * CronJobService: what the REST API, the CLI and the admin pages call. It validates, writes
- * the row, audits, and signals every instance; the scheduler does the rest.
+ * the row, audits, and signals every instance; the scheduler does the rest. Reads go through
+ * job-view.ts (how a job is shown) and executions.ts (history).
  */
-import type { Sql } from 'postgres';
 import type { z } from 'zod';
-import {
-	createJobSchema,
-	executionQuerySchema,
-	previewQuerySchema,
-	runDueQuerySchema,
-	updateJobSchema
-} from '../../schemas/cron';
+import { createJobSchema, executionQuerySchema, outputQuerySchema, previewQuerySchema, runDueQuerySchema, updateJobSchema } from '../../schemas/cron';
 import { audit } from '../audit';
-import type { Db } from '../db';
-import type { CronJob, CronJobExecution, JobSettings } from '../db/schema';
+import type { Actor } from '../audit/actor';
+import { jsonValue } from '../db/json';
+import { isActive, POLICY_DEFAULTS, type CronJob, type JobState } from '../db/schema';
 import { isValidTimeZone } from '../config';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
-import { drift, findJob, listJobs, settingsOf, ticksRestart } from './jobs';
+import { getExecution, listExecutionViews, readExecutionOutput, type ExecutionView } from './executions';
+import { findJob, listJobColumns, listJobs, NO_HANDLER, settingsOf, ticksRestart, type JobFilter } from './jobs';
+import { SUMMARY_COLUMNS, toJobSummary, toJobView, type JobSummary, type JobView, type ViewContext } from './job-view';
 import * as ledger from './ledger';
+import { readOutput } from './output';
 import { notify } from './notify';
-import { compileSchedule, describe, nextRun, preview, ScheduleError } from './schedule';
-import type { RunDueResult, Scheduler } from './scheduler';
+import { compileSchedule, nextRun, preview, ScheduleError } from './schedule';
+import type { RunDueResult, Scheduler, SchedulerOptions } from './scheduler';
 import { loadSettings, settingsSchema, updateSettings, type Settings } from './settings';
-import { POLICY_DEFAULTS, type RegisteredJob, type RegisteredType } from './types';
+import type { RegisteredType } from './types';
 
-export type JobState = 'idle' | 'running' | 'paused' | 'failing' | 'misconfigured';
-
-export type JobView = {
-	key: string;
-	name: string;
-	description: string;
-	source: CronJob['source'];
-	type: string;
-	params: Record<string, unknown>;
-	schedule: string;
-	scheduleDescription: string;
-	/** The effective zone; `timezoneOverride` is null when it follows the default. */
-	timezone: string;
-	timezoneOverride: string | null;
-	enabled: boolean;
-	timeoutMs: number;
-	maxRetries: number;
-	overlap: CronJob['overlap'];
-	catchUp: CronJob['catchUp'];
-	catchUpMaxAgeMs: number;
-	state: JobState;
-	configError: string | null;
-	nextRunAt: string | null;
-	lastRunAt: string | null;
-	lastStatus: CronJob['lastStatus'];
-	lastDurationMs: number | null;
-	consecutiveFailures: number;
-	codeDefaults: JobSettings | null;
-	drift: (keyof JobSettings)[];
-	createdAt: string;
-	updatedAt: string;
-	updatedBy: string | null;
-};
-
-export type ExecutionView = {
-	id: number;
-	jobKey: string;
-	trigger: CronJobExecution['trigger'];
-	status: CronJobExecution['status'];
-	scheduledFor: string | null;
-	runAt: string;
-	startedAt: string | null;
-	finishedAt: string | null;
-	durationMs: number | null;
-	attempt: number;
-	retryOf: number | null;
-	instanceId: string | null;
-	leaseExpiresAt: string | null;
-	triggeredBy: string | null;
-	output: string | null;
-	result: unknown;
-	errorMessage: string | null;
-	errorStack: string | null;
-};
-
-export type Actor = { name: string; userId?: string | null };
-
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-export function toExecutionView(e: CronJobExecution): ExecutionView {
-	return {
-		id: Number(e.id),
-		jobKey: e.jobId,
-		trigger: e.trigger,
-		status: e.status,
-		scheduledFor: iso(e.scheduledFor),
-		runAt: e.runAt.toISOString(),
-		startedAt: iso(e.startedAt),
-		finishedAt: iso(e.finishedAt),
-		durationMs: e.durationMs,
-		attempt: e.attempt,
-		retryOf: e.retryOf === null ? null : Number(e.retryOf),
-		instanceId: e.instanceId,
-		leaseExpiresAt: iso(e.leaseExpiresAt),
-		triggeredBy: e.triggeredBy,
-		output: e.output,
-		result: e.result,
-		errorMessage: e.errorMessage,
-		errorStack: e.errorStack
-	};
-}
-
-const EXECUTION_COLUMNS = `id, job_id as "jobId", trigger, scheduled_for as "scheduledFor", run_at as "runAt", attempt,
-	retry_of as "retryOf", status, exclusive, started_at as "startedAt", finished_at as "finishedAt",
-	duration_ms as "durationMs", instance_id as "instanceId", lease_expires_at as "leaseExpiresAt",
-	triggered_by_user_id as "triggeredByUserId", triggered_by as "triggeredBy", output, result,
-	error_message as "errorMessage", error_stack as "errorStack", created_at as "createdAt"`;
-
-/**
- * compileSchedule + describe cost about half a millisecond; the list page shows every job, so
- * descriptions are memoised per (schedule, zone). A schedule with `${NAME}` is described as
- * itself: descriptions never read the environment.
- */
-const descriptions = new Map<string, string>();
-const DESCRIPTIONS_MAX = 4096;
-
-export function describeSchedule(schedule: string, zone: string): string {
-	const key = `${zone}\u0000${schedule}`;
-	let d = descriptions.get(key);
-	if (d === undefined) {
-		try {
-			d = describe(compileSchedule(schedule, zone).pattern);
-		} catch {
-			d = schedule; // misconfigured or read from the environment: shown as written
-		}
-		if (descriptions.size >= DESCRIPTIONS_MAX) descriptions.delete(descriptions.keys().next().value!);
-		descriptions.set(key, d);
-	}
-	return d;
-}
-
-/** A job's state as the list shows it (shared with the admin pages' slim list query). */
-export function jobState(
-	job: Pick<CronJob, 'configError' | 'enabled' | 'consecutiveFailures'>,
-	running: boolean,
-	paused: boolean
-): JobState {
-	if (job.configError) return 'misconfigured';
-	if (running) return 'running';
-	if (!job.enabled || paused) return 'paused';
-	return job.consecutiveFailures > 0 ? 'failing' : 'idle';
-}
-
-export type CronServiceDeps = {
-	sql: Sql;
-	db: Db;
-	/** CRON_TIMEZONE */
-	defaultTimezone: string;
-	definitions: RegisteredJob[];
-	types: Record<string, RegisteredType>;
+/** What the scheduler is given too (its pool, the default zone, the code jobs and job types, the environment), and the scheduler. */
+export type CronServiceDeps = Pick<SchedulerOptions, 'sql' | 'db' | 'defaultTimezone' | 'definitions' | 'types' | 'env'> & {
 	/** This process's scheduler (started or passive) for run-now and POST /api/cron/run. */
 	scheduler: Scheduler;
 };
+
+export type JobListFilter = JobFilter & { state?: JobState };
+
+const byState = <V extends { state: JobState }>(views: V[], state: JobState | undefined) => (state ? views.filter((v) => v.state === state) : views);
 
 export class CronJobService {
 	constructor(private readonly deps: CronServiceDeps) {}
@@ -175,52 +49,47 @@ export class CronJobService {
 		return updateSettings(this.sql, parsed.data, actor.name, this.deps.defaultTimezone);
 	}
 
-	private view(job: CronJob, defaultZone: string, running: Set<string>, paused: boolean): JobView {
-		const state = jobState(job, running.has(job.key), paused);
-		const scheduleDescription = describeSchedule(job.schedule, job.timezone ?? defaultZone);
-		return {
-			key: job.key,
-			name: job.name,
-			description: job.description,
-			source: job.source,
-			type: job.type,
-			params: this.shownParams(job),
-			schedule: job.schedule,
-			scheduleDescription,
-			timezone: job.timezone ?? defaultZone,
-			timezoneOverride: job.timezone,
-			enabled: job.enabled,
-			timeoutMs: job.timeoutMs,
-			maxRetries: job.maxRetries,
-			overlap: job.overlap,
-			catchUp: job.catchUp,
-			catchUpMaxAgeMs: job.catchUpMaxAgeMs,
-			state,
-			configError: job.configError,
-			nextRunAt: job.enabled && !job.configError ? iso(job.nextRunAt) : null,
-			lastRunAt: iso(job.lastRunAt),
-			lastStatus: job.lastStatus,
-			lastDurationMs: job.lastDurationMs,
-			consecutiveFailures: job.consecutiveFailures,
-			codeDefaults: job.codeDefaults,
-			drift: drift(job),
-			createdAt: job.createdAt.toISOString(),
-			updatedAt: job.updatedAt.toISOString(),
-			updatedBy: job.updatedBy
+	/**
+	 * Job rows as views (`toView`), with what every view needs read once for all of them, in
+	 * parallel with the rows: the settings and the running jobs (`only`: of one job).
+	 */
+	private async views<R, V>(rows: Promise<R[]>, toView: (row: R, ctx: ViewContext) => V, only?: string): Promise<V[]> {
+		const [jobs, running, settings] = await Promise.all([rows, this.runningKeys(only), this.settings()]);
+		const ctx: ViewContext = {
+			defaultZone: settings['scheduler.defaultTimezone'],
+			paused: settings['scheduler.paused'],
+			running,
+			now: new Date(),
+			env: this.deps.env,
+			shownParams: (job) => this.shownParams(job)
 		};
+		return jobs.map((j) => toView(j, ctx));
 	}
 
-	private async runningKeys(keys?: string[]): Promise<Set<string>> {
-		const rows = keys
-			? await this.sql<{ jobId: string }[]>`select distinct job_id as "jobId" from cron_job_execution where status = 'running' and job_id = any(${keys})`
-			: await this.sql<{ jobId: string }[]>`select distinct job_id as "jobId" from cron_job_execution where status = 'running'`;
-		return new Set(rows.map((r) => r.jobId));
+	/** Keys of the jobs with a running run (or of `only`, if it has one), on the partial index of running runs. */
+	private async runningKeys(only?: string): Promise<Set<string>> {
+		const rows = await this.sql<{ jobKey: string }[]>`
+			select distinct job_id as "jobKey" from cron_job_execution
+			where status = 'running' ${only === undefined ? this.sql`` : this.sql`and job_id = ${only}`}`;
+		return new Set(rows.map((r) => r.jobKey));
 	}
 
-	/** Every job with its denormalised state: a fixed number of queries, whatever the count. */
-	async listJobs(): Promise<JobView[]> {
-		const [jobs, running, settings] = await Promise.all([listJobs(this.deps.db), this.runningKeys(), this.settings()]);
-		return jobs.map((j) => this.view(j, settings['scheduler.defaultTimezone'], running, settings['scheduler.paused']));
+	/**
+	 * The job list of the API, the admin page and the CLI: a fixed number of queries whatever
+	 * the count. Search and source are filtered in SQL; the state needs the running runs.
+	 */
+	async listJobs(filter: JobListFilter = {}): Promise<JobView[]> {
+		return byState(await this.views(listJobs(this.deps.db, filter), toJobView), filter.state);
+	}
+
+	/** The same list, as summaries: only the columns a list shows are read (the admin list). */
+	async listJobSummaries(filter: JobListFilter = {}): Promise<JobSummary[]> {
+		return byState(await this.views(listJobColumns(this.deps.db, SUMMARY_COLUMNS, filter), toJobSummary), filter.state);
+	}
+
+	/** Every job's key and name, in key order (the history filter's choices). */
+	jobNames(): Promise<{ key: string; name: string }[]> {
+		return listJobColumns(this.deps.db, ['key', 'name']);
 	}
 
 	private async requireJob(key: string): Promise<CronJob> {
@@ -230,33 +99,29 @@ export class CronJobService {
 	}
 
 	async getJob(key: string): Promise<JobView> {
-		const job = await this.requireJob(key);
-		const [running, settings] = await Promise.all([this.runningKeys([key]), this.settings()]);
-		return this.view(job, settings['scheduler.defaultTimezone'], running, settings['scheduler.paused']);
+		const [view] = await this.views(this.requireJob(key).then((job) => [job]), toJobView, key);
+		return view!;
 	}
 
-	/** A submitted schedule's next run; its faults are 400s naming `schedule` or `timezone`. */
-	private validateSchedule(schedule: string, zone: string): Date | null {
-		try {
-			return nextRun(compileSchedule(schedule, zone), new Date());
-		} catch (err) {
-			if (err instanceof ScheduleError) throw fieldError(err.field === 'timezone' ? 'timezone' : 'schedule', err.message);
-			throw err;
-		}
+	/** The types jobs created in the UI or the API can have (the job form's choices). */
+	typeNames(): string[] {
+		return Object.keys(this.deps.types);
 	}
 
 	/**
-	 * The schedule an update leaves in place (the stored one, or the code default) is accepted
-	 * unchanged: it may hold `${NAME}`, which only the scheduler reads. Its next run is then
-	 * left to the scheduler when it cannot be computed here.
+	 * A schedule's next run; its faults are 400s naming `schedule` or `timezone`. A schedule an
+	 * update leaves in place (`kept`: the stored one, or the code default) is accepted as it is:
+	 * it may hold `${NAME}`, which only the scheduler reads, and its next run is then left to
+	 * the scheduler (null).
 	 */
-	private keptScheduleNextRun(schedule: string, zone: string): Date | null {
-		if (!isValidTimeZone(zone)) throw fieldError('timezone', `unknown time zone "${zone}"`);
+	private nextRunOfSubmitted(schedule: string, zone: string, kept: boolean): Date | null {
+		if (kept && !isValidTimeZone(zone)) throw fieldError('timezone', `unknown time zone "${zone}"`);
 		try {
 			return nextRun(compileSchedule(schedule, zone), new Date());
 		} catch (err) {
-			if (err instanceof ScheduleError) return null;
-			throw err;
+			if (!(err instanceof ScheduleError)) throw err;
+			if (kept) return null;
+			throw fieldError(err.field === 'timezone' ? 'timezone' : 'schedule', err.message);
 		}
 	}
 
@@ -285,9 +150,12 @@ export class CronJobService {
 		const parsed = createJobSchema.safeParse(input);
 		if (!parsed.success) throw invalid(parsed.error);
 		const j = parsed.data;
+		// A type this server does not run (command jobs with COMMAND_JOBS off) cannot be created.
+		const disabled = this.typeOf(j.type)?.disabled;
+		if (disabled) throw fieldError('type', `${disabled} (COMMAND_JOBS=off)`);
 		const params = this.validateParams(j.type, j.params);
 		const settings = await this.settings();
-		const next = this.validateSchedule(j.schedule, j.timezone ?? settings['scheduler.defaultTimezone']);
+		const next = this.nextRunOfSubmitted(j.schedule, j.timezone ?? settings['scheduler.defaultTimezone'], false);
 		const row = {
 			key: j.key,
 			name: j.name,
@@ -308,7 +176,7 @@ export class CronJobService {
 			const inserted = await tx`
 				insert into cron_job (key, name, description, source, type, params, schedule, timezone, enabled, timeout_ms,
 					max_retries, overlap, catch_up, catch_up_max_age_ms, next_run_at, created_by, updated_by)
-				values (${row.key}, ${row.name}, ${row.description}, 'ui', ${row.type}, ${tx.json(row.params as never)}, ${row.schedule},
+				values (${row.key}, ${row.name}, ${row.description}, 'ui', ${row.type}, ${tx.json(jsonValue(row.params))}, ${row.schedule},
 					${row.timezone}, ${row.enabled}, ${row.timeoutMs}, ${row.maxRetries}, ${row.overlap}, ${row.catchUp},
 					${row.catchUpMaxAgeMs}, ${row.enabled ? next : null}, ${actor.name}, ${actor.name})
 				on conflict (key) do nothing
@@ -360,15 +228,15 @@ export class CronJobService {
 		};
 		const zone = after.timezone ?? settings['scheduler.defaultTimezone'];
 		const kept = after.schedule === job.schedule || after.schedule === job.codeDefaults?.schedule;
-		const next = kept ? this.keptScheduleNextRun(after.schedule, zone) : this.validateSchedule(after.schedule, zone);
+		const next = this.nextRunOfSubmitted(after.schedule, zone, kept);
 		const restart = ticksRestart(settingsOf(job), after);
 		await this.sql.begin(async (tx) => {
 			await tx`
-				update cron_job set name = ${after.name}, description = ${after.description}, params = ${tx.json(after.params as never)},
+				update cron_job set name = ${after.name}, description = ${after.description}, params = ${tx.json(jsonValue(after.params))},
 					schedule = ${after.schedule}, timezone = ${after.timezone}, enabled = ${after.enabled}, timeout_ms = ${after.timeoutMs},
 					max_retries = ${after.maxRetries}, overlap = ${after.overlap}, catch_up = ${after.catchUp},
 					catch_up_max_age_ms = ${after.catchUpMaxAgeMs},
-					config_error = case when config_error = 'no handler registered in code' then config_error else null end,
+					config_error = case when config_error = ${NO_HANDLER} then config_error else null end,
 					ticks_owed_since = case when ${restart} then now() else ticks_owed_since end,
 					next_run_at = case when ${restart} then ${after.enabled ? next : null}::timestamptz else next_run_at end,
 					updated_at = now(), updated_by = ${actor.name}
@@ -401,51 +269,55 @@ export class CronJobService {
 		});
 	}
 
-	/** Run now (SPEC §4.2): a durable `queued` row any worker picks up. */
+	/** Run now: a durable `queued` row any worker picks up. */
 	async trigger(key: string, trigger: 'manual' | 'api', actor: Actor): Promise<{ id: number; status: 'queued' }> {
 		await this.requireJob(key);
-		const [run] = await ledger.enqueue(this.sql, [{ jobId: key, trigger, triggeredBy: actor.name, triggeredByUserId: actor.userId ?? null }]);
+		const [run] = await ledger.enqueue(this.sql, [{ jobKey: key, trigger, triggeredBy: actor.name, triggeredByUserId: actor.userId ?? null }]);
 		await notify(this.sql, { t: 'queue' });
 		this.deps.scheduler.wakeQueue();
-		return { id: Number(run!.id), status: 'queued' };
+		return { id: run!.id, status: 'queued' };
 	}
 
-	/** Keyset pagination on (job_id, id desc), (status, id desc) or the primary key: as fast on page 1,000 as on page 1. */
-	async listExecutions(
-		filter: { jobKey?: string },
-		query: unknown
-	): Promise<{ executions: ExecutionView[]; nextCursor: number | null }> {
+	/** The API's history pages: keyset pages on the history indexes (executions.ts), always full. */
+	async listExecutions(filter: { jobKey?: string }, query: unknown): Promise<{ executions: ExecutionView[]; nextCursor: number | null }> {
 		const parsed = executionQuerySchema.safeParse(query);
 		if (!parsed.success) throw invalid(parsed.error);
 		const q = parsed.data;
 		if (filter.jobKey) await this.requireJob(filter.jobKey);
-		const sql = this.sql;
-		const rows = await sql<CronJobExecution[]>`
-			select ${sql.unsafe(EXECUTION_COLUMNS)} from cron_job_execution
-			where true
-				${filter.jobKey ? sql`and job_id = ${filter.jobKey}` : sql``}
-				${q.status ? sql`and status = ${q.status}` : sql``}
-				${q.trigger ? sql`and trigger = ${q.trigger}` : sql``}
-				${q.cursor ? sql`and id < ${q.cursor}` : sql``}
-			order by id ${ledger.historyOrder(sql, { job: filter.jobKey, status: q.status })}
-			limit ${q.limit + 1}`;
-		const more = rows.length > q.limit;
-		const page = rows.slice(0, q.limit);
-		return { executions: page.map(toExecutionView), nextCursor: more ? Number(page[page.length - 1]!.id) : null };
+		const page = await listExecutionViews(
+			this.sql,
+			{ job: filter.jobKey, status: q.status, trigger: q.trigger },
+			{ before: q.cursor },
+			{ limit: q.limit, budget: null }
+		);
+		return { executions: page.executions, nextCursor: page.older };
 	}
 
 	async getExecution(id: number): Promise<ExecutionView> {
-		const [row] = await this.sql<CronJobExecution[]>`select ${this.sql.unsafe(EXECUTION_COLUMNS)} from cron_job_execution where id = ${id}`;
+		const run = await getExecution(this.sql, id);
+		if (!run) throw notFound(`execution ${id}`);
+		return run;
+	}
+
+	/**
+	 * The output of a run from byte `offset` of what it produced (live while it runs): a reader
+	 * whose offset falls in the part left out gets the marker and continues at the kept tail.
+	 */
+	async executionOutput(id: number, query: unknown): Promise<{ output: string; offset: number; done: boolean }> {
+		const parsed = outputQuerySchema.safeParse(query);
+		if (!parsed.success) throw invalid(parsed.error);
+		const row = await readExecutionOutput(this.sql, id);
 		if (!row) throw notFound(`execution ${id}`);
-		return toExecutionView(row);
+		const { output, next } = readOutput(row, parsed.data.offset);
+		return { output, offset: next, done: !isActive(row.status) };
 	}
 
 	async cancelExecution(id: number, actor: Actor): Promise<ExecutionView> {
 		const run = await this.getExecution(id);
-		if (run.status !== 'queued' && run.status !== 'running') {
+		if (!isActive(run.status)) {
 			throw new ServiceError(409, 'conflict', `execution ${id} is already ${run.status}`);
 		}
-		const done = await ledger.cancelRun(this.sql, id, actor.name);
+		const done = await ledger.cancelExecution(this.sql, id, actor.name);
 		if (!done) throw new ServiceError(409, 'conflict', `execution ${id} finished before it could be cancelled`);
 		await audit(this.sql, { actor: actor.name, action: 'execution.cancel', entity: 'cron_job_execution', entityId: String(id), before: { status: run.status } });
 		await notify(this.sql, { t: 'cancel', ids: [id] });

@@ -1,5 +1,6 @@
 /** Global scheduler settings, stored in `cron_job_config` and editable at runtime. */
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
+import type { Queryable } from '../db';
 import { z } from 'zod';
 import { audit } from '../audit';
 import { isValidTimeZone } from '../config';
@@ -24,7 +25,7 @@ export function defaultSettings(defaultTimezone: string): Settings {
 	return { 'scheduler.paused': false, 'executions.retentionDays': 30, 'scheduler.defaultTimezone': defaultTimezone };
 }
 
-export async function loadSettings(sql: Sql | TransactionSql, defaultTimezone: string): Promise<Settings> {
+export async function loadSettings(sql: Queryable, defaultTimezone: string): Promise<Settings> {
 	const rows = await sql<{ key: string; value: unknown }[]>`select key, value from cron_job_config`;
 	const merged: Record<string, unknown> = { ...defaultSettings(defaultTimezone) };
 	for (const r of rows) {

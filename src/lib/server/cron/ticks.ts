@@ -32,6 +32,8 @@ export class TickClaims {
 	lastTickAt: number | null = null;
 	private waiting = new Map<string, Waiting>();
 	private inflight = 0;
+	/** Claims under way (statement, start at the instant, what follows): stopping waits for them. */
+	private claiming = new Set<Promise<void>>();
 	private retryTimer: Timer | undefined;
 	private retryAt = Infinity;
 	private failures = 0;
@@ -59,6 +61,10 @@ export class TickClaims {
 		return n;
 	}
 
+	start(): void {
+		this.stopped = false;
+	}
+
 	stop(): void {
 		this.stopped = true;
 		this.engine.clock.clearTimeout(this.retryTimer);
@@ -82,10 +88,24 @@ export class TickClaims {
 		if (onTime.length) await this.claim(onTime);
 	}
 
+	/** Resolves once the claims under way have finished, or after `ms`. */
+	async settled(ms: number): Promise<void> {
+		if (!this.claiming.size) return;
+		let timer;
+		await Promise.race([Promise.all(this.claiming), new Promise((r) => (timer = this.engine.clock.setTimeout(() => r(undefined), ms)))]);
+		this.engine.clock.clearTimeout(timer);
+	}
+
 	/** Claims ticks, starts the claimed runs at their instant, and records what follows. */
-	private async claim(due: DueTick[]): Promise<void> {
+	private claim(due: DueTick[]): Promise<void> {
+		const p = this.claimNow(due).finally(() => this.claiming.delete(p));
+		this.claiming.add(p);
+		return p;
+	}
+
+	private async claimNow(due: DueTick[]): Promise<void> {
 		const { timing, sql, instanceId, clock, time } = this.engine;
-		const ticks: Tick[] = due.map((d) => ({ jobId: d.armed.job.key, scheduledFor: new Date(d.at), overlap: d.armed.job.overlap }));
+		const ticks: Tick[] = due.map((d) => ({ jobKey: d.armed.job.key, scheduledFor: new Date(d.at), overlap: d.armed.job.overlap }));
 		const began = clock.monotonic();
 		let res: ledger.TickClaim;
 		this.inflight++;
@@ -120,7 +140,7 @@ export class TickClaims {
 
 	private dueOf(ticks: Tick[]): DueTick[] {
 		return ticks.flatMap((t) => {
-			const armed = this.jobs.get(t.jobId);
+			const armed = this.jobs.get(t.jobKey);
 			return armed ? [{ armed, at: t.scheduledFor.getTime() }] : [];
 		});
 	}
@@ -133,24 +153,24 @@ export class TickClaims {
 	/** Skips and replacements that follow a claim, and the jobs' latest news. */
 	private async afterClaim(ticks: Tick[], res: ledger.TickClaim): Promise<void> {
 		const { claimed } = res;
-		const key = (jobId: string, at: Date | null) => `${jobId}\u0000${at?.getTime()}`;
-		const seen = new Set([...claimed, ...res.orphaned, ...res.early, ...res.late].map((r) => key(r.jobId, r.scheduledFor)));
-		const unclaimed = ticks.filter((t) => !seen.has(key(t.jobId, t.scheduledFor)));
+		const key = (jobKey: string, at: Date | null) => `${jobKey}\u0000${at?.getTime()}`;
+		const seen = new Set([...claimed, ...res.orphaned, ...res.early, ...res.late].map((r) => key(r.jobKey, r.scheduledFor)));
+		const unclaimed = ticks.filter((t) => !seen.has(key(t.jobKey, t.scheduledFor)));
 		ticksTotal.inc({ outcome: 'claimed' }, claimed.filter((r) => r.status === 'running').length);
 		ticksTotal.inc({ outcome: 'skipped' }, claimed.filter((r) => r.status === 'skipped').length);
-		const recorded = claimed.map((r) => r.jobId);
+		const recorded = claimed.map((r) => r.jobKey);
 		if (unclaimed.length && !this.deps.paused()) {
 			try {
 				const skipped = await ledger.recordOverlapSkips(this.engine.sql, unclaimed);
 				ticksTotal.inc({ outcome: 'skipped' }, skipped.length);
 				if (skipped.length) this.latest(skipped);
-				recorded.push(...skipped.map((r) => r.jobId));
+				recorded.push(...skipped.map((r) => r.jobKey));
 			} catch (err) {
 				this.failed(err, 'recording overlap skips failed; trying again');
 				this.hold(this.dueOf(unclaimed));
 			}
 		}
-		const replacing = claimed.filter((r) => r.status === 'running' && this.jobs.get(r.jobId)?.job.overlap === 'replace');
+		const replacing = claimed.filter((r) => r.status === 'running' && this.jobs.get(r.jobKey)?.job.overlap === 'replace');
 		if (replacing.length) this.deps.defer(`replace:${replacing[0]!.id}`, () => this.replace(replacing));
 		const paused = claimed.filter((r) => r.status === 'skipped');
 		if (paused.length) this.latest(paused);

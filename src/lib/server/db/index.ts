@@ -1,13 +1,18 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type Sql, type TransactionSql } from 'postgres';
 import * as schema from './schema';
 import { startEmbedded, type EmbeddedServer } from './embedded';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, limitQuery, unbounded, withStatementTimeout } from './statement-timeout';
 
 export { unbounded } from './statement-timeout';
 
-/** Drizzle over postgres.js; `$client` is the pool for SQL-first code. */
+/**
+ * The database handles, one name each: `Sql` (postgres.js) is the pool; `Queryable` is what a
+ * statement runs on, the pool or one of its transactions (functions that open no transaction
+ * take it); `Db` is Drizzle over the pool, whose `$client` is the pool for SQL-first code.
+ */
 export type Db = PostgresJsDatabase<typeof schema> & { $client: Sql };
+export type Queryable = Sql | TransactionSql;
 
 export type Database = {
 	/** The pool, every query limited to DB_STATEMENT_TIMEOUT_MS (`unbounded(sql)` lifts it). */

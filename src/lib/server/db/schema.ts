@@ -15,19 +15,27 @@ import {
 
 import {
 	CATCH_UP_POLICIES,
+	EMAIL_STATUSES,
+	END_REASONS,
 	EXECUTION_STATUSES,
 	JOB_SOURCES,
 	OVERLAP_POLICIES,
 	TRIGGERS,
+	USER_ROLES,
+	USER_STATUSES,
 	type CatchUpPolicy,
+	type EmailStatus,
+	type EndReason,
 	type ExecutionStatus,
 	type JobSource,
 	type OverlapPolicy,
-	type Trigger
-} from '../../cron-names';
+	type Trigger,
+	type UserRole,
+	type UserStatus
+} from '../../names';
 
 /** The shared names, re-exported so server code has one import for the schema. */
-export * from '../../cron-names';
+export * from '../../names';
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
@@ -95,7 +103,7 @@ export const cronJobExecution = pgTable(
 	'cron_job_execution',
 	{
 		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-		jobId: text('job_id')
+		jobKey: text('job_id')
 			.notNull()
 			.references(() => cronJob.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
 		trigger: text('trigger').$type<Trigger>().notNull(),
@@ -119,20 +127,33 @@ export const cronJobExecution = pgTable(
 		triggeredByUserId: text('triggered_by_user_id'),
 		/** Who asked for a manual or API run (an email, `cli`, `api`). */
 		triggeredBy: text('triggered_by'),
+		/** What the run printed: the first and last 64 KB, with a marker between when more was produced. */
 		output: text('output'),
+		/** Bytes of output produced so far (offsets of the live output count these). */
+		outputBytes: bigint('output_bytes', { mode: 'number' }),
+		/** Where, in the produced bytes, the kept tail starts; null when nothing was left out. */
+		outputTailAt: bigint('output_tail_at', { mode: 'number' }),
 		result: jsonb('result'),
+		/** For runs with a process of their own (command jobs, isolated code jobs). */
+		exitCode: integer('exit_code'),
+		/** The signal that ended the process, by name (e.g. SIGKILL). */
+		signal: text('signal'),
+		/** User + system CPU of the run's process group, in ms (sampled). */
+		cpuMs: integer('cpu_ms'),
+		/** Peak resident memory of the run's largest process, in kB (sampled). */
+		maxRssKb: integer('max_rss_kb'),
 		errorMessage: text('error_message'),
 		errorStack: text('error_stack'),
 		createdAt: tstz('created_at').notNull().defaultNow()
 	},
 	(t) => [
-		uniqueIndex('cron_job_execution_tick_uq').on(t.jobId, t.scheduledFor),
-		index('cron_job_execution_history_idx').on(t.jobId, t.id.desc()),
+		uniqueIndex('cron_job_execution_tick_uq').on(t.jobKey, t.scheduledFor),
+		index('cron_job_execution_history_idx').on(t.jobKey, t.id.desc()),
 		// The queue's claim order (run_at, id): rows queued in bulk share run_at.
 		index('cron_job_execution_queued_idx').on(t.runAt, t.id).where(sql`${t.status} = 'queued'`),
 		index('cron_job_execution_running_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
 		// Invariant 2: at most one run holds a `forbid` job's slot.
-		uniqueIndex('cron_job_execution_exclusive_uq').on(t.jobId).where(sql`${t.exclusive}`),
+		uniqueIndex('cron_job_execution_exclusive_uq').on(t.jobKey).where(sql`${t.exclusive}`),
 		// All runs, newest first, filtered by status (the executions page).
 		index('cron_job_execution_status_idx').on(t.status, t.id.desc()),
 		check('cron_job_execution_status_check', sql`${t.status} in (${inList(EXECUTION_STATUSES)})`),
@@ -206,12 +227,7 @@ export type CronJobExecution = typeof cronJobExecution.$inferSelect;
 export type CronJobConfig = typeof cronJobConfig.$inferSelect;
 export type AuditLog = typeof auditLog.$inferSelect;
 
-// ---- auth (SPEC §7) ---------------------------------------------------------------------
-
-export const USER_ROLES = ['admin', 'viewer'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
-export const USER_STATUSES = ['online', 'offline'] as const;
-export type UserStatus = (typeof USER_STATUSES)[number];
+// ---- auth (README, "Security") --------------------------------------------------------------
 
 export const user = pgTable(
 	'user',
@@ -255,10 +271,7 @@ export const rateLimit = pgTable('rate_limit', {
 	windowEndsAt: tstz('window_ends_at').notNull()
 });
 
-// ---- devices (SPEC §8.1, §8.3) --------------------------------------------------------------
-
-export const END_REASONS = ['ended', 'replaced', 'expired', 'revoked'] as const;
-export type EndReason = (typeof END_REASONS)[number];
+// ---- devices (README, "Device sessions and access keys") -------------------------------------
 
 export const accessKey = pgTable(
 	'access_key',
@@ -301,10 +314,7 @@ export const deviceSession = pgTable(
 	]
 );
 
-// ---- email (SPEC §4.6) ----------------------------------------------------------------------
-
-export const EMAIL_STATUSES = ['pending', 'sent', 'failed'] as const;
-export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+// ---- email (README, "Email") --------------------------------------------------------------------
 
 export const emailOutbox = pgTable(
 	'email_outbox',

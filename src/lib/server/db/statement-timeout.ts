@@ -21,7 +21,8 @@
  * Work that may rightly run longer says so with `unbounded(sql)`, which returns the pool
  * without limits (migrations, pruning, benchmark seeding): grep for `unbounded(` to see them.
  */
-import type { PendingQuery, Sql, TransactionSql } from 'postgres';
+import type { PendingQuery, TransactionSql } from 'postgres';
+import type { Queryable } from '.';
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 
@@ -41,14 +42,13 @@ export class StatementTimeoutError extends Error {
 
 const UNBOUNDED = Symbol('cronkit.unboundedPool');
 
-type AnySql = Sql | TransactionSql;
-type Limited = { [UNBOUNDED]?: AnySql };
+type Limited = { [UNBOUNDED]?: Queryable };
 type Canceller = (query: unknown) => Promise<unknown>;
 /** A postgres.js query: a lazy promise that runs when first awaited, and can be cancelled. */
 type Cancellable = Promise<unknown> & Pick<PendingQuery<never>, 'cancel'>;
 
 /** The pool (or transaction) without the time limit; `sql` itself when it has none. */
-export function unbounded<S extends AnySql>(sql: S): S {
+export function unbounded<S extends Queryable>(sql: S): S {
 	return ((sql as Limited)[UNBOUNDED] as S | undefined) ?? sql;
 }
 
@@ -147,8 +147,8 @@ function splitScopeArgs(args: unknown[]): { lead: unknown[]; body: Body } {
  * A view of `sql` (a pool or a transaction) whose every query is limited to `ms`
  * milliseconds; see the module comment for what is and is not covered.
  */
-export function withStatementTimeout<S extends AnySql>(sql: S, ms: number): S {
-	const target = unbounded(sql) as AnySql & Record<PropertyKey, unknown>;
+export function withStatementTimeout<S extends Queryable>(sql: S, ms: number): S {
+	const target = unbounded(sql) as Queryable & Record<PropertyKey, unknown>;
 	const limit = <R>(result: R): R => (result instanceof Promise ? (limitQuery(result as unknown as Cancellable, ms) as R) : result);
 	const call =
 		(name: 'unsafe' | 'file') =>

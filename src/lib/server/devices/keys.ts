@@ -1,12 +1,13 @@
 /**
- * Access keys (SPEC §8.3): a random key shown once, only its SHA-256 stored (SPEC §7), a short
+ * Access keys (README, "Access keys"): a random key shown once, only its SHA-256 stored, a short
  * prefix kept for recognising it in lists. Revoking a key ends its open device session.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
+import type { Queryable } from '../db';
 import { createAccessKeySchema } from '../../schemas/devices';
 import { audit } from '../audit';
-import type { Actor } from '../cron/service';
+import type { Actor } from '../audit/actor';
 import type { EndReason } from '../db/schema';
 import { deliver, queueEmail, secretPart } from '../email/outbox';
 import type { Mailer } from '../email/transport';
@@ -151,7 +152,7 @@ function toView(r: KeyRow): AccessKeyView {
 }
 
 /** Ends the key's open session, if any, with `reason`; returns how many it ended (0 or 1). */
-export async function endOpenSession(tx: Sql | TransactionSql, keyId: string, reason: EndReason): Promise<number> {
+export async function endOpenSession(tx: Queryable, keyId: string, reason: EndReason): Promise<number> {
 	const res = await tx`
 		update device_session set ended_at = now(), end_reason = ${reason}
 		where access_key_id = ${keyId} and ended_at is null`;
@@ -211,9 +212,9 @@ export type KeyMatch = { id: string; revoked: boolean };
 
 /**
  * The key a client presents, found by its hash (a unique index lookup, no scan over keys),
- * then compared in constant time (SPEC §7). `lock` takes the row lock that serialises starts.
+ * then compared in constant time. `lock` takes the row lock that serialises starts.
  */
-export async function findKey(tx: Sql | TransactionSql, presented: string, lock = false): Promise<KeyMatch | null> {
+export async function findKey(tx: Queryable, presented: string, lock = false): Promise<KeyMatch | null> {
 	const hash = hashAccessKey(presented);
 	const rows = lock
 		? await tx<{ id: string; keyHash: Buffer; revokedAt: Date | null }[]>`

@@ -1,4 +1,4 @@
-/** Device-session counters for /metrics (SPEC §8.4); the gauges (gauges.ts) read the database. */
+/** Device-session counters for /metrics (README, "Metrics"); the gauges (gauges.ts) read the database. */
 import { Counter } from 'prom-client';
 import type { EndReason } from '../db/schema';
 import { registry } from '../metrics';

@@ -3,26 +3,23 @@
  * key (shown once), end a session, revoke a key for admins. The route calls `requireAdmin`
  * before each action; these only do the work.
  */
-import { fail, type RequestEvent } from '@sveltejs/kit';
-import type { Actor } from '../cron/service';
-import { ServiceError } from '../errors';
-import { runtime } from '../runtime';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Sql } from 'postgres';
+import { iso } from '../../format/time';
+import { actorOf } from '../audit/actor';
+import { formObject, serviceFailure } from '../forms';
 import { countAccessKeys, createAccessKey, endSessionOfKey, listAccessKeys, revokeAccessKey } from './keys';
 import { sessionTiming } from './settings';
 
-type User = { id: string; email: string; role: string };
-
-const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
+type Admin = NonNullable<App.Locals['user']>;
 
 /** Rows shown at once; a search narrows larger sets. */
 export const PAGE_KEYS = 200;
 
-export async function sessionsLoad(user: User, url: URL) {
-	const sql = runtime().database.sql;
+export async function sessionsLoad(sql: Sql, url: URL) {
 	const q = (url.searchParams.get('q') ?? '').trim().slice(0, 200);
 	const [keys, counts, timing] = await Promise.all([listAccessKeys(sql, { q: q || undefined, limit: PAGE_KEYS + 1 }), countAccessKeys(sql), sessionTiming(sql)]);
 	return {
-		canEdit: user.role === 'admin',
 		timeoutSeconds: timing.timeoutSeconds,
 		q,
 		counts,
@@ -44,30 +41,17 @@ export async function sessionsLoad(user: User, url: URL) {
 	};
 }
 
-async function formObject(request: Request): Promise<Record<string, string>> {
-	const out: Record<string, string> = {};
-	for (const [k, v] of await request.formData()) if (typeof v === 'string') out[k] = v;
-	return out;
-}
+/** A refusal as a form failure; the values refill the new-key form. */
+const failure = (action: 'create' | 'end' | 'revoke', err: unknown, values: Record<string, string> = {}) =>
+	serviceFailure(err, { action, data: { values: { label: values.label ?? '', email: values.email ?? '' } } });
 
-type ActionName = 'create' | 'end' | 'revoke';
-
-function failure(action: ActionName, err: unknown, values: Record<string, string> = {}) {
-	if (!(err instanceof ServiceError)) throw err;
-	const errors: Record<string, string> = {};
-	for (const issue of err.issues) errors[issue.path] ??= issue.message;
-	const message = err.issues.length ? `${Object.keys(errors)[0]}: ${Object.values(errors)[0]}` : err.message;
-	return fail(err.status, { action, message, errors, values: { label: values.label ?? '', email: values.email ?? '' } });
-}
-
-const actorOf = (user: User): Actor => ({ name: user.email, userId: user.id });
-
+/** The route calls `requireAdmin` and passes the admin in. */
 export const sessionsActions = {
-	async create(event: RequestEvent, user: User) {
+	async create(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
 		const values = await formObject(event.request);
 		try {
-			const sql = runtime().database.sql;
-			const created = await createAccessKey(sql, { label: values.label, email: values.email }, actorOf(user));
+			const { sql } = event.locals.services;
+			const created = await createAccessKey(sql, { label: values.label, email: values.email }, actorOf(admin));
 			let emailStatus: string | null = null;
 			if (created.emailId !== null) {
 				const [row] = await sql<{ status: string }[]>`select status from email_outbox where id = ${created.emailId}`;
@@ -82,19 +66,19 @@ export const sessionsActions = {
 			return failure('create', err, values);
 		}
 	},
-	async end(event: RequestEvent, user: User) {
+	async end(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
 		const values = await formObject(event.request);
 		try {
-			const ended = await endSessionOfKey(runtime().database.sql, values.id ?? '', actorOf(user));
+			const ended = await endSessionOfKey(event.locals.services.sql, values.id ?? '', actorOf(admin));
 			return { action: 'end' as const, message: ended ? 'Session ended: the device is told at its next heartbeat.' : 'That key had no active session.' };
 		} catch (err) {
 			return failure('end', err);
 		}
 	},
-	async revoke(event: RequestEvent, user: User) {
+	async revoke(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
 		const values = await formObject(event.request);
 		try {
-			const out = await revokeAccessKey(runtime().database.sql, values.id ?? '', actorOf(user));
+			const out = await revokeAccessKey(event.locals.services.sql, values.id ?? '', actorOf(admin));
 			return {
 				action: 'revoke' as const,
 				message: out.revoked ? `Key revoked${out.endedSession ? ' and its session ended' : ''}.` : 'That key was already revoked.'

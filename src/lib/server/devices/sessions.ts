@@ -1,5 +1,5 @@
 /**
- * The device-session API (SPEC §8.1): one open session per access key. Starting ends the
+ * The device-session API (README, "Session API"): one open session per access key. Starting ends the
  * other open session of the key (`replaced`); the partial unique index
  * `device_session_open_uq` guarantees at most one open session whatever the code does.
  *
@@ -161,4 +161,10 @@ export async function endSession(sql: Sql, body: unknown): Promise<void> {
 		where exists (select 1 from ended) or exists (select 1 from device_session where id = ${idHash})`;
 	if (!row) throw unknownSession();
 	if (row.ended) countEnded('ended');
+}
+
+/** When the latest heartbeat of an open session arrived (one probe of the open sessions' heartbeat index). */
+export async function latestHeartbeat(sql: Sql): Promise<Date | null> {
+	const [row] = await sql<{ at: Date | null }[]>`select max(last_heartbeat_at) as at from device_session where ended_at is null`;
+	return row?.at ?? null;
 }

@@ -1,5 +1,5 @@
 /**
- * Session timing (SPEC §8.1): clients heartbeat every `heartbeatIntervalSeconds` (30) and a
+ * Session timing (README, "Session API"): clients heartbeat every `heartbeatIntervalSeconds` (30) and a
  * session without one for `timeoutSeconds` (60) is over. The timeout is the `session-cleanup`
  * job's `timeoutSeconds` param, so an admin who edits it changes the API's answer and the
  * cleanup together.

@@ -1,4 +1,4 @@
-/** Outbox counters for /metrics (SPEC §8.4); the by-status gauge reads the database. */
+/** Outbox counters for /metrics (README, "Metrics"); the by-status gauge reads the database. */
 import { Counter } from 'prom-client';
 import { registry } from '../metrics';
 

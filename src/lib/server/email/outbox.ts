@@ -1,5 +1,5 @@
 /**
- * The email outbox (SPEC §4.6): every email is a row of `email_outbox` first, then sent.
+ * The email outbox (README, "Email"): every email is a row of `email_outbox` first, then sent.
  *
  * Delivery is at most once. SMTP is not transactional, so a row is never "sent inside" a
  * transaction; instead an attempt first claims its row in one UPDATE (attempts + 1,
@@ -15,9 +15,11 @@
  * Secrets in a body (an access key) are written as `secretPart(value)` and redacted from the
  * stored text once the email is sent, so the outbox does not keep plain keys.
  */
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
+import type { Queryable } from '../db';
 import type { EmailStatus } from '../db/schema';
 import { audit } from '../audit';
+import type { Actor } from '../audit/actor';
 import { ServiceError, notFound } from '../errors';
 import { log } from '../log';
 import { emailFailures, emailsSent } from './metrics';
@@ -68,7 +70,7 @@ export function secretPart(value: string): string {
 export const renderText = (text: string) => text.replace(SECRET_RE, '$1');
 
 /** Adds a pending row, in the caller's transaction when given one. Returns its id. */
-export async function queueEmail(sql: Sql | TransactionSql, e: NewEmail): Promise<number> {
+export async function queueEmail(sql: Queryable, e: NewEmail): Promise<number> {
 	const [row] = await sql<{ id: number }[]>`
 		insert into email_outbox ("to", subject, text, kind) values (${e.to}, ${e.subject}, ${e.text}, ${e.kind}) returning id`;
 	return row!.id;
@@ -206,7 +208,7 @@ async function alertAdmins(sql: Sql, failed: FailedRow[], m: Mailer): Promise<nu
  * **Retry now** on /admin/email: a failed row goes back to pending and is sent at once; a
  * pending row is sent at once unless an attempt may still be in flight.
  */
-export async function retryNow(sql: Sql, id: number, actor: { name: string }, opts: { mailer?: Mailer } = {}): Promise<Outcome> {
+export async function retryNow(sql: Sql, id: number, actor: Actor, opts: { mailer?: Mailer } = {}): Promise<Outcome> {
 	const [row] = await sql<Claimed[]>`
 		update email_outbox set status = 'pending', attempts = attempts + 1, last_attempt_at = now(), last_error = null
 		where id = ${id} and (status = 'failed' or (status = 'pending'

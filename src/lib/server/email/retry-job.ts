@@ -2,7 +2,7 @@ import { defineJob } from '../cron/types';
 import { MAX_ATTEMPTS, retryDue } from './outbox';
 
 /**
- * Built-in `email-retry` (SPEC §4.6): resends pending outbox emails (attempts < 5, created in
+ * Built-in `email-retry` (README, "Built-in jobs"): resends pending outbox emails (attempts < 5, created in
  * the last 24 h, last attempt over 1 h ago); after the 5th failure an email is `failed` and
  * every admin gets one alert listing the failures. Safe to run on several instances at once.
  */

@@ -1,5 +1,5 @@
 /**
- * How an email leaves (SPEC §3): SMTP through nodemailer when SMTP_URL is set, else an `.eml`
+ * How an email leaves (README, "Email"): SMTP through nodemailer when SMTP_URL is set, else an `.eml`
  * file under DATA_DIR/mail (the dev mail drop), logged without its body.
  */
 import fs from 'node:fs/promises';

@@ -1,17 +1,17 @@
 /**
- * The input guard (a hook, before any load, action or endpoint): text in the URL and in form
- * bodies that cannot be stored (NUL, unpaired surrogates), form bodies that cannot be parsed
- * (malformed multipart) and form bodies that stall are answered with a 4xx naming the field,
- * never a 500 from deeper down or a request held open. JSON bodies are checked where they are
- * parsed (api/json.ts), so the API and the heartbeat fast path answer alike.
+ * What the input guard (src/hooks/input-guard.ts) refuses before any load, action or
+ * endpoint: text in the URL and in form bodies that cannot be stored (NUL, unpaired
+ * surrogates), form bodies that cannot be parsed (malformed multipart) and form bodies that
+ * stall, each as a 4xx naming the field, never a 500 from deeper down or a request held open.
+ * JSON bodies are checked where they are parsed (api/json.ts), so the API and the heartbeat
+ * fast path answer alike.
  */
-import { error, json, type Handle, type RequestEvent } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
 import { readBody } from '../api/json';
 import { ServiceError, type ErrorIssue } from '../errors';
 import { textProblem } from './text';
 
 const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
-const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Forms are small; adapter-node's BODY_SIZE_LIMIT bounds them anyway. */
 const FORM_LIMIT = 2 * 1024 * 1024;
 
@@ -44,7 +44,7 @@ export function urlProblem(event: Pick<RequestEvent, 'url' | 'params'>): Service
 	return null;
 }
 
-const isForm = (request: Request) => FORM_TYPES.has(request.headers.get('content-type')?.split(';', 1)[0]!.trim().toLowerCase() ?? '');
+export const isForm = (request: Request) => FORM_TYPES.has(request.headers.get('content-type')?.split(';', 1)[0]!.trim().toLowerCase() ?? '');
 
 /**
  * A problem with a form body: unreadable or stalled (its status), not a form (400), or a field
@@ -70,26 +70,3 @@ export async function formProblem(request: Request): Promise<ServiceError | null
 	}
 	return null;
 }
-
-/**
- * The refusal in the form the client expects: the API's error shape under /api, an enhanced
- * form's action result (`{type: 'error'}`, as SvelteKit answers an error thrown in an action),
- * else the error page.
- */
-function answer(event: RequestEvent, err: ServiceError): Response {
-	const headers = { 'cache-control': 'no-store', ...(err.status === 408 ? { connection: 'close' } : {}) };
-	if (event.url.pathname.startsWith('/api/')) return json(err.toJSON(), { status: err.status, headers });
-	if (event.request.headers.get('x-sveltekit-action') === 'true') {
-		return json({ type: 'error', error: { message: err.message, code: err.code } }, { status: err.status, headers });
-	}
-	// A stalled body: the request never completed, so the connection is closed after the answer.
-	if (err.status === 408) return new Response(`${err.message}\n`, { status: 408, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' } });
-	error(err.status, { message: err.message, code: err.code });
-}
-
-export const inputGuard: Handle = async ({ event, resolve }) => {
-	const problem =
-		urlProblem(event) ??
-		(!BODYLESS.has(event.request.method) && !event.url.pathname.startsWith('/api/') && isForm(event.request) ? await formProblem(event.request) : null);
-	return problem ? answer(event, problem) : resolve(event);
-};

@@ -113,7 +113,7 @@ export async function liveSummary(sql: Sql): Promise<LiveSummary> {
 			count(*)::int as due,
 			(extract(epoch from now() - min(run_at)))::float8 as "oldestDueSeconds"
 		from cron_job_execution where status = 'queued' and run_at <= now()`,
-		[WORKER_ROLES] as never
+		[WORKER_ROLES]
 	);
 	return row!;
 }

@@ -3,7 +3,7 @@ import { markUsersOffline as markOffline } from '../auth/presence';
 import { defineJob } from '../cron/types';
 
 /**
- * Built-in `mark-users-offline` (SPEC §4.6): admin-app users without activity for
+ * Built-in `mark-users-offline` (README, "Built-in jobs"): admin-app users without activity for
  * `timeoutMinutes` (5) become offline; presence shows on /admin/users.
  */
 export const markUsersOffline = defineJob({

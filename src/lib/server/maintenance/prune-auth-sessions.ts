@@ -5,7 +5,7 @@ import { defineJob } from '../cron/types';
 const DAY = 86_400_000;
 
 /**
- * Built-in `prune-auth-sessions` (SPEC §4.6): deletes login sessions past the auth module's
+ * Built-in `prune-auth-sessions` (README, "Built-in jobs"): deletes login sessions past the auth module's
  * inactivity timeout or absolute lifetime (they are already refused; this only frees rows),
  * and the ended windows of the shared rate-limit table (logins, session starts).
  */

@@ -1,4 +1,4 @@
-/** Prometheus metrics (SPEC §8.4). One registry per process; gauges read the database on scrape. */
+/** Prometheus metrics (README, "Health and metrics"). One registry per process; gauges read the database on scrape. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();

@@ -1,6 +1,5 @@
 /** /login: the page's load and form action (the route file stays thin). */
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
-import { runtime } from '../../runtime';
 import { setSessionCookie } from '../cookie';
 import { readDeviceCookie, setDeviceCookie } from '../device-cookie';
 import { login } from '../login';
@@ -13,7 +12,7 @@ export async function loginLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
 	if (event.locals.user) redirect(303, target);
 	// Signing in needs the database: while it is away, say so now (a 503 page, see
 	// unavailable.ts) rather than after the password is typed.
-	await runtime().database.sql`select 1`;
+	await event.locals.services.sql`select 1`;
 	return {};
 }
 
@@ -35,9 +34,9 @@ function clientIp(event: Pick<RequestEvent, 'getClientAddress'>): string {
 export async function loginAction(event: RequestEvent) {
 	const form = await event.request.formData();
 	const email = form.get('email');
-	const rt = runtime();
-	const device = readDeviceCookie(event.cookies, rt.secrets);
-	const result = await login(rt.database.sql, { email, password: form.get('password'), ip: clientIp(event), device });
+	const { secrets, sql } = event.locals.services;
+	const device = readDeviceCookie(event.cookies, secrets);
+	const result = await login(sql, { email, password: form.get('password'), ip: clientIp(event), device });
 	const shownEmail = typeof email === 'string' ? email.slice(0, 254) : '';
 	if (!result.ok) {
 		if (result.reason === 'throttled') {
@@ -46,9 +45,9 @@ export async function loginAction(event: RequestEvent) {
 		}
 		return fail(400, { email: shownEmail, message: result.message, fields: result.fields });
 	}
-	if (event.locals.sessionId) await invalidateSession(rt.database.sql, event.locals.sessionId);
+	if (event.locals.sessionId) await invalidateSession(sql, event.locals.sessionId);
 	setSessionCookie(event.cookies, event.url, result.token, result.expiresAt);
-	setDeviceCookie(event.cookies, event.url, rt.secrets, result.user.email);
+	setDeviceCookie(event.cookies, event.url, secrets, result.user.email);
 	forgetTouch(result.user.id);
 	redirect(303, safeRedirectTo(event.url.searchParams.get('redirectTo')));
 }

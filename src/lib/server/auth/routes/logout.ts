@@ -1,6 +1,5 @@
 /** /logout: a POST action only (a GET must never sign anyone out: links can be forged). */
 import { redirect, type RequestEvent } from '@sveltejs/kit';
-import { runtime } from '../../runtime';
 import { deleteSessionCookie } from '../cookie';
 import { invalidateSession } from '../session';
 
@@ -9,7 +8,7 @@ export function logoutLoad(event: Pick<RequestEvent, 'locals'>) {
 }
 
 export async function logoutAction(event: RequestEvent) {
-	if (event.locals.sessionId) await invalidateSession(runtime().database.sql, event.locals.sessionId);
+	if (event.locals.sessionId) await invalidateSession(event.locals.services.sql, event.locals.sessionId);
 	deleteSessionCookie(event.cookies, event.url);
 	redirect(303, '/login');
 }

@@ -1,69 +1,51 @@
 /** /admin/users: list for everyone signed in; create, change role and delete for admins. */
-import { fail, type RequestEvent } from '@sveltejs/kit';
-import { ServiceError } from '../../errors';
-import { runtime } from '../../runtime';
-import { requireAdmin, requireUser } from '../guard';
-import { changeRole, createUser, deleteUser, listUsers, type UserActor } from '../users';
+import type { RequestEvent } from '@sveltejs/kit';
+import { actorOf } from '../../audit/actor';
+import { iso } from '../../../format/time';
+import { formObject, serviceFailure } from '../../forms';
+import { requireUser } from '../guard';
+import { changeRole, createUser, deleteUser, listUsers } from '../users';
+
+type Admin = NonNullable<App.Locals['user']>;
 
 export async function usersLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
 	const me = requireUser(event);
-	const users = await listUsers(runtime().database.sql);
+	const users = await listUsers(event.locals.services.sql);
 	return {
-		users: users.map((u) => ({ ...u, lastSeenAt: u.lastSeenAt?.toISOString() ?? null, createdAt: u.createdAt.toISOString() })),
+		users: users.map((u) => ({ ...u, lastSeenAt: iso(u.lastSeenAt), createdAt: u.createdAt.toISOString() })),
 		me: me.id,
-		canEdit: me.role === 'admin',
 		adminCount: users.filter((u) => u.role === 'admin').length
 	};
 }
 
-type ActionName = 'create' | 'role' | 'delete';
+/** A refusal as a form failure: its messages are sentences, shown alone; the values refill the form. */
+const failure = (action: string, err: unknown, values: Record<string, string>) =>
+	serviceFailure(err, { action, message: 'issue', data: { values: { email: values.email ?? '', role: values.role ?? '', id: values.id ?? '' } } });
 
-async function formObject(request: Request): Promise<Record<string, string>> {
-	const out: Record<string, string> = {};
-	for (const [k, v] of await request.formData()) if (typeof v === 'string') out[k] = v;
-	return out;
-}
-
-/** A ServiceError as a form failure naming the action, its message and its fields' errors. */
-function failure(action: ActionName, err: unknown, values: Record<string, string>) {
-	if (!(err instanceof ServiceError)) throw err;
-	const errors: Record<string, string> = {};
-	for (const issue of err.issues) errors[issue.path] ??= issue.message;
-	const message = err.issues.length ? Object.values(errors)[0]! : err.message;
-	return fail(err.status, { action, message, errors, values: { email: values.email ?? '', role: values.role ?? '', id: values.id ?? '' } });
-}
-
-function actorOf(event: Pick<RequestEvent, 'locals' | 'url'>): UserActor {
-	const admin = requireAdmin(event);
-	return { id: admin.id, email: admin.email };
-}
-
+/** The route calls `requireAdmin` and passes the admin in. */
 export const usersActions = {
-	create: async (event: RequestEvent) => {
-		const actor = actorOf(event);
+	async create(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
 		const values = await formObject(event.request);
 		try {
-			const { user, generatedPassword } = await createUser(runtime().database.sql, values, actor);
+			const { user, generatedPassword } = await createUser(event.locals.services.sql, values, actorOf(admin));
 			return { action: 'create' as const, message: `Added ${user.email} as ${user.role}.`, email: user.email, generatedPassword };
 		} catch (err) {
 			return failure('create', err, values);
 		}
 	},
-	role: async (event: RequestEvent) => {
-		const actor = actorOf(event);
+	async role(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
 		const values = await formObject(event.request);
 		try {
-			const user = await changeRole(runtime().database.sql, values, actor);
+			const user = await changeRole(event.locals.services.sql, values, actorOf(admin));
 			return { action: 'role' as const, message: `${user.email} is now ${user.role === 'admin' ? 'an admin' : 'a viewer'}.` };
 		} catch (err) {
 			return failure('role', err, values);
 		}
 	},
-	delete: async (event: RequestEvent) => {
-		const actor = actorOf(event);
+	async delete(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
 		const values = await formObject(event.request);
 		try {
-			const user = await deleteUser(runtime().database.sql, values, actor);
+			const user = await deleteUser(event.locals.services.sql, values, actorOf(admin));
 			return { action: 'delete' as const, message: `Deleted ${user.email}.` };
 		} catch (err) {
 			return failure('delete', err, values);

@@ -1,17 +1,16 @@
 import { requireAdmin, requireUser } from '$lib/server/auth/guard';
 import { runNow, setEnabled } from '$lib/server/admin/actions';
-import { runtimeDeps } from '$lib/server/admin/deps';
 import { cronListPage } from '$lib/server/admin/pages';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
 	event.depends('app:cron');
-	return { list: await cronListPage(runtimeDeps(), event.url.searchParams), deleted: event.url.searchParams.get('deleted') };
+	return { list: await cronListPage(event.locals.services, event.url.searchParams), deleted: event.url.searchParams.get('deleted') };
 };
 
 export const actions: Actions = {
-	runNow: async (event) => runNow(event.request, requireAdmin(event)),
-	enable: async (event) => setEnabled(event.request, requireAdmin(event), true),
-	disable: async (event) => setEnabled(event.request, requireAdmin(event), false)
+	runNow: async (event) => runNow(event.locals.services.cron, event.request, requireAdmin(event)),
+	enable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), true),
+	disable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), false)
 };

@@ -3,8 +3,9 @@ import { emailActions, emailLoad } from '$lib/server/email/page';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
+	requireUser(event);
 	event.depends('app:email');
-	return emailLoad(requireUser(event), event.url);
+	return emailLoad(event.locals.services, event.url);
 };
 
 export const actions: Actions = {

@@ -1,17 +1,18 @@
 import { requireUser } from '$lib/server/auth/guard';
-import { liveHub } from '$lib/server/admin/live';
 import type { RequestHandler } from './$types';
 
 /**
- * Live updates of runs, jobs and settings for the admin pages (Server-Sent Events), until the
- * login session ends or its user's role changes.
+ * Live updates for the admin pages (Server-Sent Events: runs, jobs, settings, device sessions,
+ * the outbox), until the login session ends or its user's role changes. `?heartbeats=1`: the
+ * page shows heartbeat times (/admin/sessions).
  */
 export const GET: RequestHandler = async (event) => {
 	const user = requireUser(event);
 	let body: ReadableStream<Uint8Array>;
 	try {
 		const owner = event.locals.sessionId ? { sessionId: event.locals.sessionId, role: user.role } : undefined;
-		body = await liveHub().subscribe(event.request.signal, owner);
+		const heartbeats = event.url.searchParams.get('heartbeats') === '1';
+		body = await event.locals.services.live.subscribe(event.request.signal, { owner, heartbeats });
 	} catch {
 		// shutting down (or the database is unreachable): the browser retries on its own
 		return new Response('live updates unavailable\n', { status: 503, headers: { 'retry-after': '3', 'cache-control': 'no-store' } });

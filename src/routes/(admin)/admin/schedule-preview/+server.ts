@@ -1,7 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { requireUser } from '$lib/server/auth/guard';
 import { ServiceError } from '$lib/server/errors';
-import { runtime } from '$lib/server/runtime';
 import type { RequestHandler } from './$types';
 
 /**
@@ -15,7 +14,7 @@ export const GET: RequestHandler = async (event) => {
 	const tz = event.url.searchParams.get('tz') || undefined;
 	const job = event.url.searchParams.get('job') || undefined;
 	try {
-		const preview = await runtime().cron.preview({ expr, tz, count: 5, job });
+		const preview = await event.locals.services.cron.preview({ expr, tz, count: 5, job });
 		return json(preview, { headers: { 'cache-control': 'no-store' } });
 	} catch (err) {
 		if (!(err instanceof ServiceError)) throw err;

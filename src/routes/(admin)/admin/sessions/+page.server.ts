@@ -3,8 +3,9 @@ import { sessionsActions, sessionsLoad } from '$lib/server/devices/page';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
+	requireUser(event);
 	event.depends('app:sessions');
-	return sessionsLoad(requireUser(event), event.url);
+	return sessionsLoad(event.locals.services.sql, event.url);
 };
 
 export const actions: Actions = {

@@ -8,16 +8,7 @@ export const load: PageServerLoad = (event) => {
 };
 
 export const actions: Actions = {
-	create: (event) => {
-		requireAdmin(event);
-		return usersActions.create(event);
-	},
-	role: (event) => {
-		requireAdmin(event);
-		return usersActions.role(event);
-	},
-	delete: (event) => {
-		requireAdmin(event);
-		return usersActions.delete(event);
-	}
+	create: (event) => usersActions.create(event, requireAdmin(event)),
+	role: (event) => usersActions.role(event, requireAdmin(event)),
+	delete: (event) => usersActions.delete(event, requireAdmin(event))
 };

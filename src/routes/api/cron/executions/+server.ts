@@ -1,11 +1,11 @@
 import { json } from '@sveltejs/kit';
-import { apiRoute, cron, methodNotAllowed, queryOf } from '$lib/server/api/route';
+import { apiRoute, methodNotAllowed, queryOf } from '$lib/server/api/route';
 import type { RequestHandler } from './$types';
 
 /** Runs of every job: `?job=` narrows to one, then as /jobs/{key}/executions. */
-export const GET: RequestHandler = apiRoute(async ({ url }) => {
+export const GET: RequestHandler = apiRoute(async ({ url, locals }) => {
 	const { job, ...query } = queryOf(url);
-	return json(await cron().listExecutions({ jobKey: job }, query));
+	return json(await locals.services.cron.listExecutions({ jobKey: job }, query));
 });
 
 export const fallback: RequestHandler = methodNotAllowed('GET');

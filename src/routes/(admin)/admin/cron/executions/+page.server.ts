@@ -1,10 +1,9 @@
 import { requireUser } from '$lib/server/auth/guard';
-import { runtimeDeps } from '$lib/server/admin/deps';
 import { executionsPage } from '$lib/server/admin/pages';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
 	event.depends('app:cron');
-	return executionsPage(runtimeDeps(), event.url.searchParams);
+	return executionsPage(event.locals.services, event.url.searchParams);
 };

@@ -1,27 +1,14 @@
-import { redirect } from '@sveltejs/kit';
 import { requireAdmin, requireUser } from '$lib/server/auth/guard';
-import { actorOf } from '$lib/server/admin/actions';
-import { createInput, jobFormFailure, readJobForm } from '$lib/server/admin/job-form';
-import { JOB_TYPE_NAMES } from '$lib/server/cron/registry';
-import { runtime } from '$lib/server/runtime';
+import { createJob } from '$lib/server/admin/actions';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
-	const settings = await runtime().cron.settings();
-	return { types: JOB_TYPE_NAMES, defaultZone: settings['scheduler.defaultTimezone'] };
+	const { cron } = event.locals.services;
+	const settings = await cron.settings();
+	return { types: cron.typeNames(), defaultZone: settings['scheduler.defaultTimezone'] };
 };
 
 export const actions: Actions = {
-	create: async (event) => {
-		const admin = requireAdmin(event);
-		const values = readJobForm(await event.request.formData());
-		let key: string;
-		try {
-			key = (await runtime().cron.createJob(createInput(values), actorOf(admin))).key;
-		} catch (err) {
-			return jobFormFailure(err, values);
-		}
-		redirect(303, `/admin/cron/${encodeURIComponent(key)}?created=1`);
-	}
+	create: async (event) => createJob(event.locals.services.cron, event.request, requireAdmin(event))
 };

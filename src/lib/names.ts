@@ -1,0 +1,76 @@
+/**
+ * Names shared by the database (check constraints), the API, the UI and the code: one name for
+ * one thing, one list of each kind, importable from browser code too.
+ */
+export const EXECUTION_STATUSES = [
+	'queued',
+	'running',
+	'succeeded',
+	'failed',
+	'timed_out',
+	'interrupted',
+	'skipped',
+	'missed',
+	'cancelled'
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** Runs whose handler ended with an outcome: what success rates and durations count. */
+export const FINISHED_STATUSES = ['succeeded', 'failed', 'timed_out', 'interrupted'] as const satisfies readonly ExecutionStatus[];
+
+/** Outcomes that are failures: retried while attempts are left, counted by `consecutive_failures`. */
+export const FAILED_STATUSES = ['failed', 'timed_out', 'interrupted'] as const satisfies readonly ExecutionStatus[];
+
+/** Runs not over yet: the ones Cancel applies to. */
+export const ACTIVE_STATUSES = ['queued', 'running'] as const satisfies readonly ExecutionStatus[];
+
+export const isFinished = (status: string): boolean => (FINISHED_STATUSES as readonly string[]).includes(status);
+export const isFailed = (status: string): boolean => (FAILED_STATUSES as readonly string[]).includes(status);
+export const isActive = (status: string): boolean => (ACTIVE_STATUSES as readonly string[]).includes(status);
+
+export const TRIGGERS = ['schedule', 'catch_up', 'manual', 'api', 'retry'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+export const OVERLAP_POLICIES = ['forbid', 'allow', 'replace'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+export const CATCH_UP_POLICIES = ['skip', 'once', 'all'] as const;
+export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
+
+export const JOB_SOURCES = ['code', 'ui'] as const;
+export type JobSource = (typeof JOB_SOURCES)[number];
+
+/** A job's state as the list shows it (derived, see `jobState` in cron/job-list.ts). */
+export const JOB_STATES = ['idle', 'running', 'paused', 'failing', 'misconfigured'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** The methods an `http` job may use. */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/**
+ * The policies of a job that declares none: code jobs, jobs created through the API, and the
+ * new-job form's initial values.
+ */
+export const POLICY_DEFAULTS = {
+	enabled: true,
+	timeoutMs: 5 * 60_000,
+	maxRetries: 0,
+	overlap: 'forbid',
+	catchUp: 'once',
+	catchUpMaxAgeMs: 24 * 60 * 60_000
+} as const satisfies { enabled: boolean; timeoutMs: number; maxRetries: number; overlap: OverlapPolicy; catchUp: CatchUpPolicy; catchUpMaxAgeMs: number };
+
+
+export const USER_ROLES = ['admin', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const USER_STATUSES = ['online', 'offline'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/** Why a device session ended. */
+export const END_REASONS = ['ended', 'replaced', 'expired', 'revoked'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+export const EMAIL_STATUSES = ['pending', 'sent', 'failed'] as const;
+export type EmailStatus = (typeof EMAIL_STATUSES)[number];

@@ -1,0 +1,34 @@
+import { error } from '@sveltejs/kit';
+import { requireAdmin, requireUser } from '$lib/server/auth/guard';
+import { deleteJob, resetToCode, runNow, saveJob, setEnabled } from '$lib/server/admin/actions';
+import { jobFormValues } from '$lib/server/admin/job-form';
+import { jobPage } from '$lib/server/admin/pages';
+import { ServiceError } from '$lib/server/errors';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+	const user = requireUser(event);
+	event.depends('app:cron');
+	const { cron } = event.locals.services;
+	try {
+		const page = await jobPage(event.locals.services, event.params.key, event.url.searchParams);
+		// Job secrets come masked from the service, for admins too (they are write-only).
+		return {
+			...page,
+			formValues: user.role === 'admin' ? jobFormValues(page.job) : null,
+			types: cron.typeNames()
+		};
+	} catch (err) {
+		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.key}"`, code: 'not_found' });
+		throw err;
+	}
+};
+
+export const actions: Actions = {
+	runNow: async (event) => runNow(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
+	enable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), true, event.params.key),
+	disable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), false, event.params.key),
+	reset: async (event) => resetToCode(event.locals.services.cron, requireAdmin(event), event.params.key),
+	save: async (event) => saveJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
+	delete: async (event) => deleteJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key)
+};
