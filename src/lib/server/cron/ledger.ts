@@ -35,6 +35,12 @@ export function historyOrder(sql: Queryable, by: { job?: string; status?: string
 /** The failed statuses as an SQL list, for the statements built as text. */
 const FAILED_SQL = FAILED_STATUSES.map((s) => `'${s}'`).join(', ');
 
+/**
+ * The statements of the run path are named prepared statements: `sql.unsafe` otherwise sends
+ * each call unnamed, parsed and planned again (about as much server time as running it).
+ */
+const PREPARED = { prepare: true } as const;
+
 const boolArray = (xs: boolean[]) => `{${xs.map((x) => (x ? 't' : 'f')).join(',')}}`;
 
 export type ClaimedRun = {
@@ -128,7 +134,8 @@ export async function claimTicks(
 			ticks.map((t) => t.overlap),
 			o.leadMs,
 			o.lateMs
-		]
+		],
+		PREPARED
 	);
 	out.dbNow = rows[0]?.dbNow ?? null;
 	const overlapOf = new Map(ticks.map((t) => [t.jobKey, t.overlap]));
@@ -150,7 +157,8 @@ export async function markStarted(sql: Queryable, started: { id: number; at: Dat
 		`update cron_job_execution e set started_at = u.at
 		from unnest($1::bigint[], $2::timestamptz[]) as u(id, at)
 		where e.id = u.id and e.started_at is null`,
-		[started.map((s) => s.id), started.map((s) => s.at.toISOString())]
+		[started.map((s) => s.id), started.map((s) => s.at.toISOString())],
+		PREPARED
 	);
 }
 
@@ -239,14 +247,24 @@ export async function enqueue(sql: Queryable, runs: EnqueueInput[]): Promise<Cla
 	);
 }
 
+export type QueueClaim = {
+	runs: ClaimedRun[];
+	/** When the earliest queued run this claim left behind falls due (null: none is queued). */
+	nextAt: Date | null;
+};
+
 /**
  * Claims up to `limit` due queued runs (FOR UPDATE SKIP LOCKED: instances never wait on each
- * other). A `forbid` job gets at most one run, and none while its slot is held: those stay
- * queued until the slot frees.
+ * other) and starts them: `running` under this instance's lease, `started_at` now, one NOTIFY
+ * for the batch. A `forbid` job gets at most one run, and none while its slot is held: those
+ * stay queued until the slot frees. The same statement says when the next queued run it left
+ * behind falls due (for the queue's timer), so a claim costs one round trip.
  */
-export async function claimQueued(sql: Queryable, limit: number, instanceId: string, leaseMs: number): Promise<ClaimedRun[]> {
+export async function claimQueued(sql: Queryable, limit: number, instanceId: string, leaseMs: number): Promise<QueueClaim> {
+	type Row = ClaimedRun & { nextAt: Date | null };
+	let rows: Row[];
 	try {
-		return await sql.unsafe<ClaimedRun[]>(
+		rows = await sql.unsafe<Row[]>(
 			`with cand as (
 				select e.id, e.job_id, e.run_at, j.overlap
 				from cron_job_execution e join cron_job j on j.key = e.job_id
@@ -270,16 +288,29 @@ export async function claimQueued(sql: Queryable, limit: number, instanceId: str
 				where e.id = c.id
 				returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
 			), note as (${notifyRunsSql('upd')})
-			select ${RUN_COLUMNS} from upd where (select count(*) from note) >= 0`,
-			[limit, instanceId, leaseMs]
+			select ${RUN_COLUMNS}, null::timestamptz as "nextAt" from upd where (select count(*) from note) >= 0
+			union all
+			-- The statement's snapshot still shows the claimed rows queued: leave them out.
+			select null, null, null, null, null, null, null, (
+				select min(q.run_at) from cron_job_execution q
+				where q.status = 'queued' and q.id not in (select id from chosen))`,
+			[limit, instanceId, leaseMs],
+			PREPARED
 		);
 	} catch (err) {
 		// Two instances took different queued runs of one free `forbid` job at the same
 		// moment: the slot's unique index refused the second. Nothing was claimed; the
 		// caller tries again shortly.
-		if ((err as { code?: string }).code === '23505') return [];
+		if ((err as { code?: string }).code === '23505') return { runs: [], nextAt: new Date(0) };
 		throw err;
 	}
+	const runs: ClaimedRun[] = [];
+	let nextAt: Date | null = null;
+	for (const { nextAt: at, ...run } of rows) {
+		if (run.id === null) nextAt = at;
+		else runs.push(run);
+	}
+	return { runs, nextAt };
 }
 
 /**
@@ -352,19 +383,53 @@ export type Settled = {
 	status: ExecutionStatus;
 	attempt: number;
 	durationMs: number | null;
+	/** When the handler started (database time); null for a run that never started. */
+	startedAt: Date | null;
 	transitioned: boolean;
 	/** Refused: its owner no longer held the lease. */
 	fenced: boolean;
 };
 
+/** settle's CTEs that write the jobs' denormalised state from the runs that ended (`done`). */
+const JOB_STATE_SQL = `, latest as (
+			select distinct on (job_id) job_id, status, started_at, duration_ms,
+				count(*) filter (where status in (${FAILED_SQL})) over (partition by job_id) as failures
+			from done
+			order by job_id, finished_at desc, id desc
+		), locked as materialized (
+			-- Job rows are locked in key order by every writer, so instances never deadlock.
+			select j.key from cron_job j where j.key in (select job_id from latest) order by j.key for no key update
+		), jobs as (
+			update cron_job j set
+				last_run_at = l.started_at,
+				last_status = l.status,
+				last_duration_ms = l.duration_ms,
+				consecutive_failures = case
+					when l.status = 'succeeded' then 0
+					else j.consecutive_failures + l.failures end
+			from latest l join locked k on k.key = l.job_id
+			where j.key = l.job_id
+			returning 1
+		)`;
+
 /**
  * Ends runs in one transaction-sized statement: the terminal status
  * (only if the run is still `running`: a cancel or a reaper that got there first wins), a
  * durable retry row when attempts are left (exponential backoff 1 s, 2 s, 4 s … capped at
- * 30 s, ±20% jitter), the job's denormalised state, and the slot release.
+ * 30 s, ±20% jitter), the job's denormalised state, the slot release, and one NOTIFY.
+ *
+ * With `jobState: 'caller'` the job rows are left alone: the caller folds the settled runs
+ * into `JobStates` (job-state.ts), which writes the jobs' state within a second, one
+ * statement for many batches (the scheduler's outcome writer does; hot job rows are then
+ * written a few times a second instead of once per batch).
  */
-export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ settled: Settled[]; retries: number }> {
+export async function settle(
+	sql: Queryable,
+	outcomes: Outcome[],
+	o: { jobState: 'here' | 'caller' } = { jobState: 'here' }
+): Promise<{ settled: Settled[]; retries: number }> {
 	if (!outcomes.length) return { settled: [], retries: 0 };
+	const jobState = o.jobState === 'here' ? JOB_STATE_SQL : '';
 	const rows = await sql.unsafe<(Settled & { retryId: number | null })[]>(
 		`with input as (
 			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[],
@@ -412,28 +477,9 @@ export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ set
 			returning id, retry_of, job_id, status
 		), note as (
 			${notifyRunsSql('(select id, job_id, status from done union all select id, job_id, status from retry)')}
-		), latest as (
-			select distinct on (job_id) job_id, status, started_at, duration_ms,
-				count(*) filter (where status in (${FAILED_SQL})) over (partition by job_id) as failures
-			from done
-			order by job_id, finished_at desc, id desc
-		), locked as materialized (
-			-- Job rows are locked in key order by every writer, so instances never deadlock.
-			select j.key from cron_job j where j.key in (select job_id from latest) order by j.key for no key update
-		), jobs as (
-			update cron_job j set
-				last_run_at = l.started_at,
-				last_status = l.status,
-				last_duration_ms = l.duration_ms,
-				consecutive_failures = case
-					when l.status = 'succeeded' then 0
-					else j.consecutive_failures + l.failures end
-			from latest l join locked k on k.key = l.job_id
-			where j.key = l.job_id
-			returning 1
-		)
-		select u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned, u.fenced,
-			r.id as "retryId", (select count(*) from jobs) as _jobs
+		)${jobState}
+		select u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.started_at as "startedAt",
+			u.transitioned, u.fenced, r.id as "retryId"${o.jobState === 'here' ? ', (select count(*) from jobs) as _jobs' : ''}
 		from upd u left join retry r on r.retry_of = u.id
 		where (select count(*) from note) >= 0`,
 		[
@@ -452,7 +498,8 @@ export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ set
 			outcomes.map((o) => o.process?.signal ?? null),
 			outcomes.map((o) => o.process?.cpuMs ?? null),
 			outcomes.map((o) => o.process?.maxRssKb ?? null)
-		]
+		],
+		PREPARED
 	);
 	return {
 		settled: rows.map((r) => ({
@@ -461,6 +508,7 @@ export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ set
 			status: r.status,
 			attempt: r.attempt,
 			durationMs: r.durationMs,
+			startedAt: r.startedAt,
 			transitioned: r.transitioned,
 			fenced: r.fenced
 		})),
@@ -494,7 +542,8 @@ export async function renewLeases(sql: Queryable, ids: number[], instanceId: str
 		set lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
 		where id = any($1::bigint[]) and instance_id = $2 and (status = 'running' or exclusive) and lease_expires_at >= now()
 		returning id, status`,
-		[ids, instanceId, leaseMs]
+		[ids, instanceId, leaseMs],
+		PREPARED
 	);
 	return new Map(rows.map((r) => [r.id, r.status]));
 }

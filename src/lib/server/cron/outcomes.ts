@@ -1,12 +1,14 @@
 /**
  * Group commit of run outcomes: while one settle statement is in flight the next outcomes
- * gather, so a burst of completions costs a few statements, not one each. A failed statement
+ * gather, so a burst of completions costs a few statements, not one each. The jobs' latest
+ * state follows behind (job-state.ts), one statement for many batches. A failed statement
  * never drops an outcome: it is tried again with backoff until it is written, or until the
  * run's lease has passed (by then the ledger refuses it and the run is `interrupted`).
  */
 import { runDuration, runsTotal } from '../metrics';
 import { backoff, type Engine } from './engine';
 import { delay } from './clock';
+import type { JobStates } from './job-state';
 import * as ledger from './ledger';
 import type { Outcome } from './ledger';
 
@@ -26,7 +28,11 @@ export class OutcomeWriter {
 
 	constructor(
 		private readonly engine: Engine,
-		private readonly deps: { onRetriesQueued: () => void }
+		private readonly deps: {
+			onRetriesQueued: () => void;
+			/** Where the settled runs go for their jobs' denormalised state (written behind). */
+			jobStates: JobStates;
+		}
 	) {}
 
 	get size(): number {
@@ -71,9 +77,11 @@ export class OutcomeWriter {
 			try {
 				const { settled, retries } = await ledger.settle(
 					sql,
-					batch.map((b) => b.outcome)
+					batch.map((b) => b.outcome),
+					{ jobState: 'caller' }
 				);
 				this.failures = 0;
+				this.deps.jobStates.add(settled);
 				const fenced = settled.filter((s) => s.fenced).map((s) => s.id);
 				if (fenced.length) log.warn({ runs: fenced }, 'outcomes refused: this instance no longer held their leases');
 				for (const s of settled) {

@@ -61,11 +61,11 @@ export class QueueLoop {
 				const room = timing.concurrency - this.runner.queuedActive;
 				if (room <= 0 || !this.active) break;
 				const limit = Math.min(room, 200);
-				const runs = await ledger.claimQueued(sql, limit, instanceId, timing.leaseMs);
-				for (const run of runs) this.runner.execute(run, true);
-				if (runs.length < limit) break;
+				const claim = await ledger.claimQueued(sql, limit, instanceId, timing.leaseMs);
+				for (const run of claim.runs) this.runner.execute(run, true);
+				next = claim.nextAt;
+				if (claim.runs.length < limit) break;
 			}
-			next = await ledger.nextQueuedAt(sql);
 			this.failures = 0;
 		} catch (err) {
 			if (this.failures++ === 0) log.error({ err }, 'queue claim failed; retrying');
