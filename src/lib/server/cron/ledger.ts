@@ -254,8 +254,51 @@ export type QueueClaim = {
 };
 
 /**
+ * The CTEs that claim up to `limit` due queued runs for `instance` under a lease of `lease` ms
+ * (SQL expressions, usually parameters): `q_upd` holds the claimed rows, `q_next` when the next
+ * queued run left behind falls due (null when the claim filled its limit). The statement's snapshot still shows the claimed rows
+ * queued: `q_next` leaves them out. Used alone (`claimQueued`) and folded into `settle`.
+ */
+function claimCtes(p: { limit: string; instance: string; lease: string }): string {
+	return `q_cand as (
+			select e.id, e.job_id, e.run_at, j.overlap
+			from cron_job_execution e join cron_job j on j.key = e.job_id
+			where e.status = 'queued' and e.run_at <= now()
+				and not (j.overlap = 'forbid' and exists (
+					select 1 from cron_job_execution x where x.job_id = e.job_id and x.exclusive))
+			order by e.run_at, e.id
+			-- Planned for each call (a custom plan): a generic plan, blind to the limit, scans
+			-- and sorts every queued run, which costs far more than planning.
+			limit ${p.limit}
+			for update of e skip locked
+		), q_chosen as (
+			select id, overlap from (
+				select c.*, row_number() over (partition by c.job_id order by c.run_at, c.id) as rn from q_cand c
+			) r
+			where r.overlap <> 'forbid' or r.rn = 1
+		), q_upd as (
+			update cron_job_execution e
+			set status = 'running', instance_id = ${p.instance}, started_at = now(),
+				lease_expires_at = now() + make_interval(secs => ${p.lease}::double precision / 1000),
+				exclusive = (c.overlap = 'forbid')
+			from q_chosen c
+			where e.id = c.id
+			returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
+		), q_next as (
+			-- Only when the claim did not fill its limit (otherwise the caller claims again at once).
+			select case when (select count(*) from q_chosen) < ${p.limit} then (
+				select min(q.run_at) from cron_job_execution q
+				where q.status = 'queued' and q.id not in (select id from q_chosen)) end as at
+		)`;
+}
+
+/** Two instances took different queued runs of one free `forbid` job at the same moment: the
+ * slot's unique index refused the second. Nothing was claimed; the caller tries again shortly. */
+export const isSlotRace = (err: unknown): boolean => (err as { code?: string }).code === '23505';
+
+/**
  * Claims up to `limit` due queued runs (FOR UPDATE SKIP LOCKED: instances never wait on each
- * other) and starts them: `running` under this instance's lease, `started_at` now, one NOTIFY
+ * other) and starts them: \`running\` under this instance's lease, `started_at` now, one NOTIFY
  * for the batch. A `forbid` job gets at most one run, and none while its slot is held: those
  * stay queued until the slot frees. The same statement says when the next queued run it left
  * behind falls due (for the queue's timer), so a claim costs one round trip.
@@ -265,43 +308,15 @@ export async function claimQueued(sql: Queryable, limit: number, instanceId: str
 	let rows: Row[];
 	try {
 		rows = await sql.unsafe<Row[]>(
-			`with cand as (
-				select e.id, e.job_id, e.run_at, j.overlap
-				from cron_job_execution e join cron_job j on j.key = e.job_id
-				where e.status = 'queued' and e.run_at <= now()
-					and not (j.overlap = 'forbid' and exists (
-						select 1 from cron_job_execution x where x.job_id = e.job_id and x.exclusive))
-				order by e.run_at, e.id
-				limit $1
-				for update of e skip locked
-			), chosen as (
-				select id, overlap from (
-					select c.*, row_number() over (partition by c.job_id order by c.run_at, c.id) as rn from cand c
-				) r
-				where r.overlap <> 'forbid' or r.rn = 1
-			), upd as (
-				update cron_job_execution e
-				set status = 'running', instance_id = $2, started_at = now(),
-					lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
-					exclusive = (c.overlap = 'forbid')
-				from chosen c
-				where e.id = c.id
-				returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
-			), note as (${notifyRunsSql('upd')})
-			select ${RUN_COLUMNS}, null::timestamptz as "nextAt" from upd where (select count(*) from note) >= 0
+			`with ${claimCtes({ limit: '$1', instance: '$2', lease: '$3' })}, note as (${notifyRunsSql('q_upd')})
+			select ${RUN_COLUMNS}, null::timestamptz as "nextAt" from q_upd where (select count(*) from note) >= 0
 			union all
-			-- The statement's snapshot still shows the claimed rows queued: leave them out.
-			select null, null, null, null, null, null, null, (
-				select min(q.run_at) from cron_job_execution q
-				where q.status = 'queued' and q.id not in (select id from chosen))`,
+			select null, null, null, null, null, null, null, (select at from q_next)`,
 			[limit, instanceId, leaseMs],
 			PREPARED
 		);
 	} catch (err) {
-		// Two instances took different queued runs of one free `forbid` job at the same
-		// moment: the slot's unique index refused the second. Nothing was claimed; the
-		// caller tries again shortly.
-		if ((err as { code?: string }).code === '23505') return { runs: [], nextAt: new Date(0) };
+		if (isSlotRace(err)) return { runs: [], nextAt: new Date(0) };
 		throw err;
 	}
 	const runs: ClaimedRun[] = [];
@@ -390,6 +405,9 @@ export type Settled = {
 	fenced: boolean;
 };
 
+/** Queued runs a settle statement claims as well (the slots its runs free, refilled at once). */
+export type SettleClaim = { limit: number; instanceId: string; leaseMs: number };
+
 /** settle's CTEs that write the jobs' denormalised state from the runs that ended (`done`). */
 const JOB_STATE_SQL = `, latest as (
 			select distinct on (job_id) job_id, status, started_at, duration_ms,
@@ -418,6 +436,10 @@ const JOB_STATE_SQL = `, latest as (
  * durable retry row when attempts are left (exponential backoff 1 s, 2 s, 4 s … capped at
  * 30 s, ±20% jitter), the job's denormalised state, the slot release, and one NOTIFY.
  *
+ * With `claim`, the same statement claims up to `claim.limit` due queued runs (as
+ * `claimQueued`): the slots that the settled runs free are refilled in the round trip that
+ * frees them, and one NOTIFY covers both. A failed statement claims nothing.
+ *
  * With `jobState: 'caller'` the job rows are left alone: the caller folds the settled runs
  * into `JobStates` (job-state.ts), which writes the jobs' state within a second, one
  * statement for many batches (the scheduler's outcome writer does; hot job rows are then
@@ -426,11 +448,22 @@ const JOB_STATE_SQL = `, latest as (
 export async function settle(
 	sql: Queryable,
 	outcomes: Outcome[],
-	o: { jobState: 'here' | 'caller' } = { jobState: 'here' }
-): Promise<{ settled: Settled[]; retries: number }> {
-	if (!outcomes.length) return { settled: [], retries: 0 };
-	const jobState = o.jobState === 'here' ? JOB_STATE_SQL : '';
-	const rows = await sql.unsafe<(Settled & { retryId: number | null })[]>(
+	o: { jobState?: 'here' | 'caller'; claim?: SettleClaim } = {}
+): Promise<{ settled: Settled[]; retries: number; claim: QueueClaim | null }> {
+	const claim = o.claim && o.claim.limit > 0 ? o.claim : null;
+	if (!outcomes.length) return { settled: [], retries: 0, claim: null };
+	const jobState = (o.jobState ?? 'here') === 'here' ? JOB_STATE_SQL : '';
+	type Row = Omit<Settled, 'status' | 'attempt'> & {
+		kind: 'settled' | 'claimed' | 'next';
+		status: ExecutionStatus;
+		attempt: number;
+		retryId: number | null;
+		trigger: Trigger;
+		scheduledFor: Date | null;
+		nextAt: Date | null;
+	};
+	const changed = `select id, job_id, status from done union all select id, job_id, status from retry${claim ? ' union all select id, job_id, status from q_upd' : ''}`;
+	const rows = await sql.unsafe<Row[]>(
 		`with input as (
 			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[],
 					$10::int8[], $11::int8[], $12::int[], $13::text[], $14::int[], $15::int[])
@@ -475,13 +508,23 @@ export async function settle(
 			from done d join cron_job j on j.key = d.job_id
 			where d.status in (${FAILED_SQL}) and d.attempt <= j.max_retries
 			returning id, retry_of, job_id, status
-		), note as (
-			${notifyRunsSql('(select id, job_id, status from done union all select id, job_id, status from retry)')}
+		)${claim ? `, ${claimCtes({ limit: '$16', instance: '$17', lease: '$18' })}` : ''}, note as (
+			${notifyRunsSql(`(${changed})`)}
 		)${jobState}
-		select u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.started_at as "startedAt",
-			u.transitioned, u.fenced, r.id as "retryId"${o.jobState === 'here' ? ', (select count(*) from jobs) as _jobs' : ''}
+		select 'settled' as kind, u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.started_at as "startedAt",
+			u.transitioned, u.fenced, r.id as "retryId", null::text as trigger, null::timestamptz as "scheduledFor", null::timestamptz as "nextAt"
+			${jobState ? ', (select count(*) from jobs) as _jobs' : ''}
 		from upd u left join retry r on r.retry_of = u.id
-		where (select count(*) from note) >= 0`,
+		where (select count(*) from note) >= 0
+		${
+			claim
+				? `union all
+		select 'claimed', c.id, c.job_id, c.status, c.attempt, null, c.started_at, null, null, null, c.trigger, c.scheduled_for, null
+		from q_upd c
+		union all
+		select 'next', null, null, null, null, null, null, null, null, null, null, null, (select at from q_next)`
+				: ''
+		}`,
 		[
 			outcomes.map((o) => o.id),
 			outcomes.map((o) => o.status),
@@ -497,23 +540,26 @@ export async function settle(
 			outcomes.map((o) => o.process?.exitCode ?? null),
 			outcomes.map((o) => o.process?.signal ?? null),
 			outcomes.map((o) => o.process?.cpuMs ?? null),
-			outcomes.map((o) => o.process?.maxRssKb ?? null)
+			outcomes.map((o) => o.process?.maxRssKb ?? null),
+			...(claim ? [claim.limit, claim.instanceId, claim.leaseMs] : [])
 		],
 		PREPARED
 	);
-	return {
-		settled: rows.map((r) => ({
-			id: r.id,
-			jobKey: r.jobKey,
-			status: r.status,
-			attempt: r.attempt,
-			durationMs: r.durationMs,
-			startedAt: r.startedAt,
-			transitioned: r.transitioned,
-			fenced: r.fenced
-		})),
-		retries: rows.filter((r) => r.retryId !== null).length
-	};
+	const settled: Settled[] = [];
+	let retries = 0;
+	const claimed: QueueClaim | null = claim ? { runs: [], nextAt: null } : null;
+	for (const r of rows) {
+		if (r.kind === 'next') claimed!.nextAt = r.nextAt;
+		else if (r.kind === 'claimed') {
+			const { id, jobKey, trigger, scheduledFor, attempt, status, startedAt } = r;
+			claimed!.runs.push({ id, jobKey, trigger, scheduledFor, attempt, status, startedAt });
+		} else {
+			const { id, jobKey, status, attempt, durationMs, startedAt, transitioned, fenced } = r;
+			settled.push({ id, jobKey, status, attempt, durationMs, startedAt, transitioned, fenced });
+			if (r.retryId !== null) retries++;
+		}
+	}
+	return { settled, retries, claim: claimed };
 }
 
 /**

@@ -10,10 +10,13 @@ import { backoff, type Engine } from './engine';
 import { delay } from './clock';
 import type { JobStates } from './job-state';
 import * as ledger from './ledger';
-import type { Outcome } from './ledger';
+import type { Outcome, QueueClaim } from './ledger';
+import type { QueueLoop } from './queue';
 
 type Pending = {
 	outcome: Outcome;
+	/** A queued run's handler has stopped: its slot frees once this is written. */
+	frees: boolean;
 	/** Monotonic time past which the run's lease is surely gone. */
 	leaseUntil: number;
 	waiters: (() => void)[];
@@ -32,6 +35,8 @@ export class OutcomeWriter {
 			onRetriesQueued: () => void;
 			/** Where the settled runs go for their jobs' denormalised state (written behind). */
 			jobStates: JobStates;
+			/** The queue, whose freed slots a settle statement refills (queue.ts `reserve`). */
+			queue?: Pick<QueueLoop, 'reserve' | 'refilled'>;
 		}
 	) {}
 
@@ -39,8 +44,11 @@ export class OutcomeWriter {
 		return this.pending.size;
 	}
 
-	/** Records outcomes; resolves once they are durable (or moot: the lease passed). */
-	complete(outcomes: Outcome[], leaseUntil: number): Promise<void> {
+	/**
+	 * Records outcomes; resolves once they are durable (or moot: the lease passed). `frees`:
+	 * they end queued runs whose handlers have stopped (the statement may refill their slots).
+	 */
+	complete(outcomes: Outcome[], leaseUntil: number, frees = false): Promise<void> {
 		const waits = outcomes.map(
 			(o) =>
 				new Promise<void>((resolve) => {
@@ -48,20 +56,38 @@ export class OutcomeWriter {
 					if (p) {
 						// The same run twice in one batch (timed out, then stopped): merge.
 						p.outcome.release ||= o.release;
+						p.frees ||= frees;
 						p.waiters.push(resolve);
-					} else this.pending.set(o.id, { outcome: o, leaseUntil, waiters: [resolve] });
+					} else this.pending.set(o.id, { outcome: o, frees, leaseUntil, waiters: [resolve] });
 				})
 		);
-		this.flushing ??= this.flush().finally(() => (this.flushing = null));
+		this.kick();
 		return Promise.all(waits).then(() => undefined);
+	}
+
+	/**
+	 * Starts a flush unless one is under way. Outcomes that arrive after a flush's last batch
+	 * but before it has settled start the next one (nothing waits for a flush that has ended).
+	 */
+	private kick(): void {
+		if (this.flushing) return;
+		this.flushing = this.flush().finally(() => {
+			this.flushing = null;
+			if (this.pending.size && !this.closed) this.kick();
+		});
 	}
 
 	/** Waits for what is being written, at most `ms`; false if it did not finish (database away). */
 	async drain(ms: number): Promise<boolean> {
 		if (!this.flushing) return true;
 		let timer;
+		const written = (async () => {
+			// A flush that ends with outcomes left starts the next one.
+			while (this.flushing) await this.flushing;
+			return true;
+		})();
 		const done = await Promise.race([
-			this.flushing.then(() => true),
+			written,
 			new Promise<boolean>((r) => (timer = this.engine.clock.setTimeout(() => r(false), ms)))
 		]);
 		this.engine.clock.clearTimeout(timer);
@@ -70,16 +96,28 @@ export class OutcomeWriter {
 	}
 
 	private async flush(): Promise<void> {
-		const { clock, log, sql, timing } = this.engine;
+		const { clock, log, sql, timing, instanceId } = this.engine;
 		while (this.pending.size) {
 			const batch = [...this.pending.values()].slice(0, 500);
 			for (const b of batch) this.pending.delete(b.outcome.id);
+			const outcomes = batch.map((b) => b.outcome);
+			const limit = this.deps.queue?.reserve(batch.filter((b) => b.frees).length) ?? 0;
+			let reserved = limit;
+			const refilled = (claim: QueueClaim | null) => {
+				this.deps.queue?.refilled(reserved, claim);
+				reserved = 0;
+			};
 			try {
-				const { settled, retries } = await ledger.settle(
-					sql,
-					batch.map((b) => b.outcome),
-					{ jobState: 'caller' }
-				);
+				let result;
+				try {
+					result = await ledger.settle(sql, outcomes, { jobState: 'caller', claim: { limit, instanceId, leaseMs: timing.leaseMs } });
+				} catch (err) {
+					// The claim lost a race for a `forbid` job's slot: settle without claiming.
+					if (!limit || !ledger.isSlotRace(err)) throw err;
+					result = await ledger.settle(sql, outcomes, { jobState: 'caller' });
+				}
+				const { settled, retries } = result;
+				refilled(result.claim);
 				this.failures = 0;
 				this.deps.jobStates.add(settled);
 				const fenced = settled.filter((s) => s.fenced).map((s) => s.id);
@@ -92,6 +130,7 @@ export class OutcomeWriter {
 				for (const b of batch) for (const w of b.waiters) w();
 				if (retries) this.deps.onRetriesQueued();
 			} catch (err) {
+				if (reserved) refilled(null);
 				this.failures++;
 				const now = clock.monotonic();
 				const moot = batch.filter((b) => now > b.leaseUntil);
@@ -102,6 +141,7 @@ export class OutcomeWriter {
 					const again = this.pending.get(b.outcome.id);
 					if (again) {
 						again.outcome.release ||= b.outcome.release;
+						again.frees ||= b.frees;
 						again.waiters.push(...b.waiters);
 					} else this.pending.set(b.outcome.id, b);
 				}

@@ -119,7 +119,11 @@ export class Scheduler {
 			onConfigError: (key, error) => defer(`config-error:${key}`, () => setConfigError(engine.sql, key, error))
 		});
 		this.jobStates = new JobStates(engine);
-		this.outcomes = new OutcomeWriter(engine, { onRetriesQueued: () => this.wakeQueue(), jobStates: this.jobStates });
+		this.outcomes = new OutcomeWriter(engine, {
+			onRetriesQueued: () => this.wakeQueue(),
+			jobStates: this.jobStates,
+			queue: { reserve: (freed) => this.queue.reserve(freed), refilled: (limit, claim) => this.queue.refilled(limit, claim) }
+		});
 		this.runner = new Runner(engine, this.jobs, this.outcomes, {
 			loadJob: (key) => this.loadArmed(key),
 			onQueuedDone: () => this.wakeQueue(),
