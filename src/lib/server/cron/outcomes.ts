@@ -129,6 +129,9 @@ export class OutcomeWriter {
 				}
 				for (const b of batch) for (const w of b.waiters) w();
 				if (retries) this.deps.onRetriesQueued();
+				// Let the runs just settled leave the runner (their slots were refilled by this
+				// statement) before the next batch asks how many slots it may fill.
+				if (limit) await new Promise<void>((r) => setImmediate(r));
 			} catch (err) {
 				if (reserved) refilled(null);
 				this.failures++;
