@@ -21,17 +21,7 @@ import { SecretBox } from '../src/lib/server/secrets/box';
 
 const MIGRATIONS = fileURLToPath(new URL('../drizzle', import.meta.url));
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function sleepUntil(epochMs: number): Promise<void> {
-	const wait = epochMs - Date.now();
-	if (wait > 0) await sleep(wait);
-}
-
-// Wall-clock milliseconds with sub-millisecond resolution; Date.now() if the monotonic clock
-// and the wall clock have drifted apart since the process started.
-const precise = Math.abs(performance.timeOrigin + performance.now() - Date.now()) < 5;
-export const nowMs = (): number => (precise ? performance.timeOrigin + performance.now() : Date.now());
+export { nowMs, sleep, sleepUntil } from './time';
 
 export function arg(name: string, fallback: number): number {
 	const i = process.argv.indexOf(`--${name}`);

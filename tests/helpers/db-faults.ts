@@ -9,7 +9,9 @@ export type FaultKind =
 	/** Inserting a `schedule` run (claiming ticks). */
 	| 'claim'
 	/** A `running` run reaching a final status (completion, reaping). */
-	| 'settle';
+	| 'settle'
+	/** Writing a job's latest state (`last_status`, `consecutive_failures`). */
+	| 'job_state';
 
 export async function installFaults(sql: Sql): Promise<void> {
 	await sql.unsafe(`
@@ -36,6 +38,16 @@ export async function installFaults(sql: Sql): Promise<void> {
 			if old.status = 'running' and new.status <> 'running' then perform test_fault_check('settle'); end if;
 			return new;
 		end $$;
+		create or replace function test_fault_job_state() returns trigger language plpgsql as $$
+		begin
+			if new.last_status is distinct from old.last_status or new.consecutive_failures is distinct from old.consecutive_failures
+				or new.last_run_at is distinct from old.last_run_at then
+				perform test_fault_check('job_state');
+			end if;
+			return new;
+		end $$;
+		drop trigger if exists test_fault_job_state on cron_job;
+		create trigger test_fault_job_state before update on cron_job for each row execute function test_fault_job_state();
 		drop trigger if exists test_fault_claim on cron_job_execution;
 		create trigger test_fault_claim before insert on cron_job_execution for each row execute function test_fault_claim();
 		drop trigger if exists test_fault_settle on cron_job_execution;

@@ -76,6 +76,7 @@ export class LiveHub {
 				const p = parseRunsPayload(payload);
 				if (!p) return;
 				if ('n' in p) this.queue({ all: true });
+				else if ('jobs' in p) this.queue({ jobs: p.jobs });
 				else this.queue({ runs: p.runs, jobs: [...new Set(p.runs.map((r) => r[1]))] });
 			});
 			const signals = await this.sql.listen(CHANNEL, (payload) => {

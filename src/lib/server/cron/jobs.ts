@@ -12,6 +12,7 @@ import * as schema from '../db/schema';
 import { POLICY_DEFAULTS, type CronJob, type JobSettings, type JobSource } from '../db/schema';
 import { normalizeRules } from '../../schemas/alerts';
 import { notify } from './notify';
+import { jobsChangedSql } from './run-events';
 import type { RegisteredJob } from './types';
 
 /**
@@ -227,6 +228,58 @@ export async function recordLatest(sql: Sql, runs: { jobKey: string; status: str
 		from unnest($1::text[], $2::text[], $3::timestamptz[]) as u(key, status, at), locked k
 		where j.key = u.key and k.key = j.key and (j.last_run_at is null or j.last_run_at <= u.at)`,
 		[runs.map((r) => r.jobKey), runs.map((r) => r.status), runs.map((r) => (r.scheduledFor ?? new Date()).toISOString())]
+	);
+}
+
+/** A job's latest news from runs that ended, folded by `JobStates` (job-state.ts). */
+export type JobNews = {
+	key: string;
+	/** The latest ended run: when it started (null if it never did), its status and duration. */
+	startedAt: Date | null;
+	status: string;
+	durationMs: number | null;
+	/** Failed runs since the latest success among the folded runs (or since the last write). */
+	failures: number;
+	/** A run succeeded among them: `consecutive_failures` restarts from `failures`. */
+	reset: boolean;
+};
+
+/**
+ * Writes jobs' denormalised state (latest run, consecutive failures) for many jobs in one
+ * statement, and tells live pages which jobs changed (one NOTIFY). The latest run is not
+ * replaced by an older one another instance wrote meanwhile; failures always add up.
+ */
+const NEWER = '(j.last_run_at is null or u.started_at is null or u.started_at >= j.last_run_at)';
+
+export async function writeJobStates(sql: Sql, states: JobNews[]): Promise<void> {
+	if (!states.length) return;
+	const sorted = [...states].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+	await sql.unsafe(
+		`with u as (
+			select * from unnest($1::text[], $2::timestamptz[], $3::text[], $4::int[], $5::int[], $6::bool[])
+				as u(key, started_at, status, duration_ms, failures, reset)
+		), locked as materialized (${LOCK_IN_KEY_ORDER}
+		), upd as (
+			-- Every SET expression sees the row as it was (its latest version, once locked).
+			update cron_job j set
+				last_run_at = case when ${NEWER} then u.started_at else j.last_run_at end,
+				last_status = case when ${NEWER} then u.status else j.last_status end,
+				last_duration_ms = case when ${NEWER} then u.duration_ms else j.last_duration_ms end,
+				consecutive_failures = case when u.reset then u.failures else j.consecutive_failures + u.failures end
+			from u join locked k on k.key = u.key
+			where j.key = u.key
+			returning j.key
+		), note as (${jobsChangedSql('upd')})
+		select count(*) from upd where (select count(*) from note) >= 0`,
+		[
+			sorted.map((s) => s.key),
+			sorted.map((s) => s.startedAt?.toISOString() ?? null),
+			sorted.map((s) => s.status),
+			sorted.map((s) => s.durationMs),
+			sorted.map((s) => s.failures),
+			`{${sorted.map((s) => (s.reset ? 't' : 'f')).join(',')}}`
+		],
+		{ prepare: true }
 	);
 }
 

@@ -35,6 +35,17 @@ export function historyOrder(sql: Queryable, by: { job?: string; status?: string
 /** The failed statuses as an SQL list, for the statements built as text. */
 const FAILED_SQL = FAILED_STATUSES.map((s) => `'${s}'`).join(', ');
 
+/**
+ * The statements of the run path are named prepared statements: `sql.unsafe` otherwise sends
+ * each call unnamed, parsed and planned again (about as much server time as running it).
+ */
+const PREPARED = { prepare: true } as const;
+
+// Rows are found by id through the primary key: each statement that joins the runs to a list
+// of ids also says `e.id = any(<ids>)`. Joined to an unnest() or a CTE alone, the planner
+// guesses their size and, on a table of some thousands of rows, hashes them against a
+// sequential scan of the whole ledger (measured: most of a settle's time at 5,000 rows).
+
 const boolArray = (xs: boolean[]) => `{${xs.map((x) => (x ? 't' : 'f')).join(',')}}`;
 
 export type ClaimedRun = {
@@ -49,15 +60,15 @@ export type ClaimedRun = {
 	 * The job row's `updated_at` when the run was claimed from the queue: a run queued right
 	 * after an edit must not run with the copy of the job the instance loaded before it.
 	 */
-	jobUpdatedAt?: Date;
+	jobUpdatedAt?: Date | null;
 };
 
 export type Tick = { jobKey: string; scheduledFor: Date; overlap: OverlapPolicy };
 
 const RUN_COLUMNS = 'id, job_id as "jobKey", trigger, scheduled_for as "scheduledFor", attempt, status, started_at as "startedAt"';
 const RAW_RUN_COLUMNS = 'id, job_id, trigger, scheduled_for, attempt, status, started_at';
-/** For claims from the queue: the claimed run's job row version (`ClaimedRun.jobUpdatedAt`). */
-const JOB_UPDATED_AT = '(select j.updated_at from cron_job j where j.key = upd.job_id) as "jobUpdatedAt"';
+/** For claims from the queue: the claimed run's job row version (`ClaimedRun.jobUpdatedAt`), `alias` the claimed rows. */
+const jobUpdatedAt = (alias: string) => `(select j.updated_at from cron_job j where j.key = ${alias}.job_id) as "jobUpdatedAt"`;
 const DB_NOW_MS = '(extract(epoch from now()) * 1000)::float8';
 
 export type TickClaim = {
@@ -135,7 +146,8 @@ export async function claimTicks(
 			ticks.map((t) => t.overlap),
 			o.leadMs,
 			o.lateMs
-		]
+		],
+		PREPARED
 	);
 	out.dbNow = rows[0]?.dbNow ?? null;
 	const overlapOf = new Map(ticks.map((t) => [t.jobKey, t.overlap]));
@@ -156,8 +168,9 @@ export async function markStarted(sql: Queryable, started: { id: number; at: Dat
 	await sql.unsafe(
 		`update cron_job_execution e set started_at = u.at
 		from unnest($1::bigint[], $2::timestamptz[]) as u(id, at)
-		where e.id = u.id and e.started_at is null`,
-		[started.map((s) => s.id), started.map((s) => s.at.toISOString())]
+		where e.id = u.id and e.id = any($1::bigint[]) and e.started_at is null`,
+		[started.map((s) => s.id), started.map((s) => s.at.toISOString())],
+		PREPARED
 	);
 }
 
@@ -246,47 +259,85 @@ export async function enqueue(sql: Queryable, runs: EnqueueInput[]): Promise<Cla
 	);
 }
 
+export type QueueClaim = {
+	runs: ClaimedRun[];
+	/** When the earliest queued run this claim left behind falls due (null: none is queued). */
+	nextAt: Date | null;
+};
+
+/**
+ * The CTEs that claim up to `limit` due queued runs for `instance` under a lease of `lease` ms
+ * (SQL expressions, usually parameters): `q_upd` holds the claimed rows, `q_next` when the next
+ * queued run left behind falls due (null when the claim filled its limit). The statement's snapshot still shows the claimed rows
+ * queued: `q_next` leaves them out. Used alone (`claimQueued`) and folded into `settle`.
+ */
+function claimCtes(p: { limit: string; instance: string; lease: string }): string {
+	return `q_cand as (
+			select e.id, e.job_id, e.run_at, j.overlap
+			from cron_job_execution e join cron_job j on j.key = e.job_id
+			where e.status = 'queued' and e.run_at <= now()
+				and not (j.overlap = 'forbid' and exists (
+					select 1 from cron_job_execution x where x.job_id = e.job_id and x.exclusive))
+			order by e.run_at, e.id
+			-- Planned for each call (a custom plan): a generic plan, blind to the limit, scans
+			-- and sorts every queued run, which costs far more than planning.
+			limit ${p.limit}
+			for update of e skip locked
+		), q_chosen as (
+			select id, overlap from (
+				select c.*, row_number() over (partition by c.job_id order by c.run_at, c.id) as rn from q_cand c
+			) r
+			where r.overlap <> 'forbid' or r.rn = 1
+		), q_upd as (
+			update cron_job_execution e
+			set status = 'running', instance_id = ${p.instance}, started_at = now(),
+				lease_expires_at = now() + make_interval(secs => ${p.lease}::double precision / 1000),
+				exclusive = (c.overlap = 'forbid')
+			from q_chosen c
+			where e.id = c.id and e.id = any(array(select id from q_chosen))
+			returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
+		), q_next as (
+			-- Only when the claim did not fill its limit (otherwise the caller claims again at once).
+			select case when (select count(*) from q_chosen) < ${p.limit} then (
+				select min(q.run_at) from cron_job_execution q
+				where q.status = 'queued' and q.id not in (select id from q_chosen)) end as at
+		)`;
+}
+
+/** Two instances took different queued runs of one free `forbid` job at the same moment: the
+ * slot's unique index refused the second. Nothing was claimed; the caller tries again shortly. */
+export const isSlotRace = (err: unknown): boolean => (err as { code?: string }).code === '23505';
+
 /**
  * Claims up to `limit` due queued runs (FOR UPDATE SKIP LOCKED: instances never wait on each
- * other). A `forbid` job gets at most one run, and none while its slot is held: those stay
- * queued until the slot frees.
+ * other) and starts them: \`running\` under this instance's lease, `started_at` now, one NOTIFY
+ * for the batch. A `forbid` job gets at most one run, and none while its slot is held: those
+ * stay queued until the slot frees. The same statement says when the next queued run it left
+ * behind falls due (for the queue's timer), so a claim costs one round trip.
  */
-export async function claimQueued(sql: Queryable, limit: number, instanceId: string, leaseMs: number): Promise<ClaimedRun[]> {
+export async function claimQueued(sql: Queryable, limit: number, instanceId: string, leaseMs: number): Promise<QueueClaim> {
+	type Row = ClaimedRun & { nextAt: Date | null };
+	let rows: Row[];
 	try {
-		return await sql.unsafe<ClaimedRun[]>(
-			`with cand as (
-				select e.id, e.job_id, e.run_at, j.overlap
-				from cron_job_execution e join cron_job j on j.key = e.job_id
-				where e.status = 'queued' and e.run_at <= now()
-					and not (j.overlap = 'forbid' and exists (
-						select 1 from cron_job_execution x where x.job_id = e.job_id and x.exclusive))
-				order by e.run_at, e.id
-				limit $1
-				for update of e skip locked
-			), chosen as (
-				select id, overlap from (
-					select c.*, row_number() over (partition by c.job_id order by c.run_at, c.id) as rn from cand c
-				) r
-				where r.overlap <> 'forbid' or r.rn = 1
-			), upd as (
-				update cron_job_execution e
-				set status = 'running', instance_id = $2, started_at = now(),
-					lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
-					exclusive = (c.overlap = 'forbid')
-				from chosen c
-				where e.id = c.id
-				returning e.${RAW_RUN_COLUMNS.replaceAll(', ', ', e.')}
-			), note as (${notifyRunsSql('upd')})
-			select ${RUN_COLUMNS}, ${JOB_UPDATED_AT} from upd where (select count(*) from note) >= 0`,
-			[limit, instanceId, leaseMs]
+		rows = await sql.unsafe<Row[]>(
+			`with ${claimCtes({ limit: '$1', instance: '$2', lease: '$3' })}, note as (${notifyRunsSql('q_upd')})
+			select ${RUN_COLUMNS}, ${jobUpdatedAt('q_upd')}, null::timestamptz as "nextAt" from q_upd where (select count(*) from note) >= 0
+			union all
+			select null, null, null, null, null, null, null, null, (select at from q_next)`,
+			[limit, instanceId, leaseMs],
+			PREPARED
 		);
 	} catch (err) {
-		// Two instances took different queued runs of one free `forbid` job at the same
-		// moment: the slot's unique index refused the second. Nothing was claimed; the
-		// caller tries again shortly.
-		if ((err as { code?: string }).code === '23505') return [];
+		if (isSlotRace(err)) return { runs: [], nextAt: new Date(0) };
 		throw err;
 	}
+	const runs: ClaimedRun[] = [];
+	let nextAt: Date | null = null;
+	for (const { nextAt: at, ...run } of rows) {
+		if (run.id === null) nextAt = at;
+		else runs.push(run);
+	}
+	return { runs, nextAt };
 }
 
 /**
@@ -302,7 +353,7 @@ export async function claimRun(sql: Queryable, id: number, instanceId: string, l
 			where id = $1 and status = 'queued'
 			returning ${RAW_RUN_COLUMNS}
 		), note as (${notifyRunsSql('upd')})
-		select ${RUN_COLUMNS}, ${JOB_UPDATED_AT} from upd where (select count(*) from note) >= 0`,
+		select ${RUN_COLUMNS}, ${jobUpdatedAt('upd')} from upd where (select count(*) from note) >= 0`,
 		[id, instanceId, leaseMs]
 	);
 	return run;
@@ -359,20 +410,73 @@ export type Settled = {
 	status: ExecutionStatus;
 	attempt: number;
 	durationMs: number | null;
+	/** When the handler started (database time); null for a run that never started. */
+	startedAt: Date | null;
 	transitioned: boolean;
 	/** Refused: its owner no longer held the lease. */
 	fenced: boolean;
 };
 
+/** Queued runs a settle statement claims as well (the slots its runs free, refilled at once). */
+export type SettleClaim = { limit: number; instanceId: string; leaseMs: number };
+
+/** settle's CTEs that write the jobs' denormalised state from the runs that ended (`done`). */
+const JOB_STATE_SQL = `, latest as (
+			select distinct on (job_id) job_id, status, started_at, duration_ms,
+				count(*) filter (where status in (${FAILED_SQL})) over (partition by job_id) as failures
+			from done
+			order by job_id, finished_at desc, id desc
+		), locked as materialized (
+			-- Job rows are locked in key order by every writer, so instances never deadlock.
+			select j.key from cron_job j where j.key in (select job_id from latest) order by j.key for no key update
+		), jobs as (
+			update cron_job j set
+				last_run_at = l.started_at,
+				last_status = l.status,
+				last_duration_ms = l.duration_ms,
+				consecutive_failures = case
+					when l.status = 'succeeded' then 0
+					else j.consecutive_failures + l.failures end
+			from latest l join locked k on k.key = l.job_id
+			where j.key = l.job_id
+			returning 1
+		)`;
+
 /**
  * Ends runs in one transaction-sized statement: the terminal status
  * (only if the run is still `running`: a cancel or a reaper that got there first wins), a
  * durable retry row when attempts are left (exponential backoff 1 s, 2 s, 4 s … capped at
- * 30 s, ±20% jitter), the job's denormalised state, and the slot release.
+ * 30 s, ±20% jitter), the job's denormalised state, the slot release, and one NOTIFY.
+ *
+ * With `claim`, the same statement claims up to `claim.limit` due queued runs (as
+ * `claimQueued`): the slots that the settled runs free are refilled in the round trip that
+ * frees them, and one NOTIFY covers both. A failed statement claims nothing.
+ *
+ * With `jobState: 'caller'` the job rows are left alone: the caller folds the settled runs
+ * into `JobStates` (job-state.ts), which writes the jobs' state within a second, one
+ * statement for many batches (the scheduler's outcome writer does; hot job rows are then
+ * written a few times a second instead of once per batch).
  */
-export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ settled: Settled[]; retries: number }> {
-	if (!outcomes.length) return { settled: [], retries: 0 };
-	const rows = await sql.unsafe<(Settled & { retryId: number | null })[]>(
+export async function settle(
+	sql: Queryable,
+	outcomes: Outcome[],
+	o: { jobState?: 'here' | 'caller'; claim?: SettleClaim } = {}
+): Promise<{ settled: Settled[]; retries: number; claim: QueueClaim | null }> {
+	const claim = o.claim && o.claim.limit > 0 ? o.claim : null;
+	if (!outcomes.length) return { settled: [], retries: 0, claim: null };
+	const jobState = (o.jobState ?? 'here') === 'here' ? JOB_STATE_SQL : '';
+	type Row = Omit<Settled, 'status' | 'attempt'> & {
+		kind: 'settled' | 'claimed' | 'next';
+		status: ExecutionStatus;
+		attempt: number;
+		retryId: number | null;
+		trigger: Trigger;
+		scheduledFor: Date | null;
+		jobUpdatedAt: Date | null;
+		nextAt: Date | null;
+	};
+	const changed = `select id, job_id, status from done union all select id, job_id, status from retry${claim ? ' union all select id, job_id, status from q_upd' : ''}`;
+	const rows = await sql.unsafe<Row[]>(
 		`with input as (
 			select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bool[], $9::text[],
 					$10::int8[], $11::int8[], $12::int[], $13::text[], $14::int[], $15::int[])
@@ -382,6 +486,7 @@ export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ set
 			select e.id, e.status as prev,
 				i.owner is not null and (e.instance_id is distinct from i.owner or e.lease_expires_at is null or e.lease_expires_at < now()) as fenced
 			from cron_job_execution e join input i on i.id = e.id
+			where e.id = any($1::bigint[])
 			order by e.id
 			for update of e
 		), upd as (
@@ -404,7 +509,7 @@ export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ set
 				exclusive = case when i.release and not c.fenced then false else e.exclusive end,
 				lease_expires_at = case when i.release and not c.fenced then null else e.lease_expires_at end
 			from input i join cur c on c.id = i.id
-			where e.id = i.id
+			where e.id = i.id and e.id = any($1::bigint[])
 			returning e.id, e.job_id, e.status, e.attempt, e.started_at, e.finished_at, e.duration_ms,
 				(c.prev = 'running' and not c.fenced) as transitioned, c.fenced
 		), done as (
@@ -417,32 +522,25 @@ export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ set
 			from done d join cron_job j on j.key = d.job_id
 			where d.status in (${FAILED_SQL}) and d.attempt <= j.max_retries
 			returning id, retry_of, job_id, status
-		), note as (
-			${notifyRunsSql('(select id, job_id, status from done union all select id, job_id, status from retry)')}
-		), latest as (
-			select distinct on (job_id) job_id, status, started_at, duration_ms,
-				count(*) filter (where status in (${FAILED_SQL})) over (partition by job_id) as failures
-			from done
-			order by job_id, finished_at desc, id desc
-		), locked as materialized (
-			-- Job rows are locked in key order by every writer, so instances never deadlock.
-			select j.key from cron_job j where j.key in (select job_id from latest) order by j.key for no key update
-		), jobs as (
-			update cron_job j set
-				last_run_at = l.started_at,
-				last_status = l.status,
-				last_duration_ms = l.duration_ms,
-				consecutive_failures = case
-					when l.status = 'succeeded' then 0
-					else j.consecutive_failures + l.failures end
-			from latest l join locked k on k.key = l.job_id
-			where j.key = l.job_id
-			returning 1
-		)
-		select u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.transitioned, u.fenced,
-			r.id as "retryId", (select count(*) from jobs) as _jobs
+		)${claim ? `, ${claimCtes({ limit: '$16', instance: '$17', lease: '$18' })}` : ''}, note as (
+			${notifyRunsSql(`(${changed})`)}
+		)${jobState}
+		select 'settled' as kind, u.id, u.job_id as "jobKey", u.status, u.attempt, u.duration_ms as "durationMs", u.started_at as "startedAt",
+			u.transitioned, u.fenced, r.id as "retryId", null::text as trigger, null::timestamptz as "scheduledFor", null::timestamptz as "jobUpdatedAt",
+			null::timestamptz as "nextAt"
+			${jobState ? ', (select count(*) from jobs) as _jobs' : ''}
 		from upd u left join retry r on r.retry_of = u.id
-		where (select count(*) from note) >= 0`,
+		where (select count(*) from note) >= 0
+		${
+			claim
+				? `union all
+		select 'claimed', c.id, c.job_id, c.status, c.attempt, null, c.started_at, null, null, null, c.trigger, c.scheduled_for,
+			(select j.updated_at from cron_job j where j.key = c.job_id), null
+		from q_upd c
+		union all
+		select 'next', null, null, null, null, null, null, null, null, null, null, null, null, (select at from q_next)`
+				: ''
+		}`,
 		[
 			outcomes.map((o) => o.id),
 			outcomes.map((o) => o.status),
@@ -458,21 +556,26 @@ export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<{ set
 			outcomes.map((o) => o.process?.exitCode ?? null),
 			outcomes.map((o) => o.process?.signal ?? null),
 			outcomes.map((o) => o.process?.cpuMs ?? null),
-			outcomes.map((o) => o.process?.maxRssKb ?? null)
-		]
+			outcomes.map((o) => o.process?.maxRssKb ?? null),
+			...(claim ? [claim.limit, claim.instanceId, claim.leaseMs] : [])
+		],
+		PREPARED
 	);
-	return {
-		settled: rows.map((r) => ({
-			id: r.id,
-			jobKey: r.jobKey,
-			status: r.status,
-			attempt: r.attempt,
-			durationMs: r.durationMs,
-			transitioned: r.transitioned,
-			fenced: r.fenced
-		})),
-		retries: rows.filter((r) => r.retryId !== null).length
-	};
+	const settled: Settled[] = [];
+	let retries = 0;
+	const claimed: QueueClaim | null = claim ? { runs: [], nextAt: null } : null;
+	for (const r of rows) {
+		if (r.kind === 'next') claimed!.nextAt = r.nextAt;
+		else if (r.kind === 'claimed') {
+			const { id, jobKey, trigger, scheduledFor, attempt, status, startedAt, jobUpdatedAt } = r;
+			claimed!.runs.push({ id, jobKey, trigger, scheduledFor, attempt, status, startedAt, jobUpdatedAt });
+		} else {
+			const { id, jobKey, status, attempt, durationMs, startedAt, transitioned, fenced } = r;
+			settled.push({ id, jobKey, status, attempt, durationMs, startedAt, transitioned, fenced });
+			if (r.retryId !== null) retries++;
+		}
+	}
+	return { settled, retries, claim: claimed };
 }
 
 /**
@@ -484,7 +587,7 @@ export async function writeOutputs(sql: Queryable, runs: { id: number; output: O
 	await sql.unsafe(
 		`update cron_job_execution e set output = u.output, output_bytes = u.bytes, output_tail_at = u.tail_at
 		from unnest($1::bigint[], $2::text[], $3::int8[], $4::int8[]) as u(id, output, bytes, tail_at)
-		where e.id = u.id and e.status = 'running'`,
+		where e.id = u.id and e.id = any($1::bigint[]) and e.status = 'running'`,
 		[runs.map((r) => r.id), runs.map((r) => r.output.text), runs.map((r) => r.output.bytes), runs.map((r) => r.output.tailAt)] as never
 	);
 }
@@ -501,7 +604,8 @@ export async function renewLeases(sql: Queryable, ids: number[], instanceId: str
 		set lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
 		where id = any($1::bigint[]) and instance_id = $2 and (status = 'running' or exclusive) and lease_expires_at >= now()
 		returning id, status`,
-		[ids, instanceId, leaseMs]
+		[ids, instanceId, leaseMs],
+		PREPARED
 	);
 	return new Map(rows.map((r) => [r.id, r.status]));
 }

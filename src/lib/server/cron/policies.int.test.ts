@@ -185,9 +185,12 @@ describe('retries', () => {
 		expect(gap2).toBeGreaterThanOrEqual(1550);
 		expect(gap2).toBeLessThanOrEqual(2450);
 		expect(calls).toEqual([1, 2, 3]);
-		const job = await b.service.getJob('flaky');
+		// The job's state follows its runs within a second (job-state.ts).
+		const job = await eventually(async () => {
+			const j = await b.service.getJob('flaky');
+			return j.consecutiveFailures === 3 ? j : null;
+		}, 5_000);
 		expect(job.lastStatus).toBe('failed');
-		expect(job.consecutiveFailures).toBe(3);
 	});
 });
 
@@ -242,7 +245,12 @@ describe('catch-up after downtime', () => {
 		await afterDowntime(everyMinute('skip'));
 		const rows = await runs('minutely');
 		expect(rows.length).toBeGreaterThanOrEqual(10);
-		expect(rows.every((r) => r.status === 'missed')).toBe(true);
+		// A tick that fell due within the late tolerance of the boot runs as a scheduled tick
+		// (not a catch-up run): at most the latest one, when the boot came just after a minute.
+		const ran = rows.filter((r) => r.trigger === 'schedule' && r.status !== 'missed');
+		expect(ran.length).toBeLessThanOrEqual(1);
+		if (ran.length) expect(ran[0]!.scheduledFor!.getTime()).toBe(Math.max(...rows.map((r) => r.scheduledFor!.getTime())));
+		expect(rows.filter((r) => !ran.includes(r)).every((r) => r.status === 'missed')).toBe(true);
 	});
 
 	/** Runs for owed ticks: catch-up runs, and the latest one as a scheduled run when it fell due within the late tolerance of the boot. */

@@ -54,14 +54,14 @@ describe('run state notifications (cronkit_runs)', () => {
 		await t.sql`
 			insert into cron_job_execution (job_id, trigger, run_at, status)
 			select 'many', 'manual', now(), 'queued' from generate_series(1, 400)`;
-		const claimed = await ledger.claimQueued(t.sql, 400, 'bulk', 30_000);
+		const { runs: claimed } = await ledger.claimQueued(t.sql, 400, 'bulk', 30_000);
 		expect(claimed).toHaveLength(400);
 		await eventually(async () => heard.some((p) => 'n' in p && p.n === 400));
 	});
 
 	it('does not notify for a claim that took nothing', async () => {
 		heard.length = 0;
-		expect(await ledger.claimQueued(t.sql, 10, 'bulk', 30_000)).toEqual([]);
+		expect((await ledger.claimQueued(t.sql, 10, 'bulk', 30_000)).runs).toEqual([]);
 		const tick = { jobKey: 'quick', scheduledFor: new Date('2020-01-01T00:00:00Z'), overlap: 'forbid' as const };
 		const o = { instanceId: 'x', leaseMs: 1000, paused: false, leadMs: 0, lateMs: 10 * 365 * 24 * 3600_000 };
 		const [first] = (await ledger.claimTicks(t.sql, [tick], o)).claimed;

@@ -215,7 +215,8 @@ export class Runner {
 		const finish = (o: Omit<Outcome, 'id' | 'output' | 'durationMs' | 'owner'>) =>
 			this.outcomes.complete(
 				[{ id: run.id, output: output.snapshot(), durationMs: Math.round(clock.monotonic() - started), owner: instanceId, process: active.process, ...o }],
-				active.leaseUntil
+				active.leaseUntil,
+				active.fromQueue && o.release
 			);
 		if (!armed || (!armed.handler && !armed.spawn)) {
 			await finish({ status: 'failed', result: null, errorMessage: loadError ?? armed?.error ?? `job ${run.jobKey} no longer exists`, errorStack: null, release: true });
@@ -275,7 +276,8 @@ export class Runner {
 					process: active.process
 				}
 			],
-			active.leaseUntil
+			active.leaseUntil,
+			active.fromQueue
 		);
 		return 'timed_out';
 	}

@@ -40,7 +40,11 @@ describe('scheduler basics', () => {
 		});
 		expect(row).toMatchObject({ status: 'succeeded', trigger: 'schedule', output: 'hello { n: 1 }\n', kind: 'object' });
 		expect(row!.result).toEqual({ message: 'done', metrics: { n: 1 } });
-		const job = await a.service.getJob('every-second');
+		// The job's state follows its runs within a second (job-state.ts).
+		const job = await eventually(async () => {
+			const j = await a.service.getJob('every-second');
+			return j.lastStatus === 'succeeded' ? j : null;
+		}, 5_000);
 		expect(job.lastStatus).toBe('succeeded');
 		expect(job.consecutiveFailures).toBe(0);
 		expect(Date.parse(job.nextRunAt!)).toBeGreaterThan(Date.now() - 1000);

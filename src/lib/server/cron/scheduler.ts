@@ -23,6 +23,7 @@ import { delay, systemClock, type Clock, type Timer } from './clock';
 import { DbTime } from './db-time';
 import { DeferredWrites } from './deferred';
 import { DEFAULT_TIMING, type Engine, type Timing } from './engine';
+import { JobStates } from './job-state';
 import { findJob, listJobs, setConfigError, storeNextRuns, syncCodeJobs } from './jobs';
 import * as ledger from './ledger';
 import type { Outcome } from './ledger';
@@ -82,6 +83,7 @@ export class Scheduler {
 	private readonly queue: QueueLoop;
 	private readonly runner: Runner;
 	private readonly outcomes: OutcomeWriter;
+	private readonly jobStates: JobStates;
 	private readonly leases: Leases;
 	private readonly listener: SignalListener;
 	private readonly deferred: DeferredWrites;
@@ -116,7 +118,12 @@ export class Scheduler {
 			defaultZone: () => this.settings['scheduler.defaultTimezone'],
 			onConfigError: (key, error) => defer(`config-error:${key}`, () => setConfigError(engine.sql, key, error))
 		});
-		this.outcomes = new OutcomeWriter(engine, { onRetriesQueued: () => this.wakeQueue() });
+		this.jobStates = new JobStates(engine);
+		this.outcomes = new OutcomeWriter(engine, {
+			onRetriesQueued: () => this.wakeQueue(),
+			jobStates: this.jobStates,
+			queue: { reserve: (freed) => this.queue.reserve(freed), refilled: (limit, claim) => this.queue.refilled(limit, claim) }
+		});
 		this.runner = new Runner(engine, this.jobs, this.outcomes, {
 			loadJob: (key) => this.loadArmed(key),
 			onQueuedDone: () => this.wakeQueue(),
@@ -224,6 +231,8 @@ export class Scheduler {
 		// With the database gone the outcomes cannot be written; expired leases will settle them.
 		await settlesWithin(clock, recorded, 5_000);
 		await this.outcomes.drain(5_000);
+		await settlesWithin(clock, this.jobStates.flush(), 2_000);
+		this.jobStates.stop();
 		await settlesWithin(clock, this.deferred.retry(), 2_000);
 		this.deferred.stop();
 		for (const i of this.intervals) clock.clearInterval(i);
@@ -333,6 +342,11 @@ export class Scheduler {
 	}
 
 	/** A job changed somewhere: reload it; re-arm only if when it fires changed. */
+	/** A job was edited in this process: reload it now if this scheduler runs (others hear the NOTIFY). */
+	async jobEdited(key: string): Promise<void> {
+		if (this.running) await this.reloadJob(key);
+	}
+
 	async reloadJob(key: string): Promise<void> {
 		const job = await findJob(this.engine.db, key);
 		if (!job) {
@@ -444,7 +458,7 @@ export class Scheduler {
 		for (;;) {
 			const room = timing.concurrency - this.runner.active.size;
 			if (room > 0) {
-				const runs = await ledger.claimQueued(sql, Math.min(room, 200), instanceId, timing.leaseMs);
+				const { runs } = await ledger.claimQueued(sql, Math.min(room, 200), instanceId, timing.leaseMs);
 				started.push(...runs.map((r) => this.runner.execute(r, false)));
 			}
 			const going = started.filter((a) => this.runner.active.has(a.run.id));
@@ -503,6 +517,8 @@ export class Scheduler {
 			}
 		}
 		await this.outcomes.drain(5_000);
+		await settlesWithin(clock, this.jobStates.flush(), 2_000);
+		this.jobStates.stop();
 		this.deferred.stop();
 		for (const i of this.intervals) clock.clearInterval(i);
 		this.intervals = [];

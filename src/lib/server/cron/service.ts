@@ -256,6 +256,9 @@ export class CronJobService {
 			await audit(tx, { actor: actor.name, action, entity: 'cron_job', entityId: key, before, after: { ...after, params: this.shownParams({ ...job, params: after.params }) } });
 			await notify(tx, { t: 'job', key });
 		});
+		// This process's scheduler sees the edit at once (others by the NOTIFY): a run
+		// triggered right after it, claimed here before the NOTIFY arrives, uses the new params.
+		await this.deps.scheduler.jobEdited(key);
 		return this.getJob(key);
 	}
 

@@ -174,7 +174,9 @@ export const cronJobExecution = pgTable(
 		createdAt: tstz('created_at').notNull().defaultNow()
 	},
 	(t) => [
-		uniqueIndex('cron_job_execution_tick_uq').on(t.jobKey, t.scheduledFor),
+		// One run per tick. Manual, API and retry runs have no tick: left out, they cost the
+		// queue path two index insertions fewer per run (the claim and the settle).
+		uniqueIndex('cron_job_execution_tick_uq').on(t.jobKey, t.scheduledFor).where(sql`${t.scheduledFor} is not null`),
 		index('cron_job_execution_history_idx').on(t.jobKey, t.id.desc()),
 		// The queue's claim order (run_at, id): rows queued in bulk share run_at.
 		index('cron_job_execution_queued_idx').on(t.runAt, t.id).where(sql`${t.status} = 'queued'`),

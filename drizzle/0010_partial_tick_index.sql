@@ -1,0 +1,2 @@
+DROP INDEX "cron_job_execution_tick_uq";--> statement-breakpoint
+CREATE UNIQUE INDEX "cron_job_execution_tick_uq" ON "cron_job_execution" USING btree ("job_id","scheduled_for") WHERE "cron_job_execution"."scheduled_for" is not null;
