@@ -14,6 +14,7 @@ import type { Sql } from 'postgres';
 import { unbounded } from '../src/lib/server/db';
 
 export const JOB_PREFIX = 'bench-';
+/** `bench-0042`; keys past 9999 just grow (`bench-12345`), in SQL as in TypeScript. */
 export const jobKey = (i: number) => `${JOB_PREFIX}${String(i).padStart(4, '0')}`;
 
 const SCHEDULES = ['* * * * *', '*/5 * * * *', '*/15 * * * *', '0 * * * *', '0 */6 * * *', '30 2 * * *', '0 9 * * 1-5', 'daily', 'every_10_minutes', '@weekly'];
@@ -24,7 +25,7 @@ export async function seedJobs(pool: Sql, count: number): Promise<void> {
 		insert into cron_job (key, name, description, source, type, params, schedule, timezone, enabled, timeout_ms, max_retries,
 			overlap, catch_up, catch_up_max_age_ms, next_run_at, last_run_at, last_status, last_duration_ms, consecutive_failures,
 			created_by, updated_by)
-		select ${JOB_PREFIX} || lpad(g::text, 4, '0'),
+		select ${JOB_PREFIX} || lpad(g::text, greatest(4, length(g::text)), '0'),
 			'Bench job ' || g, 'A job of the admin-pages benchmark', 'ui', 'http',
 			jsonb_build_object('url', 'http://127.0.0.1:9/job/' || g, 'method', 'GET', 'headers', '{}'::jsonb, 'followRedirects', true),
 			(${SCHEDULES}::text[])[1 + g % ${SCHEDULES.length}],
@@ -98,8 +99,9 @@ export async function seedRuns(pool: Sql, rows: number, jobs: number, progress: 
 		cross join lateral (select g as n, random() as r1, random() as r2, random() as r3, random() as r4) x
 		cross join lateral (select now() - make_interval(secs => ($1 - g) * (30 * 86400.0 / $1)) as at) t
 		cross join lateral (select (exp(x.r4 * 7))::int as ms) d
+		cross join lateral (select least($2 - 1, floor($2 * power(x.r1, 3)))::int as n) j
 		cross join lateral (
-			select '${JOB_PREFIX}' || lpad(least($2 - 1, floor($2 * power(x.r1, 3)))::int::text, 4, '0') as job_id,
+			select '${JOB_PREFIX}' || lpad(j.n::text, greatest(4, length(j.n::text)), '0') as job_id,
 				case when x.r2 < 0.95 then 'schedule' when x.r2 < 0.98 then 'manual' else 'retry' end as trigger,
 				case
 					when x.r3 < 0.90 then 'succeeded' when x.r3 < 0.95 then 'failed' when x.r3 < 0.96 then 'timed_out'
