@@ -3,6 +3,7 @@ import { requireAdmin, requireUser } from '$lib/server/auth/guard';
 import { deleteJob, resetToCode, runNow, saveJob, setEnabled } from '$lib/server/admin/actions';
 import { jobFormValues } from '$lib/server/admin/job-form';
 import { jobPage } from '$lib/server/admin/pages';
+import { zoneChoices } from '$lib/server/admin/zones';
 import { ServiceError } from '$lib/server/errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -13,10 +14,12 @@ export const load: PageServerLoad = async (event) => {
 	try {
 		const page = await jobPage(event.locals.services, event.params.key, event.url.searchParams);
 		// Job secrets come masked from the service, for admins too (they are write-only).
+		const admin = user.role === 'admin';
 		return {
 			...page,
-			formValues: user.role === 'admin' ? jobFormValues(page.job) : null,
-			types: cron.typeNames()
+			formValues: admin ? jobFormValues(page.job) : null,
+			types: cron.typeNames(),
+			zones: admin ? zoneChoices(page.job.timezoneOverride) : []
 		};
 	} catch (err) {
 		if (err instanceof ServiceError && err.status === 404) error(404, { message: `No job "${event.params.key}"`, code: 'not_found' });
@@ -25,10 +28,10 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-	runNow: async (event) => runNow(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
-	enable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), true, event.params.key),
-	disable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), false, event.params.key),
-	reset: async (event) => resetToCode(event.locals.services.cron, requireAdmin(event), event.params.key),
-	save: async (event) => saveJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
-	delete: async (event) => deleteJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key)
+	runNow: async (event) => runNow(event, requireAdmin(event), event.params.key),
+	enable: async (event) => setEnabled(event, requireAdmin(event), true, event.params.key),
+	disable: async (event) => setEnabled(event, requireAdmin(event), false, event.params.key),
+	reset: async (event) => resetToCode(event, requireAdmin(event), event.params.key),
+	save: async (event) => saveJob(event, requireAdmin(event), event.params.key),
+	delete: async (event) => deleteJob(event, requireAdmin(event), event.params.key)
 };

@@ -1,0 +1,14 @@
+/**
+ * A form action's message after its redirect (the server's lib/server/flash.ts writes it, the
+ * admin layout shows it): what happened, and what the page should show with it once.
+ */
+export type Flash = {
+	tone: 'success' | 'info' | 'warning';
+	message: string;
+	/** More sentences under the message (where an email went, …). */
+	details?: string[];
+	/** A value shown only this once (a new access key, a generated password), with a copy button. */
+	secret?: { label: string; value: string; testId: string };
+	/** A run the action queued: the banner follows its status live. */
+	run?: { id: number; jobKey: string };
+};
