@@ -21,7 +21,7 @@ test('creates an http job calling the app itself and shows its run’s captured 
 	expect(created).toMatchObject({ source: 'ui', type: 'http', schedule: QUIET_SCHEDULE });
 
 	await job.runNow.click();
-	const id = Number((await job.notice.textContent())!.match(/Run #(\d+)/)![1]);
+	const id = await job.queuedRunId();
 	await expect(job.run(id)).toHaveAttribute('data-status', 'succeeded', { timeout: 15_000 });
 	await job.run(id).getByRole('link', { name: `#${id}` }).click();
 	const run = new CronRunPage(adminPage);

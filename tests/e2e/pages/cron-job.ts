@@ -59,6 +59,13 @@ export class CronJobPage {
 		await this.live.filter({ hasText: 'Live' }).waitFor();
 	}
 
+	/** The id of the run the last Run now (or Retry) queued, once its message shows. */
+	async queuedRunId(): Promise<number> {
+		const flash = this.page.getByTestId('flash').filter({ hasText: /Run #\d+/ });
+		await flash.waitFor();
+		return Number((await flash.textContent())!.match(/Run #(\d+)/)![1]);
+	}
+
 	/** A run's row in the history table. */
 	run(id: number): Locator {
 		return this.history.locator(`tr[data-run-id="${id}"]`);

@@ -55,7 +55,7 @@ export class CronListPage {
 
 	/** The row's last-run status pill (e.g. "succeeded"). */
 	lastStatus(key: string): Locator {
-		return this.row(key).getByRole('cell').nth(3);
+		return this.row(key).getByTestId('last-run');
 	}
 
 	rowKeys(): Promise<string[]> {
