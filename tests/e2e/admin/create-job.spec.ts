@@ -82,3 +82,18 @@ test('output, result and error are text: a <script> in a response stays inert', 
 		await evil.close();
 	}
 });
+
+test('type command is not offered while COMMAND_JOBS is off (this server), and a forged one is refused naming type', async ({ adminPage }) => {
+	const form = new NewJobPage(adminPage);
+	await form.goto();
+	await expect(form.type.locator('option[value="http"]')).toHaveCount(1);
+	await expect(form.type.locator('option[value="command"]')).toHaveCount(0);
+	await form.type.evaluate((select: HTMLSelectElement) => select.add(new Option('command', 'command')));
+	await form.name.fill('Forged');
+	await form.key.fill(uniqueKey('e2e-forged-cmd'));
+	await form.schedule.fill(QUIET_SCHEDULE);
+	await form.type.selectOption('command');
+	await form.argv.fill('true');
+	await form.create.click();
+	await expect(form.fieldError(form.type)).toContainText('command jobs are disabled on this server');
+});

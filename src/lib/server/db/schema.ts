@@ -95,7 +95,13 @@ export const cronJob = pgTable(
 		check('cron_job_overlap_check', sql`${t.overlap} in (${inList(OVERLAP_POLICIES)})`),
 		check('cron_job_catch_up_check', sql`${t.catchUp} in (${inList(CATCH_UP_POLICIES)})`),
 		check('cron_job_timeout_check', sql`${t.timeoutMs} > 0`),
-		check('cron_job_max_retries_check', sql`${t.maxRetries} >= 0`)
+		check('cron_job_max_retries_check', sql`${t.maxRetries} >= 0`),
+		// The admin list's orders and its rare states (cron/jobs.ts, pageJobColumns and stateWhere).
+		index('cron_job_name_idx').on(t.name, t.key),
+		index('cron_job_next_run_idx').on(t.nextRunAt, t.key),
+		index('cron_job_misconfigured_idx').on(t.key).where(sql`${t.configError} is not null`),
+		index('cron_job_disabled_idx').on(t.key).where(sql`not ${t.enabled}`),
+		index('cron_job_failing_idx').on(t.key).where(sql`${t.consecutiveFailures} > 0`)
 	]
 );
 
