@@ -7,8 +7,6 @@ export type Flash = {
 	message: string;
 	/** More sentences under the message (where an email went, …). */
 	details?: string[];
-	/** A value shown only this once (a new access key, a generated password), with a copy button. */
-	secret?: { label: string; value: string; testId: string };
-	/** A run the action queued: the banner follows its status live. */
-	run?: { id: number; jobKey: string };
+	/** A run the action queued: the banner follows its status live (from `status`, as the redirect's page load read it). */
+	run?: { id: number; jobKey: string; status?: string };
 };

@@ -55,6 +55,9 @@ test('Retry on a failed run queues a new manual run, attempt 1, that points at t
 	const run = new CronRunPage(adminPage);
 	await run.goto(key, failed);
 	await run.waitForLive();
+	// The failure names its cause, not undici's "fetch failed".
+	await expect(run.error).toContainText('ECONNREFUSED 127.0.0.1:9');
+	await expect(run.error).not.toContainText('fetch failed');
 	await run.retry.click();
 	await expect(run.flash).toContainText(new RegExp(`Run #\\d+ of ${key} queued \\(a retry of #${failed}\\)`));
 	const id = Number((await run.flash.textContent())!.match(/Run #(\d+)/)![1]);

@@ -13,7 +13,13 @@ export async function adminLayoutLoad(event: Pick<RequestEvent, 'locals' | 'url'
 	// re-run only the pages' loads, keep it).
 	void event.url.href;
 	const flash = takeFlash(event.cookies, event.url, secrets);
-	const [settings, failedEmails, live] = await Promise.all([cron.settings(), failedEmailAlert(sql), liveSummary(sql)]);
+	const [settings, failedEmails, live, runStatus] = await Promise.all([
+		cron.settings(),
+		failedEmailAlert(sql),
+		liveSummary(sql),
+		flash?.run ? cron.getExecution(flash.run.id).then((r) => r.status, () => undefined) : undefined
+	]);
+	if (flash?.run && runStatus) flash.run.status = runStatus;
 	return {
 		user: { id: user.id, email: user.email, role: user.role },
 		/** The one permission flag of every admin page: may this user change things? */
