@@ -14,7 +14,7 @@ import type { SecretBox } from './secrets/box';
 export const FLASH_COOKIE = 'cronkit_flash';
 const MAX_AGE_S = 60;
 
-type FlashEvent = Pick<RequestEvent, 'cookies' | 'url' | 'locals'>;
+export type FlashEvent = Pick<RequestEvent, 'cookies' | 'url' | 'locals'>;
 
 const options = (url: URL) => ({ path: '/', httpOnly: true, sameSite: 'strict', secure: cookieIsSecure(url) }) as const;
 

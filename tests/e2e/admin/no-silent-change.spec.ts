@@ -7,6 +7,8 @@ import type { Browser, Page } from '@playwright/test';
 import { CronJobPage } from '../pages/cron-job';
 import { CronListPage } from '../pages/cron-list';
 import { CronSettingsPage } from '../pages/cron-settings';
+import { SessionsPage } from '../pages/sessions';
+import { UsersPage } from '../pages/users';
 import { expect, test, uniqueKey } from './cron-test';
 
 async function page(browser: Browser, storageState: string, javaScriptEnabled: boolean): Promise<Page> {
@@ -79,6 +81,9 @@ for (const js of [false, true]) {
 
 		await list.disable(key).click();
 		await expect(list.flash).toContainText(`${key} disabled.`);
+		// A success, not an error banner.
+		await expect(p.getByRole('status').filter({ has: list.flash })).toHaveCount(1);
+		await expect(p.getByRole('alert')).toHaveCount(0);
 		await expect(p).toHaveURL(new RegExp(`/admin/cron\\?q=${key}$`));
 
 		const job = new CronJobPage(p);
@@ -103,3 +108,30 @@ for (const js of [false, true]) {
 		await p.context().close();
 	});
 }
+
+test('users and access keys without JavaScript: 303 back to the page, the value shown once, a reload creates nothing', async ({ browser, adminStorageState, api }) => {
+	const p = await page(browser, adminStorageState, false);
+	const users = new UsersPage(p);
+	await users.goto();
+	const email = `prg-${uniqueKey('u')}@example.com`;
+	await users.add(email, 'viewer');
+	await expect(p).toHaveURL(/\/admin\/users$/);
+	await expect(p.getByTestId('flash')).toContainText(`Added ${email} as viewer.`);
+	await expect(p.getByTestId('generated-password')).toHaveText(/^[A-Za-z0-9]{24}$/);
+	await p.reload();
+	await expect(p.getByTestId('generated-password')).toHaveCount(0);
+	await expect(p.getByRole('alert')).toHaveCount(0);
+	await expect(users.row(email)).toHaveCount(1);
+
+	const sessions = new SessionsPage(p);
+	await sessions.goto();
+	const label = uniqueKey('prg-key');
+	const key = await sessions.create(label);
+	expect(key).toMatch(/^ck_/);
+	await expect(p).toHaveURL(/\/admin\/sessions$/);
+	await p.reload();
+	await expect(sessions.createdKey).toHaveCount(0);
+	const listed = (await (await api.get('/api/access-keys')).json()).accessKeys.filter((k: { label: string }) => k.label === label);
+	expect(listed).toHaveLength(1);
+	await p.context().close();
+});

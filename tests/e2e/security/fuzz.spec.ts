@@ -176,12 +176,13 @@ test('every JSON endpoint: bad strings and wrong types in every field, path and 
 
 test('every form action: bad values in every field, prototype keys as names, files, malformed multipart', async () => {
 	test.setTimeout(300_000);
-	const jobFields = ['name', 'key', 'description', 'type', 'schedule', 'timezone', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs', 'enabled', 'url', 'method', 'headers', 'body', 'expectStatus', 'followRedirects'];
+	const jobFields = ['name', 'key', 'description', 'type', 'schedule', 'timezone', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs', 'enabled', 'url', 'method', 'headers', 'body', 'expectStatus', 'followRedirects', 'argv', 'cwd', 'env', 'stdin', 'killGraceMs'];
 	const actions: [string, string[]][] = [
 		['/login', ['email', 'password']],
 		['/admin/cron?/runNow', ['key']],
 		['/admin/cron?/enable', ['key']],
 		['/admin/cron?/disable', ['key']],
+		['/admin/cron?/bulk', ['op', 'keys']],
 		['/admin/cron/new?/create', jobFields],
 		[`/admin/cron/${KEY}?/runNow`, []],
 		[`/admin/cron/${KEY}?/enable`, []],
@@ -189,6 +190,7 @@ test('every form action: bad values in every field, prototype keys as names, fil
 		[`/admin/cron/${KEY}?/reset`, []],
 		[`/admin/cron/${KEY}?/save`, jobFields],
 		[`/admin/cron/${KEY}/executions/${runId}?/cancel`, []],
+		[`/admin/cron/${KEY}/executions/${runId}?/retry`, []],
 		['/admin/cron/settings?/save', ['paused', 'retentionDays', 'defaultTimezone']],
 		['/admin/users?/create', ['email', 'role', 'password']],
 		['/admin/users?/role', ['id', 'role']],
@@ -218,7 +220,10 @@ test('every form action: bad values in every field, prototype keys as names, fil
 		retentionDays: '30',
 		defaultTimezone: 'UTC',
 		id: '1',
-		confirm: 'yes'
+		confirm: 'yes',
+		op: 'disable',
+		keys: KEY,
+		argv: 'true'
 	};
 	const encode = (fields: string[], override: Record<string, string> = {}) =>
 		fields.map((f) => `${encodeURIComponent(f)}=${override[f] ?? encodeURIComponent(valid[f] ?? 'x')}`).join('&');
