@@ -7,8 +7,8 @@ export type Flash = {
 	message: string;
 	/** More sentences under the message (where an email went, …). */
 	details?: string[];
-	/** A value shown only this once (a new access key, a generated password), under `label`. */
-	secret?: { label: string; value: string; testId: string };
+	/** A value shown only this once (a new access key, a generated password), under `label`, with a copy button named `copy`. */
+	secret?: { label: string; value: string; testId: string; copy: string };
 	/** A page to go on to (the outbox, when an email is still pending). */
 	link?: { href: string; label: string };
 	/** A run the action queued: the banner follows its status live (from `status`, as the redirect's page load read it). */

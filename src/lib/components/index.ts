@@ -16,3 +16,4 @@ export { default as Table } from './Table.svelte';
 export { default as Time } from './Time.svelte';
 export { now } from './clock.svelte';
 export { default as ErrorPage } from './ErrorPage.svelte';
+export { default as CopyButton } from './CopyButton.svelte';

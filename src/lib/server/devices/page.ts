@@ -66,7 +66,7 @@ export const sessionsActions = {
 			flash = {
 				tone: 'success',
 				message: `Access key ${created.prefix}… created.`,
-				secret: { label: 'The key is', value: created.key, testId: 'created-key' },
+				secret: { label: 'The key is', value: created.key, testId: 'created-key', copy: 'Copy key' },
 				details: [
 					'Only its hash is stored.',
 					...(email === null

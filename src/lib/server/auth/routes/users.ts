@@ -38,7 +38,7 @@ export const usersActions = {
 		flashRedirect(event, {
 			tone: 'success',
 			message: `Added ${user.email} as ${user.role}.`,
-			...(generatedPassword ? { secret: { label: 'Their password (pass it on now):', value: generatedPassword, testId: 'generated-password' } } : {})
+			...(generatedPassword ? { secret: { label: 'Their password (pass it on now):', value: generatedPassword, testId: 'generated-password', copy: 'Copy password' } } : {})
 		});
 	},
 	async role(event: ActionEvent, admin: Admin) {
