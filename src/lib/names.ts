@@ -40,9 +40,16 @@ export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
 export const JOB_SOURCES = ['code', 'ui'] as const;
 export type JobSource = (typeof JOB_SOURCES)[number];
 
-/** A job's state as the list shows it (derived, see `jobState` in cron/job-list.ts). */
-export const JOB_STATES = ['idle', 'running', 'paused', 'failing', 'misconfigured'] as const;
+/**
+ * A job's state as the pages show it (derived: `jobState` in cron/job-view.ts, and its SQL twin
+ * `stateWhere` in cron/jobs.ts). `paused` is the global pause only; a job turned off is `disabled`.
+ */
+export const JOB_STATES = ['idle', 'running', 'disabled', 'paused', 'failing', 'misconfigured'] as const;
 export type JobState = (typeof JOB_STATES)[number];
+
+/** How the job list can be ordered: by key, by name, or by next run (soonest first). */
+export const JOB_SORTS = ['key', 'name', 'next'] as const;
+export type JobSort = (typeof JOB_SORTS)[number];
 
 /** The methods an `http` job may use. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;

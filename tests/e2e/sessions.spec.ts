@@ -122,3 +122,13 @@ test('/admin/email lists the outbox by status; a key emailed on creation is ther
 	await expect(outbox.row(email)).toHaveCount(1);
 	await expectNoSeriousA11yViolations(adminPage);
 });
+
+test('a new key has a Copy key button that puts it on the clipboard (with JavaScript; without, the key stays selectable)', async ({ adminPage }) => {
+	await adminPage.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+	const sessions = new SessionsPage(adminPage);
+	await sessions.goto();
+	const key = await sessions.create(unique('Copy me'));
+	await adminPage.getByRole('button', { name: 'Copy key' }).click();
+	await expect(adminPage.getByText('Copied', { exact: true })).toBeVisible();
+	expect(await adminPage.evaluate(() => navigator.clipboard.readText())).toBe(key);
+});

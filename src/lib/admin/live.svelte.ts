@@ -5,6 +5,7 @@
  * one queued, so a burst of runs costs a couple of reloads, not one each. On the cron pages a
  * settings change re-runs every load (the layout's pause banner). Never during a navigation.
  */
+import { SvelteMap } from 'svelte/reactivity';
 import { invalidate, invalidateAll } from '$app/navigation';
 import { navigating } from '$app/state';
 import type { LiveMessage } from '$lib/live-message';
@@ -12,6 +13,12 @@ import type { LiveMessage } from '$lib/live-message';
 export const LIVE_URL = '/admin/events';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
+
+/**
+ * The latest status of every run the stream has named on this page, whatever the page shows
+ * (the layout's "Run #8 queued" message follows its run with it).
+ */
+export const runStatuses = new SvelteMap<number, string>();
 
 /** What a page shows: runs and jobs (the cron pages), device sessions and keys, the outbox, notifications, or push monitors. */
 export type LiveTopic = 'cron' | 'sessions' | 'email' | 'alerts' | 'monitors';
@@ -86,6 +93,7 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 			} catch {
 				return;
 			}
+			for (const [id, , status] of msg.runs) runStatuses.set(id, status);
 			if (!concerns(msg, topic, topic === 'monitors' ? opts.monitor?.() : opts.job?.())) return;
 			const what = topic === 'cron' && msg.settings ? 'all' : 'page';
 			if (document.hidden) missed = missed === 'all' ? 'all' : what;

@@ -1,12 +1,12 @@
 /**
- * A shared, coarse clock for relative times: one interval for the whole page, running only
- * while some component reads it (svelte/reactivity's createSubscriber), so "3 minutes ago"
- * stays true without a timer per <Time>.
+ * The one live clock of every relative time on a page: one interval for the whole page, running
+ * only while some component reads it (svelte/reactivity's createSubscriber), so "in 8 seconds"
+ * counts down and "3 minutes ago" stays true without a timer per <Time>.
  */
 import { createSubscriber } from 'svelte/reactivity';
 import { browser } from '$app/environment';
 
-const TICK_MS = 15_000;
+const TICK_MS = 1_000;
 let current = Date.now();
 
 const subscribe = createSubscriber((update) => {
@@ -18,7 +18,7 @@ const subscribe = createSubscriber((update) => {
 	return () => clearInterval(timer);
 });
 
-/** Milliseconds since the epoch; reactive (re-read every 15 s) inside effects and templates. */
+/** Milliseconds since the epoch; reactive (re-read every second) inside effects and templates. */
 export function now(): number {
 	if (!browser) return Date.now();
 	subscribe();

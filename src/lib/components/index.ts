@@ -15,3 +15,5 @@ export { default as StatusPill, statusTone } from './StatusPill.svelte';
 export { default as Table } from './Table.svelte';
 export { default as Time } from './Time.svelte';
 export { now } from './clock.svelte';
+export { default as ErrorPage } from './ErrorPage.svelte';
+export { default as CopyButton } from './CopyButton.svelte';

@@ -4,12 +4,21 @@ import { formatAbsolute, formatDuration, formatRelative, zoneLabel } from './tim
 describe('formatRelative', () => {
 	const now = Date.parse('2025-06-01T12:00:00Z');
 	it('rounds toward zero in the largest fitting unit', () => {
-		expect(formatRelative(now + 2_000, now)).toBe('just now');
+		expect(formatRelative(now + 2_000, now)).toBe('in 2 seconds');
+		expect(formatRelative(now - 2_000, now)).toBe('just now');
 		expect(formatRelative(now - 30_000, now)).toBe('30 seconds ago');
 		expect(formatRelative(now + 5 * 60_000 + 10_000, now)).toBe('in 5 minutes');
 		expect(formatRelative(now - 3 * 3_600_000, now)).toBe('3 hours ago');
 		expect(formatRelative(new Date(now - 2 * 86_400_000), now)).toBe('2 days ago');
 		expect(formatRelative('2024-05-01T12:00:00Z', now)).toBe('1 year ago');
+	});
+
+	it('a past event never reads "in N seconds" (a browser clock behind the server’s); a coming one never reads "ago"', () => {
+		expect(formatRelative(now + 5_000, now, 'past')).toBe('just now');
+		expect(formatRelative(now - 30_000, now, 'past')).toBe('30 seconds ago');
+		expect(formatRelative(now + 3_000, now, 'future')).toBe('in 3 seconds');
+		expect(formatRelative(now - 3_000, now, 'future')).toBe('due now');
+		expect(formatRelative(now + 8_000, now, 'future')).toBe('in 8 seconds');
 	});
 });
 

@@ -26,11 +26,21 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 	['second', 1_000]
 ];
 
-/** "just now", "in 5 minutes", "3 hours ago", relative to `now` (ms since epoch). */
-export function formatRelative(value: DateInput, now: number = Date.now()): string {
-	const diff = toDate(value).getTime() - now;
+/**
+ * Which way an instant can lie: a `past` event (a finished run, a change) never reads "in 5
+ * seconds" when the browser's clock lags the server's, a `future` one (a next run) never reads
+ * "ago": it is "due now" until the page learns of the run.
+ */
+export type Tense = 'past' | 'future';
+
+/** "just now", "in 5 seconds", "3 hours ago", relative to `now` (ms since epoch). */
+export function formatRelative(value: DateInput, now: number = Date.now(), tense?: Tense): string {
+	let diff = toDate(value).getTime() - now;
+	if (tense === 'past') diff = Math.min(diff, 0);
+	if (tense === 'future' && diff <= 0) return 'due now';
 	const abs = Math.abs(diff);
-	if (abs < 5_000) return 'just now';
+	if (diff <= 0 && abs < 5_000) return 'just now';
+	if (diff > 0 && abs < 1_000) return 'in 1 second';
 	for (const [unit, ms] of UNITS) {
 		if (abs >= ms || unit === 'second') return relativeFormat.format(Math.trunc(diff / ms), unit);
 	}

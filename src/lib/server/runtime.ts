@@ -80,7 +80,8 @@ export async function boot(opts: BootOptions = {}): Promise<Services> {
 		mode: opts.mode,
 		statementTimeoutMs: config.dbStatementTimeoutMs,
 		log: (line) => log.debug({ postgres: line }),
-		notice: (line) => log.info(line)
+		// A CLI command (attach) keeps stdout for its output (`jobs --json | jq`): its notices go to stderr.
+		notice: opts.mode === 'attach' ? (line) => console.error(`cronkit: ${line}`) : (line) => log.info(line)
 	});
 	try {
 		const applied = await migrate(database.sql);

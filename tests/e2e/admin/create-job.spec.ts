@@ -21,7 +21,7 @@ test('creates an http job calling the app itself and shows its run’s captured 
 	expect(created).toMatchObject({ source: 'ui', type: 'http', schedule: QUIET_SCHEDULE });
 
 	await job.runNow.click();
-	const id = Number((await job.notice.textContent())!.match(/Run #(\d+)/)![1]);
+	const id = await job.queuedRunId();
 	await expect(job.run(id)).toHaveAttribute('data-status', 'succeeded', { timeout: 15_000 });
 	await job.run(id).getByRole('link', { name: `#${id}` }).click();
 	const run = new CronRunPage(adminPage);
@@ -81,4 +81,19 @@ test('output, result and error are text: a <script> in a response stays inert', 
 	} finally {
 		await evil.close();
 	}
+});
+
+test('type command is not offered while COMMAND_JOBS is off (this server), and a forged one is refused naming type', async ({ adminPage }) => {
+	const form = new NewJobPage(adminPage);
+	await form.goto();
+	await expect(form.type.locator('option[value="http"]')).toHaveCount(1);
+	await expect(form.type.locator('option[value="command"]')).toHaveCount(0);
+	await form.type.evaluate((select: HTMLSelectElement) => select.add(new Option('command', 'command')));
+	await form.name.fill('Forged');
+	await form.key.fill(uniqueKey('e2e-forged-cmd'));
+	await form.schedule.fill(QUIET_SCHEDULE);
+	await form.type.selectOption('command');
+	await form.argv.fill('true');
+	await form.create.click();
+	await expect(form.fieldError(form.type)).toContainText('command jobs are disabled on this server');
 });

@@ -48,7 +48,7 @@ test('Disable and Enable persist across a reload', async ({ adminPage, api }) =>
 	await list.goto(`?q=${key}`);
 	await list.disable(key).click();
 	await expect(list.enable(key)).toBeVisible();
-	await expect(list.row(key)).toHaveAttribute('data-state', 'paused');
+	await expect(list.row(key)).toHaveAttribute('data-state', 'disabled');
 	await adminPage.reload();
 	await expect(list.enable(key)).toBeVisible();
 	expect((await (await api.get(`/api/cron/jobs/${key}`)).json()).job.enabled).toBe(false);

@@ -32,7 +32,7 @@ test('on the job page: the run appears, runs and succeeds live', async ({ adminP
 	const stillSamePage = await markPage(adminPage);
 	await job.runNow.click();
 	await expect(job.notice).toContainText(/Run #\d+ of .* queued/);
-	const id = Number((await job.notice.textContent())!.match(/Run #(\d+)/)![1]);
+	const id = await job.queuedRunId();
 	await expect(job.run(id)).toBeVisible();
 	await expect(job.run(id)).toHaveAttribute('data-status', 'running', { timeout: 10_000 });
 	await expect(job.run(id)).toHaveAttribute('data-status', 'succeeded', { timeout: 15_000 });

@@ -149,7 +149,7 @@ test.describe('logout', () => {
 
 		// A GET (a forged link) does not sign out.
 		await page.goto('/logout');
-		await expect(page).toHaveURL('/admin/cron');
+		await expect(page).toHaveURL('/admin');
 
 		await page.goto('/admin/users');
 		await new AdminShell(page).logout.click();

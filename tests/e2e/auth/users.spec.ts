@@ -126,9 +126,11 @@ test.describe('the admin shell', () => {
 		await expect(adminPage).toHaveURL(/#main$/);
 	});
 
-	test('/admin goes to the cron jobs list', async ({ adminPage }) => {
+	test('/admin is the overview, first in the navigation', async ({ adminPage }) => {
 		await adminPage.goto('/admin');
-		await expect(adminPage).toHaveURL('/admin/cron');
+		await expect(adminPage).toHaveURL('/admin');
+		await expect(adminPage.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
+		await expect(adminPage.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Overview' })).toHaveAttribute('aria-current', 'page');
 	});
 });
 

@@ -4,6 +4,8 @@ import { AdminShell } from './admin-shell';
 /** /admin/cron/[key] */
 export class CronJobPage {
 	readonly shell: AdminShell;
+	/** The last action's message, shown once after its redirect (the admin layout's). */
+	readonly flash: Locator;
 	readonly heading: Locator;
 	readonly runNow: Locator;
 	readonly enable: Locator;
@@ -35,6 +37,7 @@ export class CronJobPage {
 		this.resetToCode = page.getByRole('button', { name: 'Reset to code default', exact: true });
 		this.deleteButton = page.getByRole('button', { name: 'Delete', exact: true });
 		this.confirmDelete = page.getByLabel(/^Yes, delete/);
+		this.flash = page.getByTestId('flash');
 		this.notice = page.locator('main [role="status"]:not([data-testid="live-indicator"]), main [role="alert"]');
 		this.live = page.getByTestId('live-indicator');
 		this.nextRun = page.getByTestId('next-run');
@@ -57,6 +60,13 @@ export class CronJobPage {
 
 	async waitForLive() {
 		await this.live.filter({ hasText: 'Live' }).waitFor();
+	}
+
+	/** The id of the run the last Run now (or Retry) queued, once its message shows. */
+	async queuedRunId(): Promise<number> {
+		const flash = this.page.getByTestId('flash').filter({ hasText: /Run #\d+/ });
+		await flash.waitFor();
+		return Number((await flash.textContent())!.match(/Run #(\d+)/)![1]);
 	}
 
 	/** A run's row in the history table. */

@@ -4,6 +4,8 @@ import { AdminShell } from './admin-shell';
 /** /admin/cron */
 export class CronListPage {
 	readonly shell: AdminShell;
+	/** The last action's message, shown once after its redirect (the admin layout's). */
+	readonly flash: Locator;
 	readonly heading: Locator;
 	readonly table: Locator;
 	readonly search: Locator;
@@ -23,6 +25,7 @@ export class CronListPage {
 		this.state = filters.getByLabel('State');
 		this.source = filters.getByLabel('Source');
 		this.filter = filters.getByRole('button', { name: 'Filter' });
+		this.flash = page.getByTestId('flash');
 		this.notice = page.locator('main [role="status"]:not([data-testid="live-indicator"]), main [role="alert"]');
 		this.live = page.getByTestId('live-indicator');
 		this.newJob = page.getByRole('link', { name: 'New job' });
@@ -53,9 +56,19 @@ export class CronListPage {
 		return this.row(key).getByRole('button', { name: 'Disable', exact: true });
 	}
 
+	/** The row's checkbox for the bulk actions. */
+	select(key: string): Locator {
+		return this.row(key).getByRole('checkbox', { name: `Select ${key}` });
+	}
+
+	/** A bulk action's button (Run now, Enable, Disable) for the checked rows. */
+	bulk(name: 'Run now' | 'Enable' | 'Disable'): Locator {
+		return this.page.getByRole('form', { name: 'Selected jobs' }).getByRole('button', { name, exact: true });
+	}
+
 	/** The row's last-run status pill (e.g. "succeeded"). */
 	lastStatus(key: string): Locator {
-		return this.row(key).getByRole('cell').nth(3);
+		return this.row(key).getByTestId('last-run');
 	}
 
 	rowKeys(): Promise<string[]> {

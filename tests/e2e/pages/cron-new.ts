@@ -33,6 +33,8 @@ export class NewJobPage {
 	readonly body: Locator;
 	readonly expectStatus: Locator;
 	readonly timeoutMs: Locator;
+	/** Type `command`: one argument per line. */
+	readonly argv: Locator;
 	readonly create: Locator;
 
 	constructor(readonly page: Page) {
@@ -52,6 +54,7 @@ export class NewJobPage {
 		this.body = page.getByLabel(/^Body/);
 		this.expectStatus = page.getByLabel(/^Expected status/);
 		this.timeoutMs = page.getByLabel('Timeout (ms)', { exact: true });
+		this.argv = page.getByLabel(/^Arguments/);
 		this.create = page.getByRole('button', { name: 'Create job', exact: true });
 	}
 

@@ -4,6 +4,8 @@ import { AdminShell } from './admin-shell';
 /** /admin/cron/settings */
 export class CronSettingsPage {
 	readonly shell: AdminShell;
+	/** The last action's message, shown once after its redirect (the admin layout's). */
+	readonly flash: Locator;
 	readonly heading: Locator;
 	readonly paused: Locator;
 	readonly retentionDays: Locator;
@@ -18,6 +20,7 @@ export class CronSettingsPage {
 		this.retentionDays = page.getByLabel(/^Run history retention/);
 		this.defaultTimezone = page.getByLabel('Default time zone');
 		this.save = page.getByRole('button', { name: 'Save settings' });
+		this.flash = page.getByTestId('flash');
 		this.notice = page.locator('main [role="status"], main [role="alert"]');
 	}
 

@@ -218,13 +218,14 @@ test('every JSON endpoint: bad strings and wrong types in every field, path and 
 
 test('every form action: bad values in every field, prototype keys as names, files, malformed multipart', async () => {
 	test.setTimeout(300_000);
-	const jobFields = ['name', 'key', 'description', 'type', 'schedule', 'timezone', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs', 'enabled', 'url', 'method', 'headers', 'body', 'expectStatus', 'followRedirects'];
+	const jobFields = ['name', 'key', 'description', 'type', 'schedule', 'timezone', 'timeoutMs', 'maxRetries', 'overlap', 'catchUp', 'catchUpMaxAgeMs', 'enabled', 'url', 'method', 'headers', 'body', 'expectStatus', 'followRedirects', 'argv', 'cwd', 'env', 'stdin', 'killGraceMs'];
 	const monitorFields = ['key', 'name', 'mode', 'period', 'schedule', 'timezone', 'grace', 'channelsMode', 'channel'];
 	const actions: [string, string[]][] = [
 		['/login', ['email', 'password']],
 		['/admin/cron?/runNow', ['key']],
 		['/admin/cron?/enable', ['key']],
 		['/admin/cron?/disable', ['key']],
+		['/admin/cron?/bulk', ['op', 'keys']],
 		['/admin/cron/new?/create', jobFields],
 		[`/admin/cron/${KEY}?/runNow`, []],
 		[`/admin/cron/${KEY}?/enable`, []],
@@ -232,6 +233,7 @@ test('every form action: bad values in every field, prototype keys as names, fil
 		[`/admin/cron/${KEY}?/reset`, []],
 		[`/admin/cron/${KEY}?/save`, jobFields],
 		[`/admin/cron/${KEY}/executions/${runId}?/cancel`, []],
+		[`/admin/cron/${KEY}/executions/${runId}?/retry`, []],
 		['/admin/cron/settings?/save', ['paused', 'retentionDays', 'defaultTimezone']],
 		['/admin/users?/create', ['email', 'role', 'password']],
 		['/admin/users?/role', ['id', 'role']],
@@ -281,7 +283,10 @@ test('every form action: bad values in every field, prototype keys as names, fil
 		onFailure: 'every',
 		maxDuration: '10m',
 		noSuccessWithin: '1d',
-		autoDisableAfter: '3'
+		autoDisableAfter: '3',
+		op: 'disable',
+		keys: KEY,
+		argv: 'true'
 	};
 	const encode = (fields: string[], override: Record<string, string> = {}) =>
 		fields.map((f) => `${encodeURIComponent(f)}=${override[f] ?? encodeURIComponent(valid[f] ?? 'x')}`).join('&');

@@ -48,7 +48,7 @@ async function createUser(email: string, password: string): Promise<void> {
 		headers: { origin: app.url, accept: 'application/json', 'x-sveltekit-action': 'true', 'content-type': 'application/x-www-form-urlencoded', cookie: session },
 		body: new URLSearchParams({ email, role: 'viewer', password })
 	});
-	expect(await res.json()).toMatchObject({ type: 'success' });
+	expect(await res.json()).toMatchObject({ type: 'redirect', status: 303, location: '/admin/users' });
 }
 
 test('10 wrong passwords from one address: 429 with Retry-After there (no JavaScript), the owner elsewhere signs in', async () => {

@@ -3,7 +3,7 @@
  * the form's fields: `params.url` is the URL field, `params.headers.X` the headers box.
  */
 import { fail } from '@sveltejs/kit';
-import { EMPTY_JOB_FORM, headersToText, type JobFormErrors, type JobFormValues } from '../../admin/job-form';
+import { argvToText, EMPTY_JOB_FORM, envToText, headersToText, type JobFormErrors, type JobFormValues } from '../../admin/job-form';
 import { HEADER_NAME } from '../cron/http-job';
 import type { JobView } from '../cron/job-view';
 import { serviceFailure } from '../forms';
@@ -24,7 +24,12 @@ const TEXT_FIELDS = [
 	'method',
 	'headers',
 	'body',
-	'expectStatus'
+	'expectStatus',
+	'argv',
+	'cwd',
+	'env',
+	'stdin',
+	'killGraceMs'
 ] as const satisfies readonly (keyof JobFormValues)[];
 
 export function readJobForm(data: FormData): JobFormValues {
@@ -60,7 +65,12 @@ export function jobFormValues(job: JobView): JobFormValues {
 		headers: headersToText(p.headers),
 		body: str(p.body),
 		expectStatus: str(p.expectStatus),
-		followRedirects: p.followRedirects !== false
+		followRedirects: p.followRedirects !== false,
+		argv: argvToText(p.argv),
+		cwd: str(p.cwd),
+		env: envToText(p.env),
+		stdin: str(p.stdin),
+		killGraceMs: str(p.killGraceMs)
 	};
 }
 
@@ -86,6 +96,53 @@ export function parseHeaders(text: string): Record<string, string> {
 		out[name] = line.slice(at + 1).trim();
 	});
 	return out;
+}
+
+/** A JSON value typed into a box that also takes lines; its own syntax error names the field. */
+function json(field: keyof JobFormValues, text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch (err) {
+		throw new FormFieldError(field, `is not valid JSON (${(err as Error).message})`);
+	}
+}
+
+/** argv: one argument per line (verbatim, trailing empty lines ignored), or a JSON array of strings. */
+export function parseArgv(text: string): unknown {
+	if (text.trimStart().startsWith('[')) return json('argv', text);
+	const lines = text.split(/\r?\n/);
+	while (lines.length && lines[lines.length - 1] === '') lines.pop();
+	return lines;
+}
+
+/** env: one "NAME=value" per line (the value may hold "="), or a JSON object of strings. */
+export function parseEnv(text: string): Record<string, unknown> | unknown {
+	if (text.trimStart().startsWith('{')) return json('env', text);
+	const out: Record<string, string> = {};
+	text.split(/\r?\n/).forEach((line, i) => {
+		if (!line.trim()) return;
+		const at = line.indexOf('=');
+		if (at <= 0) throw new FormFieldError('env', `line ${i + 1} must look like "NAME=value"`);
+		out[line.slice(0, at).trim()] = line.slice(at + 1);
+	});
+	return out;
+}
+
+function commandParams(v: JobFormValues): Record<string, unknown> {
+	return {
+		argv: parseArgv(v.argv),
+		...(v.cwd.trim() !== '' ? { cwd: v.cwd.trim() } : {}),
+		...(v.env.trim() !== '' ? { env: parseEnv(v.env) } : {}),
+		...(v.stdin !== '' ? { stdin: v.stdin } : {}),
+		...(v.killGraceMs.trim() !== '' ? { killGraceMs: num(v.killGraceMs) } : {})
+	};
+}
+
+/** The params of a UI job of `type`, from the form's fields of that type (none for a type the form has no fields for). */
+function paramsOf(v: JobFormValues, type: string): Record<string, unknown> | undefined {
+	if (type === 'http') return httpParams(v);
+	if (type === 'command') return commandParams(v);
+	return undefined;
 }
 
 function httpParams(v: JobFormValues): Record<string, unknown> {
@@ -114,13 +171,15 @@ export function createInput(v: JobFormValues): Record<string, unknown> {
 		name: v.name,
 		description: v.description,
 		type: v.type,
-		params: v.type === 'http' ? httpParams(v) : {},
+		params: paramsOf(v, v.type) ?? {},
 		schedule: v.schedule,
 		timezone: v.timezone.trim() || null,
 		enabled: v.enabled,
 		...policies(v)
 	};
 }
+
+const withParams = (params: Record<string, unknown> | undefined) => (params === undefined ? {} : { params });
 
 /** The update payload: code jobs keep their name, description and params (code owns them). */
 export function updateInput(v: JobFormValues, job: Pick<JobView, 'source' | 'type'>): Record<string, unknown> {
@@ -129,14 +188,14 @@ export function updateInput(v: JobFormValues, job: Pick<JobView, 'source' | 'typ
 		timezone: v.timezone.trim() || null,
 		enabled: v.enabled,
 		...policies(v),
-		...(job.source === 'ui' ? { name: v.name, description: v.description, ...(job.type === 'http' ? { params: httpParams(v) } : {}) } : {})
+		...(job.source === 'ui' ? { name: v.name, description: v.description, ...withParams(paramsOf(v, job.type)) } : {})
 	};
 }
 
 /** A service path (`params.headers.X-Y`, `timeoutMs`) to the form field that shows it. */
 function fieldOf(path: string): keyof JobFormValues | 'form' {
 	const [head, sub] = path.split('.');
-	const field = head === 'params' ? (sub ?? 'url') : head;
+	const field = head === 'params' ? sub : head;
 	return field && field in EMPTY_JOB_FORM ? (field as keyof JobFormValues) : 'form';
 }
 

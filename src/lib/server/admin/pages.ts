@@ -6,33 +6,45 @@
  * cron/executions.ts.
  */
 import type { Sql } from 'postgres';
-import { executionFilterQuerySchema, jobListQuerySchema } from '../../schemas/cron';
+import { executionFilterQuerySchema, JOB_PAGE_SIZE, jobListQuerySchema, MAX_JOB_PAGE } from '../../schemas/cron';
 import type { CronJobService } from '../cron/service';
 import { listExecutions, retryChain, type Cursor, type ExecutionFilter } from '../cron/executions';
 import type { JobSummary } from '../cron/job-view';
-import { countJobs } from '../cron/jobs';
 import { queryObject } from '../forms';
-import { jobStats, SUCCESS_WINDOW, successRates, type SuccessRate } from './stats';
+import { jobStats, recentRuns, SUCCESS_WINDOW, type RecentRuns } from './stats';
 import { wallTimeToInstant } from './zoned';
 
 export type PageDeps = { cron: CronJobService; sql: Sql };
 
-/** One row of the list: the job's summary (no params, which may hold secrets) and its recent success. */
-export type JobRow = JobSummary & { success: SuccessRate | null };
+/** One row of the list: the job's summary (no params, which may hold secrets), its recent success and latest run. */
+export type JobRow = JobSummary & { success: RecentRuns | null };
 
-/** /admin/cron: the jobs the filters keep, each with its success over its latest runs. */
+/**
+ * /admin/cron: one page of the jobs the filters keep (search, state, source, sort in SQL), each
+ * with its success over its latest runs and its latest run. A fixed number of queries, each
+ * bounded by the page, whatever the number of jobs.
+ */
 export async function cronListPage(deps: PageDeps, params: URLSearchParams) {
 	const query = jobListQuerySchema.parse(queryObject(params));
-	const filtered = query.q !== '' || query.state !== undefined || query.source !== undefined;
-	const [jobs, success, everyJob] = await Promise.all([
-		deps.cron.listJobSummaries({ q: query.q || undefined, source: query.source, state: query.state }),
-		successRates(deps.sql),
-		filtered ? countJobs(deps.sql) : null
-	]);
+	const page = await deps.cron.listJobPage({
+		q: query.q || undefined,
+		source: query.source,
+		state: query.state,
+		sort: query.sort,
+		offset: (query.page - 1) * JOB_PAGE_SIZE,
+		limit: JOB_PAGE_SIZE
+	});
+	const recent = await recentRuns(
+		deps.sql,
+		page.jobs.map((j) => j.key)
+	);
 	return {
-		jobs: jobs.map((j): JobRow => ({ ...j, success: success.get(j.key) ?? null })),
-		/** Every job, whatever the filters. */
-		total: everyJob ?? jobs.length,
+		jobs: page.jobs.map((j): JobRow => ({ ...j, success: recent.get(j.key) ?? null })),
+		/** Jobs the filters keep, and every job whatever the filters. */
+		matching: page.matching,
+		total: page.total,
+		pages: Math.min(MAX_JOB_PAGE, Math.max(1, Math.ceil(page.matching / JOB_PAGE_SIZE))),
+		pageSize: JOB_PAGE_SIZE,
 		query,
 		window: SUCCESS_WINDOW
 	};
@@ -94,9 +106,8 @@ export async function executionsPage(deps: PageDeps, params: URLSearchParams) {
 	const zone = settings['scheduler.defaultTimezone'];
 	const parsed = parseExecutionQuery(params, zone);
 	const hasErrors = Object.keys(parsed.errors).length > 0;
-	const [jobs, page] = await Promise.all([deps.cron.jobNames(), hasErrors ? null : listExecutions(deps.sql, parsed.filter, parsed.cursor)]);
+	const page = hasErrors ? null : await listExecutions(deps.sql, parsed.filter, parsed.cursor);
 	return {
-		jobs,
 		page,
 		zone,
 		errors: parsed.errors,

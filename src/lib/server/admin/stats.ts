@@ -1,7 +1,8 @@
 /**
- * Jobs' recent statistics: the job page's summary of its last STATS_WINDOW runs, and the list's
- * success rate of each job's last SUCCESS_WINDOW runs. Both read along (job_id, id desc) with a
- * LIMIT, so the cost never depends on how long the history is.
+ * Jobs' recent statistics: the job page's summary of its last STATS_WINDOW runs, and, for the
+ * jobs of one list page, the success rate of their last SUCCESS_WINDOW runs and their latest
+ * run. Both read along (job_id, id desc) with a LIMIT, so the cost never depends on how long
+ * the history is.
  */
 import type { Sql } from 'postgres';
 import { FINISHED_STATUSES, isFinished, type ExecutionStatus } from '../../names';
@@ -12,6 +13,11 @@ export const CHART_POINTS = 100;
 /** How many of each job's latest runs its success rate (on the list) covers. */
 export const SUCCESS_WINDOW = 10;
 
+/** The span "runs per day" looks back over. */
+export const RATE_WINDOW_MS = 7 * 86_400_000;
+/** Below this span a daily rate would be an extrapolation from a moment: the count is shown instead. */
+export const RATE_MIN_SPAN_MS = 10 * 60_000;
+
 export type SuccessRate = {
 	/** Runs in the window that ended with an outcome (succeeded, failed, timed out, interrupted). */
 	finished: number;
@@ -20,31 +26,68 @@ export type SuccessRate = {
 	rate: number | null;
 };
 
+/** A job's latest run as the list shows it: which, how it ended, and why it failed. */
+export type LatestRun = { id: number; status: ExecutionStatus; errorMessage: string | null };
+
+export type RecentRuns = SuccessRate & { latest: LatestRun | null };
+
 /**
- * Every job's success over its last `window` runs, in one statement: a LATERAL probe per job on
- * (job_id, id desc), LIMIT `window`, so the cost is bounded by jobs × window whatever the
- * history's size (and needs no list of jobs first: it runs beside the list's own read).
- * Skipped, missed, cancelled and unfinished runs are not outcomes.
+ * The jobs' success over their last `window` runs and their latest run, in one statement: a
+ * LATERAL probe per job on (job_id, id desc), LIMIT `window`, so the cost is bounded by
+ * keys × window whatever the history's size. Skipped, missed, cancelled and unfinished runs are
+ * not outcomes.
  */
-export async function successRates(sql: Sql, window = SUCCESS_WINDOW): Promise<Map<string, SuccessRate>> {
-	const rows = await sql<{ key: string; finished: number; succeeded: number }[]>`
-		select j.key, r.finished, r.succeeded
-		from cron_job j
+export async function recentRuns(sql: Sql, keys: readonly string[], window = SUCCESS_WINDOW): Promise<Map<string, RecentRuns>> {
+	if (!keys.length) return new Map();
+	const rows = await sql<{ key: string; finished: number; succeeded: number; latestId: number | null; latestStatus: ExecutionStatus | null; latestError: string | null }[]>`
+		select k.key, r.finished, r.succeeded, l.id as "latestId", l.status as "latestStatus", l.error_message as "latestError"
+		from unnest(${keys as string[]}::text[]) as k(key)
 		cross join lateral (
 			select count(*) filter (where x.status = any(${FINISHED_STATUSES}))::int as finished,
 				count(*) filter (where x.status = 'succeeded')::int as succeeded
 			from (
 				select e.status from cron_job_execution e
-				where e.job_id = j.key
+				where e.job_id = k.key
 				-- NULLS LAST as in the index: a plain DESC (NULLS FIRST) cannot use it
 				order by e.id desc nulls last
 				limit ${window}
 			) x
-		) r`;
-	return new Map(rows.map((r) => [r.key, { finished: r.finished, succeeded: r.succeeded, rate: r.finished ? r.succeeded / r.finished : null }]));
+		) r
+		left join lateral (
+			select e.id, e.status, left(e.error_message, 300) as error_message from cron_job_execution e
+			where e.job_id = k.key and e.status <> 'queued'
+			order by e.id desc nulls last
+			limit 1
+		) l on true`;
+	return new Map(
+		rows.map((r) => [
+			r.key,
+			{
+				finished: r.finished,
+				succeeded: r.succeeded,
+				rate: r.finished ? r.succeeded / r.finished : null,
+				latest: r.latestId === null ? null : { id: r.latestId, status: r.latestStatus!, errorMessage: r.latestError }
+			}
+		])
+	);
 }
 
 export type ChartPoint = { id: number; at: string; status: ExecutionStatus; durationMs: number | null };
+
+/**
+ * Finished runs per day, with the span it covers: the last 7 days; since the job's first run
+ * when it is younger; or the span of the runs read (STATS_WINDOW) when those all fall within
+ * the 7 days (a busy job). `perDay` is null for a span under RATE_MIN_SPAN_MS.
+ */
+export type RunRate = {
+	perDay: number | null;
+	/** Finished runs counted. */
+	finished: number;
+	/** Start of the span (ISO); it ends now. */
+	since: string;
+	spanMs: number;
+	basis: 'week' | 'since-first' | 'latest';
+};
 
 export type JobStats = {
 	/** Runs examined (at most STATS_WINDOW) and the instant of the oldest of them. */
@@ -57,8 +100,8 @@ export type JobStats = {
 	p50Ms: number | null;
 	p95Ms: number | null;
 	maxMs: number | null;
-	/** Runs per day over the window's span (null with fewer than two runs). */
-	perDay: number | null;
+	/** Runs per day (null without any run). */
+	rate: RunRate | null;
 	byStatus: Partial<Record<ExecutionStatus, number>>;
 	/** The latest CHART_POINTS runs, oldest first. */
 	chart: ChartPoint[];
@@ -72,7 +115,29 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 type Raw = { id: number; status: ExecutionStatus; durationMs: number | null; at: Date };
 
-export function summarise(rows: readonly Raw[], window = STATS_WINDOW): JobStats {
+/** Finished runs per day, from the latest runs read (newest first) and the job's first run. */
+export function runRate(rows: readonly Raw[], firstAt: Date | null, now: number, window = STATS_WINDOW): RunRate | null {
+	if (!rows.length || !firstAt) return null;
+	const weekAgo = now - RATE_WINDOW_MS;
+	const oldestRead = rows[rows.length - 1]!.at.getTime();
+	let start: number;
+	let basis: RunRate['basis'];
+	if (rows.length >= window && oldestRead > weekAgo) {
+		start = oldestRead;
+		basis = 'latest';
+	} else if (firstAt.getTime() > weekAgo) {
+		start = firstAt.getTime();
+		basis = 'since-first';
+	} else {
+		start = weekAgo;
+		basis = 'week';
+	}
+	const finished = rows.filter((r) => isFinished(r.status) && r.at.getTime() >= start).length;
+	const spanMs = Math.max(0, now - start);
+	return { perDay: spanMs < RATE_MIN_SPAN_MS ? null : finished / (spanMs / 86_400_000), finished, since: new Date(start).toISOString(), spanMs, basis };
+}
+
+export function summarise(rows: readonly Raw[], firstAt: Date | null, now: number, window = STATS_WINDOW): JobStats {
 	const durations: number[] = [];
 	const byStatus: JobStats['byStatus'] = {};
 	let finished = 0;
@@ -86,9 +151,6 @@ export function summarise(rows: readonly Raw[], window = STATS_WINDOW): JobStats
 		}
 	}
 	durations.sort((a, b) => a - b);
-	const newest = rows[0]?.at.getTime();
-	const oldest = rows[rows.length - 1]?.at.getTime();
-	const spanDays = newest !== undefined && oldest !== undefined ? (newest - oldest) / 86_400_000 : 0;
 	return {
 		runs: rows.length,
 		since: rows.length ? rows[rows.length - 1]!.at.toISOString() : null,
@@ -98,9 +160,7 @@ export function summarise(rows: readonly Raw[], window = STATS_WINDOW): JobStats
 		p50Ms: percentile(durations, 50),
 		p95Ms: percentile(durations, 95),
 		maxMs: durations.length ? durations[durations.length - 1]! : null,
-		// Over the window's span; a history younger than a day is reported as it is (its runs so
-		// far), not extrapolated from a few minutes.
-		perDay: rows.length < 2 || spanDays <= 0 ? null : spanDays < 1 && rows.length < window ? rows.length : (rows.length - 1) / spanDays,
+		rate: runRate(rows, firstAt, now, window),
 		byStatus,
 		chart: rows
 			.slice(0, CHART_POINTS)
@@ -109,13 +169,21 @@ export function summarise(rows: readonly Raw[], window = STATS_WINDOW): JobStats
 	};
 }
 
-/** One query: the job's latest runs (small columns only), summarised here. */
+/** Two bounded reads: the job's latest runs (small columns only) and its first run, summarised here. */
 export async function jobStats(sql: Sql, jobKey: string, window = STATS_WINDOW): Promise<JobStats> {
-	const rows = await sql<Raw[]>`
-		select id, status, duration_ms as "durationMs", coalesce(started_at, scheduled_for, run_at) as at
-		from cron_job_execution
-		where job_id = ${jobKey}
-		order by id desc nulls last -- as the index (job_id, id desc nulls last) is ordered
-		limit ${window}`;
-	return summarise(rows, window);
+	const [rows, first] = await Promise.all([
+		sql<Raw[]>`
+			select id, status, duration_ms as "durationMs", coalesce(started_at, scheduled_for, run_at) as at
+			from cron_job_execution
+			where job_id = ${jobKey}
+			order by id desc nulls last -- as the index (job_id, id desc nulls last) is ordered
+			limit ${window}`,
+		sql<{ at: Date; now: Date }[]>`
+			select coalesce(started_at, scheduled_for, run_at) as at, now() as now
+			from cron_job_execution
+			where job_id = ${jobKey}
+			order by id asc nulls first -- the same index, read backwards
+			limit 1`
+	]);
+	return summarise(rows, first[0]?.at ?? null, first[0]?.now.getTime() ?? Date.now(), window);
 }

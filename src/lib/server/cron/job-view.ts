@@ -106,12 +106,17 @@ export function describeSchedule(schedule: string, zone: string): string {
 	return d;
 }
 
-/** A job's state as the list shows it. */
+/**
+ * A job's state as the pages show it, in order of precedence: misconfigured (it cannot be
+ * scheduled), running, disabled (turned off), failing (its latest outcomes failed), paused (the
+ * global pause holds it), idle. Its SQL twin, for filters, is `stateWhere` in jobs.ts.
+ */
 export function jobState(job: Pick<CronJob, 'configError' | 'enabled' | 'consecutiveFailures'>, running: boolean, paused: boolean): JobState {
 	if (job.configError) return 'misconfigured';
 	if (running) return 'running';
-	if (!job.enabled || paused) return 'paused';
-	return job.consecutiveFailures > 0 ? 'failing' : 'idle';
+	if (!job.enabled) return 'disabled';
+	if (job.consecutiveFailures > 0) return 'failing';
+	return paused ? 'paused' : 'idle';
 }
 
 /**

@@ -3,13 +3,13 @@
  * the sync of code definitions at boot (a deploy never silently overwrites an admin's edit:
  * docs/architecture.md, "Invariants").
  */
-import { and, eq, ilike, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, ilike, inArray, isNotNull, isNull, not, notInArray, or, sql as q, type SQL } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
 import { audit } from '../audit';
 import type { Db } from '../db';
 import { jsonValue } from '../db/json';
 import * as schema from '../db/schema';
-import { POLICY_DEFAULTS, type CronJob, type JobSettings, type JobSource } from '../db/schema';
+import { POLICY_DEFAULTS, type CronJob, type JobSettings, type JobSort, type JobSource, type JobState } from '../db/schema';
 import { normalizeRules } from '../../schemas/alerts';
 import { notify } from './notify';
 import { jobsChangedSql } from './run-events';
@@ -104,15 +104,10 @@ export async function listJobs(db: Db, filter: JobFilter = {}): Promise<CronJob[
 	return db.select().from(schema.cronJob).where(jobFilter(filter)).orderBy(schema.cronJob.key);
 }
 
-/**
- * Only some columns of the jobs listJobs reads, in the same order: what a list shows of each
- * (`columns`), without the params and code defaults it does not show.
- */
-export async function listJobColumns<K extends keyof CronJob>(db: Db, columns: readonly K[], filter: JobFilter = {}): Promise<Pick<CronJob, K>[]> {
+const pick = <K extends keyof CronJob>(columns: readonly K[]) => {
 	const t = schema.cronJob;
-	const picked = Object.fromEntries(columns.map((c) => [c, t[c]])) as { [C in K]: (typeof t)[C] };
-	return db.select(picked).from(t).where(jobFilter(filter)).orderBy(t.key) as Promise<Pick<CronJob, K>[]>;
-}
+	return Object.fromEntries(columns.map((c) => [c, t[c]])) as { [C in K]: (typeof t)[C] };
+};
 
 function jobFilter(filter: JobFilter): SQL | undefined {
 	const t = schema.cronJob;
@@ -125,10 +120,92 @@ function jobFilter(filter: JobFilter): SQL | undefined {
 	return and(...where);
 }
 
+/** What a state depends on besides the row: the jobs with a running run, and the global pause. */
+export type StateContext = { running: readonly string[]; paused: boolean };
+
+/**
+ * The rows of one state, in SQL: the twin of `jobState` (cron/job-view.ts), in the same order
+ * of precedence (misconfigured, running, disabled, failing, paused, idle). The rare states ride
+ * partial indexes (drizzle/0011_job_list_indexes.sql).
+ */
+export function stateWhere(state: JobState, ctx: StateContext): SQL {
+	const t = schema.cronJob;
+	if (state === 'misconfigured') return isNotNull(t.configError);
+	const running = [...ctx.running];
+	if (state === 'running') return and(isNull(t.configError), inArray(t.key, running))!;
+	const base = [isNull(t.configError), ...(running.length ? [notInArray(t.key, running)] : [])];
+	if (state === 'disabled') return and(...base, not(t.enabled))!;
+	if (state === 'failing') return and(...base, t.enabled, gt(t.consecutiveFailures, 0))!;
+	const quiet = and(...base, t.enabled, eq(t.consecutiveFailures, 0))!;
+	// The global pause turns every quiet job `paused`; without it they are `idle`.
+	return (state === 'paused') === ctx.paused ? quiet : q`false`;
+}
+
+export type JobPageQuery = JobFilter & {
+	state?: JobState;
+	sort: JobSort;
+	offset: number;
+	limit: number;
+};
+
+/** The ORDER BY of each sort, each served by an index (key: the primary key). */
+function orderOf(sort: JobSort): SQL[] {
+	const t = schema.cronJob;
+	if (sort === 'name') return [asc(t.name), asc(t.key)];
+	if (sort === 'next') return [q`${t.nextRunAt} asc nulls last`, asc(t.key)];
+	return [asc(t.key)];
+}
+
+/**
+ * One page of the job list (the admin list at any size): search, source and state filtered,
+ * sorted and cut in SQL (`offset`, `limit`), beside the number of jobs the filters keep.
+ */
+export async function pageJobColumns<K extends keyof CronJob>(
+	db: Db,
+	columns: readonly K[],
+	query: JobPageQuery,
+	ctx: StateContext
+): Promise<{ rows: Pick<CronJob, K>[]; matching: number }> {
+	const t = schema.cronJob;
+	const where = and(jobFilter(query), query.state ? stateWhere(query.state, ctx) : undefined);
+	const [rows, [counted]] = await Promise.all([
+		db
+			.select(pick(columns))
+			.from(t)
+			.where(where)
+			.orderBy(...orderOf(query.sort))
+			.limit(query.limit)
+			.offset(query.offset) as Promise<Pick<CronJob, K>[]>,
+		db.select({ n: count() }).from(t).where(where)
+	]);
+	return { rows, matching: counted?.n ?? 0 };
+}
+
 /** How many jobs there are, whatever a list's filters. */
 export async function countJobs(sql: Sql): Promise<number> {
 	const [row] = await sql<{ n: number }[]>`select count(*)::int as n from cron_job`;
 	return row!.n;
+}
+
+/** How many jobs are in each state (the overview), in one pass over `cron_job`. */
+export async function countJobsByState(sql: Sql, ctx: StateContext): Promise<Record<JobState, number>> {
+	const running = [...ctx.running];
+	const [row] = await sql<Record<'misconfigured' | 'running' | 'disabled' | 'failing' | 'quiet', number>[]>`
+		select count(*) filter (where config_error is not null)::int as misconfigured,
+			count(*) filter (where config_error is null and key = any(${running}::text[]))::int as running,
+			count(*) filter (where config_error is null and key <> all(${running}::text[]) and not enabled)::int as disabled,
+			count(*) filter (where config_error is null and key <> all(${running}::text[]) and enabled and consecutive_failures > 0)::int as failing,
+			count(*) filter (where config_error is null and key <> all(${running}::text[]) and enabled and consecutive_failures = 0)::int as quiet
+		from cron_job`;
+	const r = row!;
+	return {
+		idle: ctx.paused ? 0 : r.quiet,
+		running: r.running,
+		disabled: r.disabled,
+		paused: ctx.paused ? r.quiet : 0,
+		failing: r.failing,
+		misconfigured: r.misconfigured
+	};
 }
 
 export async function findJob(db: Db, key: string): Promise<CronJob | undefined> {

@@ -235,16 +235,18 @@ export type EnqueueInput = {
 	scheduledFor?: Date | null;
 	triggeredBy?: string | null;
 	triggeredByUserId?: string | null;
+	/** A manual retry of a failed run (attempt 1, a fresh retry budget): the run it retries. */
+	retryOf?: number | null;
 };
 
-/** Adds `queued` runs (manual, API, catch-up) for the workers. */
+/** Adds `queued` runs (manual, API, catch-up, manual retries) for the workers. */
 export async function enqueue(sql: Queryable, runs: EnqueueInput[]): Promise<ClaimedRun[]> {
 	if (!runs.length) return [];
 	return sql.unsafe<ClaimedRun[]>(
-		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, triggered_by, triggered_by_user_id)
-		select u.job_id, u.trigger, u.scheduled_for, coalesce(u.run_at, now()), 'queued', u.triggered_by, u.user_id
-		from unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[])
-			as u(job_id, trigger, scheduled_for, run_at, triggered_by, user_id)
+		`insert into cron_job_execution (job_id, trigger, scheduled_for, run_at, status, triggered_by, triggered_by_user_id, retry_of)
+		select u.job_id, u.trigger, u.scheduled_for, coalesce(u.run_at, now()), 'queued', u.triggered_by, u.user_id, u.retry_of
+		from unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::bigint[])
+			as u(job_id, trigger, scheduled_for, run_at, triggered_by, user_id, retry_of)
 		order by u.job_id, u.scheduled_for
 		on conflict do nothing
 		returning ${RUN_COLUMNS}`,
@@ -254,7 +256,8 @@ export async function enqueue(sql: Queryable, runs: EnqueueInput[]): Promise<Cla
 			runs.map((r) => r.scheduledFor?.toISOString() ?? null),
 			runs.map((r) => r.runAt?.toISOString() ?? null),
 			runs.map((r) => r.triggeredBy ?? null),
-			runs.map((r) => r.triggeredByUserId ?? null)
+			runs.map((r) => r.triggeredByUserId ?? null),
+			runs.map((r) => r.retryOf ?? null)
 		]
 	);
 }

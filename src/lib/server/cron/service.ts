@@ -4,17 +4,17 @@
  * job-view.ts (how a job is shown) and executions.ts (history).
  */
 import type { z } from 'zod';
-import { createJobSchema, executionQuerySchema, outputQuerySchema, previewQuerySchema, runDueQuerySchema, updateJobSchema } from '../../schemas/cron';
+import { bulkKeysSchema, createJobSchema, executionQuerySchema, outputQuerySchema, previewQuerySchema, runDueQuerySchema, updateJobSchema } from '../../schemas/cron';
 import { normalizeRules } from '../../schemas/alerts';
 import { assertChannelsExist } from '../alerts/channels';
 import { audit } from '../audit';
 import type { Actor } from '../audit/actor';
 import { jsonValue } from '../db/json';
-import { isActive, POLICY_DEFAULTS, type CronJob, type JobState } from '../db/schema';
+import { isActive, isFailed, POLICY_DEFAULTS, type CronJob, type JobState } from '../db/schema';
 import { isValidTimeZone } from '../config';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { getExecution, listExecutionViews, readExecutionOutput, type ExecutionView } from './executions';
-import { findJob, listJobColumns, listJobs, NO_HANDLER, settingsOf, ticksRestart, type JobFilter } from './jobs';
+import { countJobs, countJobsByState, findJob, listJobs, NO_HANDLER, pageJobColumns, settingsOf, ticksRestart, type JobFilter, type JobPageQuery } from './jobs';
 import { SUMMARY_COLUMNS, toJobSummary, toJobView, type JobSummary, type JobView, type ViewContext } from './job-view';
 import * as ledger from './ledger';
 import { readOutput } from './output';
@@ -30,9 +30,8 @@ export type CronServiceDeps = Pick<SchedulerOptions, 'sql' | 'db' | 'defaultTime
 	scheduler: Scheduler;
 };
 
-export type JobListFilter = JobFilter & { state?: JobState };
-
-const byState = <V extends { state: JobState }>(views: V[], state: JobState | undefined) => (state ? views.filter((v) => v.state === state) : views);
+/** One page of the admin list: the summaries, how many jobs the filters keep, and how many there are. */
+export type JobPage = { jobs: JobSummary[]; matching: number; total: number };
 
 export class CronJobService {
 	constructor(private readonly deps: CronServiceDeps) {}
@@ -59,7 +58,12 @@ export class CronJobService {
 	 */
 	private async views<R, V>(rows: Promise<R[]>, toView: (row: R, ctx: ViewContext) => V, only?: string): Promise<V[]> {
 		const [jobs, running, settings] = await Promise.all([rows, this.runningKeys(only), this.settings()]);
-		const ctx: ViewContext = {
+		const ctx = this.viewContext(settings, running);
+		return jobs.map((j) => toView(j, ctx));
+	}
+
+	private viewContext(settings: Settings, running: ReadonlySet<string>): ViewContext {
+		return {
 			defaultZone: settings['scheduler.defaultTimezone'],
 			paused: settings['scheduler.paused'],
 			running,
@@ -67,7 +71,6 @@ export class CronJobService {
 			env: this.deps.env,
 			shownParams: (job) => this.shownParams(job)
 		};
-		return jobs.map((j) => toView(j, ctx));
 	}
 
 	/** Keys of the jobs with a running run (or of `only`, if it has one), on the partial index of running runs. */
@@ -78,22 +81,29 @@ export class CronJobService {
 		return new Set(rows.map((r) => r.jobKey));
 	}
 
+	/** Every job as a view (the API and the CLI): a fixed number of queries whatever the count. */
+	async listJobs(filter: JobFilter = {}): Promise<JobView[]> {
+		return this.views(listJobs(this.deps.db, filter), toJobView);
+	}
+
 	/**
-	 * The job list of the API, the admin page and the CLI: a fixed number of queries whatever
-	 * the count. Search and source are filtered in SQL; the state needs the running runs.
+	 * One page of the job list as summaries (the admin list, at any number of jobs): search,
+	 * source, state, sort and the page are applied in SQL, and only the columns a list shows are
+	 * read. The state needs the running jobs and the pause first: two round trips in all.
 	 */
-	async listJobs(filter: JobListFilter = {}): Promise<JobView[]> {
-		return byState(await this.views(listJobs(this.deps.db, filter), toJobView), filter.state);
+	async listJobPage(query: JobPageQuery): Promise<JobPage> {
+		const [running, settings] = await Promise.all([this.runningKeys(), this.settings()]);
+		const filtered = query.q !== undefined || query.source !== undefined || query.state !== undefined;
+		const ctx = { running: [...running], paused: settings['scheduler.paused'] };
+		const [page, total] = await Promise.all([pageJobColumns(this.deps.db, SUMMARY_COLUMNS, query, ctx), filtered ? countJobs(this.sql) : null]);
+		const view = this.viewContext(settings, running);
+		return { jobs: page.rows.map((row) => toJobSummary(row, view)), matching: page.matching, total: total ?? page.matching };
 	}
 
-	/** The same list, as summaries: only the columns a list shows are read (the admin list). */
-	async listJobSummaries(filter: JobListFilter = {}): Promise<JobSummary[]> {
-		return byState(await this.views(listJobColumns(this.deps.db, SUMMARY_COLUMNS, filter), toJobSummary), filter.state);
-	}
-
-	/** Every job's key and name, in key order (the history filter's choices). */
-	jobNames(): Promise<{ key: string; name: string }[]> {
-		return listJobColumns(this.deps.db, ['key', 'name']);
+	/** How many jobs are in each state (the overview). */
+	async jobStateCounts(): Promise<Record<JobState, number>> {
+		const [running, settings] = await Promise.all([this.runningKeys(), this.settings()]);
+		return countJobsByState(this.sql, { running: [...running], paused: settings['scheduler.paused'] });
 	}
 
 	private async requireJob(key: string): Promise<CronJob> {
@@ -107,9 +117,11 @@ export class CronJobService {
 		return view!;
 	}
 
-	/** The types jobs created in the UI or the API can have (the job form's choices). */
+	/** The types jobs created in the UI or the API can have here (the job form's choices): a disabled type is not offered. */
 	typeNames(): string[] {
-		return Object.keys(this.deps.types);
+		return Object.entries(this.deps.types)
+			.filter(([, t]) => !t.disabled)
+			.map(([name]) => name);
 	}
 
 	/**
@@ -291,6 +303,63 @@ export class CronJobService {
 		await notify(this.sql, { t: 'queue' });
 		this.deps.scheduler.wakeQueue();
 		return { id: run!.id, status: 'queued' };
+	}
+
+	/** Run now for several jobs at once (the list's bulk action): one statement, every key must exist. */
+	async triggerMany(keys: unknown, actor: Actor): Promise<{ id: number; jobKey: string }[]> {
+		const wanted = this.bulkKeys(keys);
+		await this.requireJobs(wanted);
+		const runs = await ledger.enqueue(
+			this.sql,
+			wanted.map((jobKey) => ({ jobKey, trigger: 'manual' as const, triggeredBy: actor.name, triggeredByUserId: actor.userId ?? null }))
+		);
+		await notify(this.sql, { t: 'queue' });
+		this.deps.scheduler.wakeQueue();
+		return runs.map((r) => ({ id: r.id, jobKey: r.jobKey }));
+	}
+
+	/** Enable or disable several jobs (the list's bulk action); each change is audited like one. Returns the jobs that changed. */
+	async setEnabledMany(keys: unknown, enabled: boolean, actor: Actor): Promise<string[]> {
+		const wanted = this.bulkKeys(keys);
+		const jobs = await this.requireJobs(wanted);
+		const changed = jobs.filter((j) => j.enabled !== enabled).map((j) => j.key);
+		for (const key of changed) await this.setEnabled(key, enabled, actor);
+		return changed;
+	}
+
+	private bulkKeys(keys: unknown): string[] {
+		const parsed = bulkKeysSchema.safeParse(keys);
+		if (!parsed.success) throw invalid(parsed.error, 'keys');
+		return [...new Set(parsed.data)];
+	}
+
+	/** The rows of `keys`, or a 404 naming those that do not exist. */
+	private async requireJobs(keys: string[]): Promise<Pick<CronJob, 'key' | 'enabled'>[]> {
+		const rows = await this.sql<Pick<CronJob, 'key' | 'enabled'>[]>`select key, enabled from cron_job where key = any(${keys}::text[]) order by key`;
+		const found = new Set(rows.map((r) => r.key));
+		const missing = keys.filter((k) => !found.has(k));
+		if (missing.length) throw new ServiceError(404, 'not_found', `no job ${missing.map((k) => `"${k}"`).join(', ')}`, [{ path: 'keys', message: `unknown: ${missing.join(', ')}` }]);
+		return rows;
+	}
+
+	/**
+	 * Retry of a failed run (failed, timed out or interrupted): a new `manual` run, attempt 1
+	 * with the job's whole retry budget, whose `retry_of` is the failed run.
+	 */
+	async retryExecution(id: number, actor: Actor): Promise<{ id: number; jobKey: string; status: 'queued'; retryOf: number }> {
+		const run = await this.getExecution(id);
+		if (!isFailed(run.status)) {
+			throw new ServiceError(409, 'conflict', `execution ${id} is ${run.status}: only failed, timed-out or interrupted runs can be retried`);
+		}
+		await this.requireJob(run.jobKey);
+		const [queued] = await this.sql.begin(async (tx) => {
+			const rows = await ledger.enqueue(tx, [{ jobKey: run.jobKey, trigger: 'manual', triggeredBy: actor.name, triggeredByUserId: actor.userId ?? null, retryOf: id }]);
+			await audit(tx, { actor: actor.name, action: 'execution.retry', entity: 'cron_job_execution', entityId: String(rows[0]!.id), after: { retryOf: id, jobKey: run.jobKey } });
+			await notify(tx, { t: 'queue' });
+			return rows;
+		});
+		this.deps.scheduler.wakeQueue();
+		return { id: queued!.id, jobKey: run.jobKey, status: 'queued', retryOf: id };
 	}
 
 	/** The API's history pages: keyset pages on the history indexes (executions.ts), always full. */

@@ -85,6 +85,22 @@ describe('embedded PostgreSQL lifecycle', () => {
 		await again.stop();
 	});
 
+	it('the CLI (attach) warns when DATA_DIR has no database and it would work on a new, empty one', async () => {
+		const other = await fs.mkdtemp(path.join(os.tmpdir(), 'cronkit-embedded-other-'));
+		const notices: string[] = [];
+		try {
+			const fresh = await startEmbedded({ dataDir: other, mode: 'attach', notice: (l) => notices.push(l) });
+			await fresh.stop();
+			expect(notices.join('\n')).toMatch(/warning: DATA_DIR .*cronkit-embedded-other-.* had no database, so this command uses a new, empty one; if the app runs with another DATA_DIR, set DATA_DIR to it/);
+			// An existing one: no warning.
+			notices.length = 0;
+			await (await startEmbedded({ dataDir: other, mode: 'attach', notice: (l) => notices.push(l) })).stop();
+			expect(notices.join('\n')).not.toMatch(/warning/);
+		} finally {
+			await fs.rm(other, { recursive: true, force: true });
+		}
+	});
+
 	it('stops its server within 5 s of its owner being killed with SIGKILL; the next owner starts', async () => {
 		const { child, port } = await startOwner(dataDir);
 		const server = await postmasterPid(pgDir(dataDir));

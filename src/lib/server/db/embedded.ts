@@ -387,6 +387,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
 				throw new EmbeddedDbError(`${pgDir} exists but is not a PostgreSQL data directory; move it away`);
 			}
 			notice(`initialising embedded PostgreSQL in ${pgDir}`);
+			// The CLI attaches to the app's database: a new one here usually means another DATA_DIR.
+			if (opts.mode === 'attach') {
+				notice(`warning: DATA_DIR ${dataDir} had no database, so this command uses a new, empty one; if the app runs with another DATA_DIR, set DATA_DIR to it`);
+			}
 			await initCluster(pgDir, initdb, password, ids);
 		} else {
 			await stopOrphan(pgDir, notice);

@@ -122,7 +122,13 @@ export const cronJob = pgTable(
 		check('cron_job_auto_disable_after_check', sql`${t.autoDisableAfter} is null or ${t.autoDisableAfter} > 0`),
 		// The alerts' timers look for the few jobs that watch durations.
 		index('cron_job_max_duration_idx').on(t.key).where(sql`${t.alerts} ? 'maxDurationMs'`),
-		index('cron_job_no_success_idx').on(t.key).where(sql`${t.alerts} ? 'noSuccessWithinMs'`)
+		index('cron_job_no_success_idx').on(t.key).where(sql`${t.alerts} ? 'noSuccessWithinMs'`),
+		// The admin list's orders and its rare states (cron/jobs.ts, pageJobColumns and stateWhere).
+		index('cron_job_name_idx').on(t.name, t.key),
+		index('cron_job_next_run_idx').on(t.nextRunAt, t.key),
+		index('cron_job_misconfigured_idx').on(t.key).where(sql`${t.configError} is not null`),
+		index('cron_job_disabled_idx').on(t.key).where(sql`not ${t.enabled}`),
+		index('cron_job_failing_idx').on(t.key).where(sql`${t.consecutiveFailures} > 0`)
 	]
 );
 

@@ -7,11 +7,14 @@ import type { RequestEvent } from '@sveltejs/kit';
 import type { Sql } from 'postgres';
 import { iso } from '../../format/time';
 import { actorOf } from '../audit/actor';
+import type { Flash } from '../../flash';
+import { flashRedirect, type FlashEvent } from '../flash';
 import { formObject, serviceFailure } from '../forms';
 import { countAccessKeys, createAccessKey, endSessionOfKey, listAccessKeys, revokeAccessKey } from './keys';
 import { sessionTiming } from './settings';
 
 type Admin = NonNullable<App.Locals['user']>;
+type ActionEvent = Pick<RequestEvent, 'request'> & FlashEvent;
 
 /** Rows shown at once; a search narrows larger sets. */
 export const PAGE_KEYS = 200;
@@ -47,44 +50,63 @@ const failure = (action: 'create' | 'end' | 'revoke', err: unknown, values: Reco
 
 /** The route calls `requireAdmin` and passes the admin in. */
 export const sessionsActions = {
-	async create(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
+	async create(event: ActionEvent, admin: Admin) {
 		const values = await formObject(event.request);
+		let flash: Flash;
 		try {
-			const { sql } = event.locals.services;
+			const { sql, config } = event.locals.services;
 			const created = await createAccessKey(sql, { label: values.label, email: values.email }, actorOf(admin));
+			const email = values.email?.trim() || null;
 			let emailStatus: string | null = null;
 			if (created.emailId !== null) {
 				const [row] = await sql<{ status: string }[]>`select status from email_outbox where id = ${created.emailId}`;
 				emailStatus = row?.status ?? null;
 			}
-			return {
-				action: 'create' as const,
+			const pending = email !== null && emailStatus !== 'sent';
+			flash = {
+				tone: 'success',
 				message: `Access key ${created.prefix}… created.`,
-				created: { id: created.id, key: created.key, prefix: created.prefix, email: values.email?.trim() || null, emailStatus }
+				secret: { label: 'The key is', value: created.key, testId: 'created-key', copy: 'Copy key' },
+				details: [
+					'Only its hash is stored.',
+					...(email === null
+						? []
+						: [
+								pending
+									? `The email to ${email} could not be sent yet; it stays in the outbox and is retried.`
+									: config.smtpUrl
+										? `Emailed to ${email}.`
+										: `Not emailed: no SMTP_URL is set, so the email to ${email} was written as an .eml file to ${config.dataDir}/mail.`
+							])
+				],
+				...(pending ? { link: { href: '/admin/email', label: 'See the outbox' } } : {})
 			};
 		} catch (err) {
 			return failure('create', err, values);
 		}
+		flashRedirect(event, flash);
 	},
-	async end(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
+	async end(event: ActionEvent, admin: Admin) {
 		const values = await formObject(event.request);
+		let ended: boolean;
 		try {
-			const ended = await endSessionOfKey(event.locals.services.sql, values.id ?? '', actorOf(admin));
-			return { action: 'end' as const, message: ended ? 'Session ended: the device is told at its next heartbeat.' : 'That key had no active session.' };
+			ended = await endSessionOfKey(event.locals.services.sql, values.id ?? '', actorOf(admin));
 		} catch (err) {
 			return failure('end', err);
 		}
+		flashRedirect(event, { tone: ended ? 'success' : 'info', message: ended ? 'Session ended: the device is told at its next heartbeat.' : 'That key had no active session.' });
 	},
-	async revoke(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
+	async revoke(event: ActionEvent, admin: Admin) {
 		const values = await formObject(event.request);
+		let out: Awaited<ReturnType<typeof revokeAccessKey>>;
 		try {
-			const out = await revokeAccessKey(event.locals.services.sql, values.id ?? '', actorOf(admin));
-			return {
-				action: 'revoke' as const,
-				message: out.revoked ? `Key revoked${out.endedSession ? ' and its session ended' : ''}.` : 'That key was already revoked.'
-			};
+			out = await revokeAccessKey(event.locals.services.sql, values.id ?? '', actorOf(admin));
 		} catch (err) {
 			return failure('revoke', err);
 		}
+		flashRedirect(event, {
+			tone: out.revoked ? 'success' : 'info',
+			message: out.revoked ? `Key revoked${out.endedSession ? ' and its session ended' : ''}.` : 'That key was already revoked.'
+		});
 	}
 };

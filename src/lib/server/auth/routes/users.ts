@@ -1,5 +1,6 @@
 /** /admin/users: list for everyone signed in; create, change role and delete for admins. */
 import type { RequestEvent } from '@sveltejs/kit';
+import { flashRedirect, type FlashEvent } from '../../flash';
 import { actorOf } from '../../audit/actor';
 import { iso } from '../../../format/time';
 import { formObject, serviceFailure } from '../../forms';
@@ -7,6 +8,7 @@ import { requireUser } from '../guard';
 import { changeRole, createUser, deleteUser, listUsers } from '../users';
 
 type Admin = NonNullable<App.Locals['user']>;
+type ActionEvent = Pick<RequestEvent, 'request'> & FlashEvent;
 
 export async function usersLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
 	const me = requireUser(event);
@@ -24,31 +26,40 @@ const failure = (action: string, err: unknown, values: Record<string, string>) =
 
 /** The route calls `requireAdmin` and passes the admin in. */
 export const usersActions = {
-	async create(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
+	async create(event: ActionEvent, admin: Admin) {
 		const values = await formObject(event.request);
+		let created: Awaited<ReturnType<typeof createUser>>;
 		try {
-			const { user, generatedPassword } = await createUser(event.locals.services.sql, values, actorOf(admin));
-			return { action: 'create' as const, message: `Added ${user.email} as ${user.role}.`, email: user.email, generatedPassword };
+			created = await createUser(event.locals.services.sql, values, actorOf(admin));
 		} catch (err) {
 			return failure('create', err, values);
 		}
+		const { user, generatedPassword } = created;
+		flashRedirect(event, {
+			tone: 'success',
+			message: `Added ${user.email} as ${user.role}.`,
+			...(generatedPassword ? { secret: { label: 'Their password (pass it on now):', value: generatedPassword, testId: 'generated-password', copy: 'Copy password' } } : {})
+		});
 	},
-	async role(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
+	async role(event: ActionEvent, admin: Admin) {
 		const values = await formObject(event.request);
+		let message: string;
 		try {
 			const user = await changeRole(event.locals.services.sql, values, actorOf(admin));
-			return { action: 'role' as const, message: `${user.email} is now ${user.role === 'admin' ? 'an admin' : 'a viewer'}.` };
+			message = `${user.email} is now ${user.role === 'admin' ? 'an admin' : 'a viewer'}.`;
 		} catch (err) {
 			return failure('role', err, values);
 		}
+		flashRedirect(event, { tone: 'success', message });
 	},
-	async delete(event: Pick<RequestEvent, 'request' | 'locals'>, admin: Admin) {
+	async delete(event: ActionEvent, admin: Admin) {
 		const values = await formObject(event.request);
+		let message: string;
 		try {
-			const user = await deleteUser(event.locals.services.sql, values, actorOf(admin));
-			return { action: 'delete' as const, message: `Deleted ${user.email}.` };
+			message = `Deleted ${(await deleteUser(event.locals.services.sql, values, actorOf(admin))).email}.`;
 		} catch (err) {
 			return failure('delete', err, values);
 		}
+		flashRedirect(event, { tone: 'success', message });
 	}
 };

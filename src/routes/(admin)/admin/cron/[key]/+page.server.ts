@@ -4,6 +4,7 @@ import { deleteJob, resetToCode, runNow, saveJob, setEnabled } from '$lib/server
 import { jobFormValues } from '$lib/server/admin/job-form';
 import { jobPage } from '$lib/server/admin/pages';
 import { jobAlertChoices, saveJobAlerts } from '$lib/server/alerts/job-alerts';
+import { zoneChoices } from '$lib/server/admin/zones';
 import { ServiceError } from '$lib/server/errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -14,10 +15,12 @@ export const load: PageServerLoad = async (event) => {
 	try {
 		const [page, alertChoices] = await Promise.all([jobPage(event.locals.services, event.params.key, event.url.searchParams), jobAlertChoices(event.locals.services)]);
 		// Job secrets come masked from the service, for admins too (they are write-only).
+		const admin = user.role === 'admin';
 		return {
 			...page,
-			formValues: user.role === 'admin' ? jobFormValues(page.job) : null,
+			formValues: admin ? jobFormValues(page.job) : null,
 			types: cron.typeNames(),
+			zones: admin ? zoneChoices(page.job.timezoneOverride) : [],
 			alertChoices
 		};
 	} catch (err) {
@@ -27,11 +30,11 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-	runNow: async (event) => runNow(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
-	enable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), true, event.params.key),
-	disable: async (event) => setEnabled(event.locals.services.cron, event.request, requireAdmin(event), false, event.params.key),
-	reset: async (event) => resetToCode(event.locals.services.cron, requireAdmin(event), event.params.key),
-	save: async (event) => saveJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
-	delete: async (event) => deleteJob(event.locals.services.cron, event.request, requireAdmin(event), event.params.key),
+	runNow: async (event) => runNow(event, requireAdmin(event), event.params.key),
+	enable: async (event) => setEnabled(event, requireAdmin(event), true, event.params.key),
+	disable: async (event) => setEnabled(event, requireAdmin(event), false, event.params.key),
+	reset: async (event) => resetToCode(event, requireAdmin(event), event.params.key),
+	save: async (event) => saveJob(event, requireAdmin(event), event.params.key),
+	delete: async (event) => deleteJob(event, requireAdmin(event), event.params.key),
 	alerts: async (event) => saveJobAlerts(event.locals.services.cron, event.request, requireAdmin(event), event.params.key)
 };

@@ -1,6 +1,6 @@
 import { error, redirect } from '@sveltejs/kit';
 import { requireAdmin, requireUser } from '$lib/server/auth/guard';
-import { cancelExecution } from '$lib/server/admin/actions';
+import { cancelExecution, retryExecution } from '$lib/server/admin/actions';
 import { executionPage } from '$lib/server/admin/pages';
 import { ServiceError } from '$lib/server/errors';
 import type { Actions, PageServerLoad } from './$types';
@@ -28,5 +28,6 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-	cancel: async (event) => cancelExecution(event.locals.services.cron, requireAdmin(event), executionId(event.params.id))
+	cancel: async (event) => cancelExecution(event, requireAdmin(event), executionId(event.params.id)),
+	retry: async (event) => retryExecution(event, requireAdmin(event), executionId(event.params.id))
 };
