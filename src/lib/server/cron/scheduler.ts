@@ -10,7 +10,7 @@
  * - `Leases` (leases.ts): renewal and reaping; `SignalListener` (listener.ts): LISTEN/NOTIFY;
  * - `DeferredWrites` (deferred.ts): writes that must land eventually.
  *
- * All coordination happens in the database (ledger.ts): this class only wires the parts, boots
+ * All coordination happens in the database (ledger/): this class only wires the parts, boots
  * and stops them, and reloads jobs and settings when they change anywhere.
  */
 import type { Logger } from 'pino';
