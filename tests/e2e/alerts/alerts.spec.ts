@@ -194,7 +194,7 @@ test('without JavaScript: channels, Send test, monitors with their ping URL, Reg
 	await expect(alerts.channel('On call')).toContainText('default');
 
 	const monitors = new MonitorsPage(page);
-	await monitors.goto();
+	await monitors.goto({ javaScript: false });
 	await monitors.form.key.fill('ci-deploy');
 	await monitors.form.name.fill('CI deploy');
 	await monitors.form.onSchedule.check();

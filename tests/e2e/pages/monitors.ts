@@ -42,8 +42,13 @@ export class MonitorsPage {
 		this.live = page.getByTestId('live-indicator');
 	}
 
-	async goto() {
+	/**
+	 * Loads the list; with JavaScript, waits until it is hydrated and live (a form filled earlier
+	 * is reset by hydration).
+	 */
+	async goto(o: { javaScript: boolean } = { javaScript: true }) {
 		await this.page.goto('/admin/monitors');
+		if (o.javaScript) await this.page.getByTestId('live-indicator').filter({ hasText: 'Live' }).waitFor();
 	}
 
 	row(key: string): Locator {
