@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, scalar, type TestDatabase } from '../../../../tests/helpers/db';
 import { eventually, finishedRun, instance, type Instance } from '../../../../tests/helpers/scheduler';
+import * as ledger from './ledger';
 import { defineJob } from './types';
 
 describe('scheduler basics', () => {
@@ -70,5 +71,25 @@ describe('scheduler basics', () => {
 		const done = await finishedRun(a.service, queued.id);
 		expect(done.status).toBe('succeeded');
 		expect(done.result).toEqual({ message: JSON.stringify({ word: 'after' }) });
+	});
+
+	it('fails a queued run whose job cannot be loaded, naming why, and goes on running jobs', async () => {
+		// The instance's copy is older than the row, so the run reloads it; the reload's statement fails.
+		await t.sql`update cron_job set updated_at = now() where key = 'echo-params'`;
+		await t.sql`alter table cron_job rename column params to params_away`;
+		let failed: { status: string; error_message: string } | undefined;
+		try {
+			const [queued] = await ledger.enqueue(t.sql, [{ jobKey: 'echo-params', trigger: 'manual', triggeredBy: 'tester' }]);
+			failed = await eventually(async () => {
+				const [r] = await t.sql<{ status: string; error_message: string }[]>`
+					select status, error_message from cron_job_execution where id = ${queued!.id} and status not in ('queued', 'running')`;
+				return r;
+			});
+		} finally {
+			await t.sql`alter table cron_job rename column params_away to params`;
+		}
+		expect(failed).toMatchObject({ status: 'failed', error_message: expect.stringMatching(/^could not load job echo-params: /) });
+		const next = await a.service.trigger('echo-params', 'manual', { name: 'tester' });
+		expect((await finishedRun(a.service, next.id)).status).toBe('succeeded');
 	});
 });
