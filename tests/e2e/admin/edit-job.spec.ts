@@ -107,7 +107,7 @@ test('the job page has no serious accessibility violations (light and dark)', as
 	await context.close();
 });
 
-test('live updates refresh the page without resetting what is being typed', async ({ adminPage, api }) => {
+test('live updates refresh the page without resetting what is being typed (the edit form, the history filter, the alerts form)', async ({ adminPage, api }) => {
 	const key = uniqueKey('e2e-typing');
 	await api.createHttpJob('http://127.0.0.1:9/', { key });
 	const job = new CronJobPage(adminPage);
@@ -117,6 +117,9 @@ test('live updates refresh the page without resetting what is being typed', asyn
 	await timeout.fill('4321');
 	await job.schedule.fill('*/7 * * * *');
 	await adminPage.getByLabel('Status', { exact: true }).selectOption('failed');
+	const alerts = adminPage.getByRole('region', { name: 'Alerts' });
+	await alerts.getByLabel('Slow after').fill('45m');
+	await alerts.getByLabel('Alert on failure').selectOption('every');
 	const id = await api.trigger(key);
 	// The run arrives live (the page's loads re-ran) …
 	await expect(job.run(id)).toHaveAttribute('data-status', 'failed', { timeout: 15_000 });
@@ -124,4 +127,6 @@ test('live updates refresh the page without resetting what is being typed', asyn
 	await expect(timeout).toHaveValue('4321');
 	await expect(job.schedule).toHaveValue('*/7 * * * *');
 	await expect(adminPage.getByLabel('Status', { exact: true })).toHaveValue('failed');
+	await expect(alerts.getByLabel('Slow after')).toHaveValue('45m');
+	await expect(alerts.getByLabel('Alert on failure')).toHaveValue('every');
 });

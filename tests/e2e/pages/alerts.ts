@@ -13,6 +13,7 @@ export class AlertsPage {
 	readonly recipients: Locator;
 	readonly create: Locator;
 	readonly notice: Locator;
+	readonly live: Locator;
 
 	constructor(readonly page: Page) {
 		this.heading = page.getByRole('heading', { level: 1, name: 'Alerts' });
@@ -25,6 +26,7 @@ export class AlertsPage {
 		this.format = this.createForm.getByLabel('Format');
 		this.recipients = this.createForm.getByLabel(/^Recipients/);
 		this.create = this.createForm.getByRole('button', { name: 'Create channel' });
+		this.live = page.getByTestId('live-indicator');
 		this.notice = page.locator('main [role="status"]:not([data-testid="live-indicator"]), main [role="alert"]').first();
 	}
 
