@@ -8,7 +8,7 @@ import { jsonValue } from '../../db/json';
 import { type ExecutionStatus, type Trigger } from '../../db/schema';
 import type { OutputSnapshot } from '../output';
 import { notifyRunsSql } from '../run-events';
-import { boolArray, FAILED_SQL, PREPARED } from './columns';
+import { boolArray, FAILED_SQL, jobUpdatedAt, PREPARED } from './columns';
 import { claimCtes, type QueueClaim } from './queue';
 
 /** What a run's own process did (command jobs, isolated code jobs). */
@@ -165,7 +165,7 @@ export async function settle(
 			claim
 				? `union all
 		select 'claimed', c.id, c.job_id, c.status, c.attempt, null, c.started_at, null, null, null, c.trigger, c.scheduled_for,
-			(select j.updated_at from cron_job j where j.key = c.job_id), null
+			${jobUpdatedAt('c')}, null
 		from q_upd c
 		union all
 		select 'next', null, null, null, null, null, null, null, null, null, null, null, null, (select at from q_next)`
