@@ -42,9 +42,10 @@ export type GuardRules = {
  * Served to anyone, each for a reason: the landing page, signing in and out, probes and
  * metrics for operators, the device-session API (authenticated by access keys in the body),
  * the API's catch-all that only answers 404 in the API's error shape, and monitors' ping URLs
- * (the secret token in the path is the credential).
+ * (the secret token in the path is the credential), and the colour theme's form (it only sets
+ * a cookie on the posting browser).
  */
-export const PUBLIC_ROUTES = ['/', '/login', '/logout', '/healthz', '/metrics', '/api/session/*', '/api/cron/[...rest]', '/ping/*'] as const;
+export const PUBLIC_ROUTES = ['/', '/login', '/logout', '/theme', '/healthz', '/metrics', '/api/session/*', '/api/cron/[...rest]', '/ping/*'] as const;
 
 /** Pages whose actions change only the signed-in user's own account (admin-gate.ts lets viewers post there). */
 export const SELF_SERVICE_ROUTES = ['/admin/account'] as const;
