@@ -1,9 +1,13 @@
-// `npm run cron -- <command>` (README, "CLI"): build when the output is missing or stale, then run
-// the built CLI in this process, so signals reach it directly.
+#!/usr/bin/env node
+// The CLI (README, "CLI"): `npx cronkit <command>` (this file is package.json's `bin`) and
+// `npm run -s cron -- <command>` run it alike: from the project's folder (as npm run does, so a
+// relative DATA_DIR means the same), building first when the output is missing or stale, then
+// running the built CLI in this process, so signals reach it directly.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildIsStale, CLI_MARKER, runBuild } from './build-state.js';
 
+process.chdir(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'));
 const state = buildIsStale();
 if (state) {
 	// On stderr: stdout is the command's output (`jobs --json | jq`).

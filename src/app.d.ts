@@ -1,5 +1,5 @@
 // See https://svelte.dev/docs/kit/types#app.d.ts
-import type { UserRole } from '$lib/names';
+import type { Theme, UserRole } from '$lib/names';
 import type { Services } from '$lib/server/runtime';
 
 declare global {
@@ -14,6 +14,8 @@ declare global {
 			user: { id: string; email: string; role: UserRole } | null;
 			/** The login session's id, when signed in. */
 			sessionId: string | null;
+			/** The colour theme this browser chose (src/hooks/theme.ts). */
+			theme: Theme;
 		}
 	}
 }

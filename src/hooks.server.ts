@@ -7,9 +7,10 @@
  * 3. roleGate: a worker answers only /healthz and /metrics and never reads a session;
  * 4. inputGuard: URLs and form bodies that cannot be handled are refused (400/408) before
  *    anything reads them;
- * 5. databaseFaults: a database fault anywhere after it becomes a 503 (API error or page);
- * 6. authHandle: the session cookie becomes `locals.user`;
- * 7. adminGate: the whole (admin) group needs a signed-in user, and admins for any write.
+ * 5. themeHandle: the browser's colour theme, drawn into every page's `<html class>`;
+ * 6. databaseFaults: a database fault anywhere after it becomes a 503 (API error or page);
+ * 7. authHandle: the session cookie becomes `locals.user`;
+ * 8. adminGate: the whole (admin) group needs a signed-in user, and admins for any write.
  */
 import type { HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
@@ -28,6 +29,7 @@ import { inputGuard } from './hooks/input-guard';
 import { roleGate } from './hooks/role-gate';
 import { securityHeaders } from './hooks/security-headers';
 import { attachServices } from './hooks/services';
+import { themeHandle } from './hooks/theme';
 
 let services: Services | undefined;
 
@@ -45,6 +47,6 @@ export const init: ServerInit = async () => {
 	}
 };
 
-export const handle = sequence(securityHeaders, attachServices(() => services), roleGate, inputGuard, databaseFaults, authHandle, adminGate);
+export const handle = sequence(securityHeaders, attachServices(() => services), roleGate, inputGuard, themeHandle, databaseFaults, authHandle, adminGate);
 
 export const handleError: HandleServerError = serverError;

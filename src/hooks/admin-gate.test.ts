@@ -46,6 +46,13 @@ describe('adminGate', () => {
 		expect(await outcome(() => adminGate({ event: event('/admin/users?/create', '/(admin)/admin/users', admin, 'POST'), resolve }))).toBeInstanceOf(Response);
 	});
 
+	it("lets viewers post to their own account's page only", async () => {
+		expect(await outcome(() => adminGate({ event: event('/admin/account?/password', '/(admin)/admin/account', viewer, 'POST'), resolve }))).toBeInstanceOf(Response);
+		// The path alone does not count: an unknown route under it is still refused.
+		const err = await outcome(() => adminGate({ event: event('/admin/account/x?/password', null, viewer, 'POST'), resolve }));
+		expect(isHttpError(err) && err.status).toBe(403);
+	});
+
 	it('leaves other routes alone', async () => {
 		expect(await outcome(() => adminGate({ event: event('/login', '/login', null, 'POST'), resolve }))).toBeInstanceOf(Response);
 		expect(await outcome(() => adminGate({ event: event('/nope', null, null), resolve }))).toBeInstanceOf(Response);

@@ -115,3 +115,7 @@ export type MonitorStatus = (typeof MONITOR_STATUSES)[number];
 
 export const PING_KINDS = ['success', 'start', 'fail'] as const;
 export type PingKind = (typeof PING_KINDS)[number];
+
+/** The colour themes a browser may choose (`system` follows the operating system's setting). */
+export const THEMES = ['system', 'light', 'dark'] as const;
+export type Theme = (typeof THEMES)[number];

@@ -101,6 +101,18 @@ describe('the checker', () => {
 		]);
 	});
 
+	it("lets a user's own account page act for any signed-in user, still requiring that check", () => {
+		const problems = check({
+			'(admin)/admin/+layout.server.ts': adminLayout,
+			'(admin)/admin/account/+page.server.ts': `export const actions = { password: async (event) => { requireUser(event); }, other: async () => ({}) };`,
+			'(admin)/admin/accounts/+page.server.ts': `export const actions = { password: async (event) => { requireUser(event); } };`
+		});
+		expect(problems).toEqual([
+			'(admin)/admin/account/+page.server.ts: action "other" is not guarded: call requireUser(event) first',
+			'(admin)/admin/accounts/+page.server.ts: action "password" is not guarded: call requireAdmin(event) first (viewers are read-only)'
+		]);
+	});
+
 	it('drops the admin group exemption when its layout or the gate is missing', () => {
 		const page = { '(admin)/admin/cron/+page.server.ts': `export const load = async () => ({ jobs: [] });` };
 		expect(check({ '(admin)/admin/+layout.server.ts': `export const load = async () => ({});`, ...page })).toHaveLength(2);

@@ -9,7 +9,8 @@
  * - `+page.server.ts` / `+layout.server.ts`: `load` calls `requireUser` or `requireAdmin`, unless
  *   the file is inside the `(admin)` group, whose layout load calls `requireUser` and which the
  *   `adminGate` handle in hooks.server.ts guards as a whole; every action in `actions` (an object
- *   literal) calls `requireAdmin`.
+ *   literal) calls `requireAdmin`, except on SELF_SERVICE_ROUTES (a user's own account, where
+ *   viewers may act too), whose actions call `requireUser` or `requireAdmin`.
  *
  * A call counts when it is in the handler's body or in a function of the same file that the
  * handler calls; imported helpers are not followed, so the guard must be visible in the route.
@@ -27,6 +28,8 @@ export type GuardRules = {
 	guards: readonly string[];
 	/** Calls that authorise a change (every form action must make one). */
 	writeGuards: readonly string[];
+	/** Paths (route groups removed) whose actions only need a signed-in user (any of `guards`' user checks). */
+	selfServiceRoutes: readonly string[];
 	/** Wrappers whose handler never returns data (e.g. a 405 for other methods). */
 	harmless: readonly string[];
 	/** The route group whose layout and handle guard it as a whole. */
@@ -39,12 +42,17 @@ export type GuardRules = {
  * Served to anyone, each for a reason: the landing page, signing in and out, probes and
  * metrics for operators, the device-session API (authenticated by access keys in the body),
  * the API's catch-all that only answers 404 in the API's error shape, and monitors' ping URLs
- * (the secret token in the path is the credential).
+ * (the secret token in the path is the credential), and the colour theme's form (it only sets
+ * a cookie on the posting browser).
  */
-export const PUBLIC_ROUTES = ['/', '/login', '/logout', '/healthz', '/metrics', '/api/session/*', '/api/cron/[...rest]', '/ping/*'] as const;
+export const PUBLIC_ROUTES = ['/', '/login', '/logout', '/theme', '/healthz', '/metrics', '/api/session/*', '/api/cron/[...rest]', '/ping/*'] as const;
+
+/** Pages whose actions change only the signed-in user's own account (admin-gate.ts lets viewers post there). */
+export const SELF_SERVICE_ROUTES = ['/admin/account'] as const;
 
 export const DEFAULT_RULES: GuardRules = {
 	publicRoutes: PUBLIC_ROUTES,
+	selfServiceRoutes: SELF_SERVICE_ROUTES,
 	guards: ['requireUser', 'requireAdmin', 'requireApiActor', 'apiRoute'],
 	writeGuards: ['requireAdmin'],
 	harmless: ['methodNotAllowed'],
@@ -246,8 +254,13 @@ export function checkRoutes(routesDir: string, hooksText: string, rules: GuardRu
 					: ts.isShorthandPropertyAssignment(prop)
 						? prop.name
 						: null;
-			if (!value || !handlerGuarded(f.mod, value, rules.writeGuards, [])) {
-				report(`action "${name}" is not guarded: call requireAdmin(event) first (viewers are read-only)`);
+			const selfService = rules.selfServiceRoutes.includes(routePath(f.routeId));
+			if (!value || !handlerGuarded(f.mod, value, selfService ? ['requireUser', 'requireAdmin'] : rules.writeGuards, [])) {
+				report(
+					selfService
+						? `action "${name}" is not guarded: call requireUser(event) first`
+						: `action "${name}" is not guarded: call requireAdmin(event) first (viewers are read-only)`
+				);
 			}
 		}
 	}

@@ -17,3 +17,4 @@ export { default as Time } from './Time.svelte';
 export { now } from './clock.svelte';
 export { default as ErrorPage } from './ErrorPage.svelte';
 export { default as CopyButton } from './CopyButton.svelte';
+export { default as ThemeToggle } from './ThemeToggle.svelte';

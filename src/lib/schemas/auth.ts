@@ -1,5 +1,5 @@
 /**
- * Zod schemas of the auth forms (login, users page), shared by the server and the browser.
+ * Zod schemas of the auth forms (login, users page, your own password), shared by the server and the browser.
  * Form values arrive as strings; empty optional fields count as absent.
  */
 import { z } from 'zod';
@@ -46,3 +46,10 @@ export type CreateUserInput = z.input<typeof createUserSchema>;
 
 export const userIdSchema = z.object({ id: z.string({ error: 'Missing user' }).min(1, 'Missing user').max(64) });
 export const changeRoleSchema = userIdSchema.extend({ role: roleSchema });
+
+/** Changing your own password: the server adds the strength check and compares the two new ones. */
+export const changeOwnPasswordSchema = z.object({
+	current: z.string({ error: 'Enter your current password' }).min(1, 'Enter your current password').max(MAX_PASSWORD, 'Incorrect password'),
+	password: passwordSchema,
+	confirm: z.string({ error: 'Type the new password again' }).min(1, 'Type the new password again').max(MAX_PASSWORD, 'Does not match the new password')
+});

@@ -102,7 +102,7 @@ test("a job's alert rules: saved from its page, errors next to their fields, dri
 	await card.getByLabel('Slow after').fill('10m');
 	await card.getByLabel('Auto-disable after').fill('3');
 	await card.getByRole('button', { name: 'Save alerts' }).click();
-	await expect(card.getByText('Alerts saved.')).toBeVisible();
+	await expect(page.getByTestId('flash')).toHaveText('Alerts saved.');
 	await expect(card.locator('tr[data-alert-setting="channels"]')).toContainText('Ops hook');
 	await expect(card.locator('tr[data-alert-setting="onFailure"]')).toHaveAttribute('data-drift', 'true');
 	await expect(card.locator('tr[data-alert-setting="maxDurationMs"]')).toContainText('10 min 0 s');
@@ -280,7 +280,7 @@ test('without JavaScript: channels, Send test, monitors with their ping URL, Reg
 	await card.getByLabel('No success within').fill('26h');
 	await card.getByLabel('Alert on a missed run').check();
 	await card.getByRole('button', { name: 'Save alerts' }).click();
-	await expect(card.getByText('Alerts saved.')).toBeVisible();
+	await expect(page.getByTestId('flash')).toHaveText('Alerts saved.');
 	await expect(card.locator('tr[data-alert-setting="noSuccessWithinMs"]')).toContainText('26 h 0 min');
 	await expect(card.locator('tr[data-alert-setting="onMissed"]')).toContainText('yes');
 	await context.close();
@@ -293,3 +293,146 @@ test('without JavaScript: channels, Send test, monitors with their ping URL, Reg
 	}
 	await checked.context.close();
 });
+
+/**
+ * Post/Redirect/Get: a successful action answers 303 back to its page (with JavaScript, the
+ * enhanced request's answer is that redirect), so the page left behind is a plain GET: a reload
+ * repeats nothing and shows neither the message nor a ping URL again.
+ */
+for (const javaScript of [false, true]) {
+	test(`every alerts and monitors action answers 303, and a reload does not repeat it (JavaScript ${javaScript ? 'on' : 'off'})`, async ({ browser }) => {
+		test.setTimeout(120_000);
+		const { context, page } = await signedIn(browser, javaScript);
+		if (javaScript) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
+		const tag = javaScript ? 'js' : 'nojs';
+		const flash = page.getByTestId('flash');
+
+		/** Submits with `submit`, expects the 303 to `to`, and waits for the page it leads to. */
+		async function redirected(action: string, to: string, submit: () => Promise<void>) {
+			const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).search === `?/${action}`);
+			await submit();
+			const r = await answer;
+			if (javaScript) expect(await r.json()).toEqual({ type: 'redirect', status: 303, location: to });
+			else {
+				expect(r.status()).toBe(303);
+				expect(r.headers().location).toBe(to);
+			}
+			await expect(page).toHaveURL(`${app.url}${to}`);
+			await expect(flash).toBeVisible();
+		}
+		/** Reloads the page the action redirected to: its message is gone (the action did not run again). */
+		async function reload() {
+			await page.reload();
+			await expect(page.locator('main')).toBeVisible();
+			await expect(flash).toHaveCount(0);
+		}
+		/** Clicks a button that asks first when JavaScript runs (a ConfirmButton). */
+		async function confirmed(button: import('@playwright/test').Locator, confirm: string) {
+			await button.click();
+			if (javaScript) await page.getByRole('alertdialog').getByRole('button', { name: confirm }).click();
+		}
+		const channelCount = async () => ((await (await api('GET', '/api/alerts/channels')).json()) as { channels: unknown[] }).channels.length;
+
+		// /admin/alerts: create, Send test, edit, default channels, delete.
+		const alerts = new AlertsPage(page);
+		await alerts.goto();
+		if (javaScript) await expect(alerts.live).toHaveAttribute('data-state', 'live');
+		const name = `Reload hook ${tag}`;
+		const channels = await channelCount();
+		await alerts.name.fill(name);
+		await alerts.url.fill(`${hook.url}/reload-${tag}`);
+		await redirected('create', '/admin/alerts', () => alerts.create.click());
+		await expect(flash).toHaveText(`Channel "${name}" created.`);
+		await reload();
+		expect(await channelCount()).toBe(channels + 1);
+
+		const sent = () => hook.hits.filter((h) => h.path === `/hook/reload-${tag}`).length;
+		await redirected('test', '/admin/alerts', () => alerts.sendTest(name).click());
+		await expect(flash).toHaveText(`Test sent to "${name}": delivered.`);
+		expect(sent()).toBe(1);
+		await reload();
+		expect(sent()).toBe(1);
+
+		const row = alerts.channel(name);
+		await row.getByText('Edit').click();
+		await row.getByLabel('Name').fill(`${name}, renamed`);
+		await redirected('update', '/admin/alerts', () => row.getByRole('button', { name: 'Save', exact: true }).click());
+		await expect(flash).toHaveText(`Channel "${name}, renamed" saved.`);
+		await reload();
+
+		const renamed = alerts.channel(`${name}, renamed`);
+		await page.getByLabel(`${name}, renamed`, { exact: true }).check();
+		await redirected('defaults', '/admin/alerts', () => page.getByRole('button', { name: 'Save default channels' }).click());
+		await expect(flash).toContainText('Default channels saved');
+		await expect(renamed).toContainText('default');
+		await reload();
+
+		await redirected('delete', '/admin/alerts', () => confirmed(renamed.getByRole('button', { name: 'Delete', exact: true }), 'Delete'));
+		await expect(flash).toContainText('Channel deleted');
+		await reload();
+		expect(await channelCount()).toBe(channels);
+
+		// /admin/monitors: create shows the ping URL once (with a working Copy URL button when JavaScript runs).
+		const monitors = new MonitorsPage(page);
+		await monitors.goto({ javaScript });
+		const key = `reload-${tag}`;
+		await monitors.form.key.fill(key);
+		await monitors.form.name.fill(`Reload ${tag}`);
+		await redirected('create', '/admin/monitors', () => monitors.create.click());
+		await expect(flash).toHaveText(`Monitor "Reload ${tag}" created.`);
+		const pingUrl = (await monitors.pingUrl.textContent())!.trim();
+		expect(pingUrl).toMatch(new RegExp(`^${app.url}/ping/[A-Za-z0-9_-]{32}$`));
+		if (javaScript) {
+			await monitors.copyUrl.click();
+			await expect(page.getByText('Copied', { exact: true })).toBeVisible();
+			expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(pingUrl);
+		} else await expect(monitors.copyUrl).toHaveCount(0);
+		await reload();
+		await expect(monitors.pingUrl).toHaveCount(0);
+		await expect(monitors.row(key)).toHaveCount(1);
+		expect((await fetch(pingUrl)).status).toBe(200);
+
+		// /admin/monitors/[key]: save, Regenerate (the new URL once), delete.
+		const monitor = new MonitorPage(page);
+		await monitor.goto(key);
+		if (javaScript) await expect(monitor.live).toHaveAttribute('data-state', 'live');
+		await monitor.form.grace.fill('9m');
+		await redirected('update', `/admin/monitors/${key}`, () => monitor.save.click());
+		await expect(flash).toHaveText('Saved.');
+		await reload();
+
+		await redirected('regenerate', `/admin/monitors/${key}`, () => confirmed(monitor.regenerate, 'Regenerate'));
+		await expect(flash).toHaveText('New ping URL: the old one no longer works.');
+		const fresh = (await monitor.pingUrl.textContent())!.trim();
+		expect(fresh).not.toBe(pingUrl);
+		if (javaScript) {
+			await page.getByRole('button', { name: 'Copy URL' }).click();
+			await expect(page.getByText('Copied', { exact: true })).toBeVisible();
+			expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(fresh);
+		}
+		await reload();
+		await expect(monitor.pingUrl).toHaveCount(0);
+		// Not regenerated again: the URL shown still works, the old one does not.
+		expect((await fetch(fresh)).status).toBe(200);
+		expect((await fetch(pingUrl)).status).toBe(404);
+
+		await page.getByLabel(`Yes, delete ${key}`).check();
+		await redirected('delete', '/admin/monitors', () => page.getByRole('region', { name: 'Delete this monitor' }).getByRole('button', { name: 'Delete' }).click());
+		await expect(flash).toHaveText(`Monitor ${key} deleted.`);
+		await reload();
+		await expect(monitors.row(key)).toHaveCount(0);
+
+		// A job's Alerts card.
+		await page.goto('/admin/cron/prune-executions');
+		const card = page.getByRole('region', { name: 'Alerts' });
+		if (javaScript) await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-state', 'live');
+		await card.getByLabel('Auto-disable after').fill(javaScript ? '5' : '4');
+		await redirected('alerts', '/admin/cron/prune-executions', () => card.getByRole('button', { name: 'Save alerts' }).click());
+		await expect(flash).toHaveText('Alerts saved.');
+		await expect(card.locator('tr[data-alert-setting="autoDisableAfter"]')).toContainText(`${javaScript ? 5 : 4} consecutive failures`);
+		await reload();
+		// axe runs in the page: only with JavaScript.
+		if (javaScript) await expectNoSeriousA11yViolations(page);
+		await context.close();
+	});
+}

@@ -1,15 +1,17 @@
 /**
  * The Alerts card of a job's page (/admin/cron/[key]): the channels to choose from, and the
  * form action that saves the job's alert rules and `autoDisableAfter` through the cron service
- * (validated, audited, drift from code defaults shown like the other settings). Its result is
- * under `alerts`, apart from the page's other forms.
+ * (validated, audited, drift from code defaults shown like the other settings). A success answers
+ * 303 back to the page with its message (lib/server/flash.ts); a refusal's result is under
+ * `alerts`, apart from the page's other forms.
  */
-import { fail } from '@sveltejs/kit';
+import { fail, type RequestEvent } from '@sveltejs/kit';
 import { parseDuration } from '../../schemas/alerts';
 import type { Sql } from 'postgres';
 import { actorOf } from '../audit/actor';
 import type { CronJobService } from '../cron/service';
 import { ServiceError } from '../errors';
+import { flashRedirect, type FlashEvent } from '../flash';
 import { listChannels } from './channels';
 
 type Admin = NonNullable<App.Locals['user']>;
@@ -41,8 +43,8 @@ const LABELS: Record<string, string> = {
 };
 const labelled = (field: string, message: string) => `${LABELS[field] ?? field}: ${message}`;
 
-export async function saveJobAlerts(cron: CronJobService, request: Request, admin: Admin, key: string) {
-	const form = await request.formData();
+export async function saveJobAlerts(event: Pick<RequestEvent, 'request'> & FlashEvent, admin: Admin, key: string) {
+	const form = await event.request.formData();
 	const text = (k: string) => {
 		const v = form.get(k);
 		return typeof v === 'string' ? v : '';
@@ -69,7 +71,7 @@ export async function saveJobAlerts(cron: CronJobService, request: Request, admi
 		return fail(400, { alerts: { message: labelled(field, message), errors, values } });
 	}
 	try {
-		await cron.updateJob(
+		await event.locals.services.cron.updateJob(
 			key,
 			{
 				alerts: {
@@ -84,7 +86,6 @@ export async function saveJobAlerts(cron: CronJobService, request: Request, admi
 			},
 			actorOf(admin)
 		);
-		return { alerts: { message: 'Alerts saved.' } };
 	} catch (err) {
 		if (!(err instanceof ServiceError)) throw err;
 		const fieldErrors: Record<string, string> = {};
@@ -92,4 +93,5 @@ export async function saveJobAlerts(cron: CronJobService, request: Request, admi
 		const [field, message] = Object.entries(fieldErrors)[0] ?? [];
 		return fail(err.status, { alerts: { message: field ? labelled(field, message!) : err.message, errors: fieldErrors, values } });
 	}
+	flashRedirect(event, { tone: 'success', message: 'Alerts saved.' });
 }

@@ -5,7 +5,11 @@
  */
 export const DEFAULT_AFTER_LOGIN = '/admin/cron';
 
-export function safeRedirectTo(raw: string | null | undefined, fallback = DEFAULT_AFTER_LOGIN): string {
+/** Pages never gone back to after signing in (a loop, or a sign-out). */
+const AUTH_PAGES = ['/login', '/logout'];
+
+/** `raw` when it is a same-origin path (and not one of `refused`), else `fallback`. */
+export function safeRedirectTo(raw: string | null | undefined, fallback = DEFAULT_AFTER_LOGIN, refused: readonly string[] = AUTH_PAGES): string {
 	if (!raw || raw.length > 2048) return fallback;
 	if (!raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return fallback;
 	// eslint-disable-next-line no-control-regex
@@ -17,7 +21,7 @@ export function safeRedirectTo(raw: string | null | undefined, fallback = DEFAUL
 		// Dot segments resolve away: `/.//evil.example` and `/%2e%2e//x` become `//host`, which a
 		// browser reads as another site. The path we answer with must not start so.
 		if (url.pathname.startsWith('//')) return fallback;
-		if (url.pathname === '/login' || url.pathname === '/logout') return fallback;
+		if (refused.includes(url.pathname)) return fallback;
 		return url.pathname + url.search + url.hash;
 	} catch {
 		return fallback;

@@ -60,7 +60,7 @@ describe('cron CLI', () => {
 	it('prints usage for --help, and exits 2 on an unknown command or a missing argument', async () => {
 		const help = await cli(['--help']);
 		expect(help.code).toBe(0);
-		expect(help.stdout).toMatch(/^Usage: npm run cron -- <command>/);
+		expect(help.stdout).toMatch(/^Usage: npx cronkit <command> \[options\] {3}\(or: npm run -s cron -- <command> \[options\]\)\n/);
 		for (const cmd of ['worker', 'jobs', 'run <key>', 'trigger <key>', 'migrate']) expect(help.stdout).toContain(`  ${cmd}`);
 
 		const unknown = await cli(['frobnicate']);

@@ -1,5 +1,5 @@
 /**
- * The CLI (README, "CLI"): `npm run cron -- <command>`, run from the built output
+ * The CLI (README, "CLI"): `npx cronkit <command>` or `npm run cron -- <command>`, run from the built output
  * (build/cli/main.js). Commands get the services `boot` built (runtime.ts) as their first argument.
  * Exit codes: 0 done, 1 failed (one line on stderr), 2 usage error.
  */
@@ -15,7 +15,7 @@ import { runCommand, triggerCommand } from './run';
 import { bootPassive, cliConfig, finish, installInterrupt, isExiting } from './session';
 import { workerCommand } from './worker';
 
-export const USAGE = `Usage: npm run cron -- <command> [options]
+export const USAGE = `Usage: npx cronkit <command> [options]   (or: npm run -s cron -- <command> [options])
 
 Commands:
   worker                   run the scheduler only; serve /healthz and /metrics on HOST:PORT

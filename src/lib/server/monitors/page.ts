@@ -2,19 +2,24 @@
  * /admin/monitors and /admin/monitors/[key]: monitors with their status, creation (the ping URL
  * is shown right after, once), edits, **Regenerate**, deletion, and each monitor's history of
  * pings and status changes. Everyone signed in reads; the routes call `requireAdmin` before
- * each action, which only do the work here.
+ * each action, which only do the work here. A success answers 303 with its message, and a new
+ * ping URL, in the sealed flash (lib/server/flash.ts): a reload neither repeats the action nor
+ * shows the URL again.
  */
-import { error, fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { error, fail, type RequestEvent } from '@sveltejs/kit';
 import { beforeQuerySchema, durationText, parseDuration } from '../../schemas/alerts';
 import { listChannels } from '../alerts/channels';
 import { monitorDeps } from '../alerts/deps';
 import { actorOf } from '../audit/actor';
 import { ServiceError } from '../errors';
+import { flashRedirect, type FlashEvent } from '../flash';
 import type { Services } from '../runtime';
 import { createMonitor, deleteMonitor, getMonitor, listFlips, listMonitors, listPings, regeneratePingUrl, updateMonitor, type MonitorView } from './monitors';
 
 type User = NonNullable<App.Locals['user']>;
-type Event = Pick<RequestEvent, 'request' | 'locals'>;
+type Event = Pick<RequestEvent, 'request'> & FlashEvent;
+
+const monitorPath = (key: string) => `/admin/monitors/${encodeURIComponent(key)}`;
 
 /** The form's names of the API's fields (errors are shown next to the form's fields). */
 const FORM_FIELD: Record<string, string> = { periodSeconds: 'period', graceSeconds: 'grace' };
@@ -109,12 +114,14 @@ export const monitorsActions = {
 			const [field, message] = Object.entries(errors)[0]!;
 			return fail(400, { action: 'create', message: `${field}: ${message}`, errors, values });
 		}
+		let created: Awaited<ReturnType<typeof createMonitor>>;
 		try {
-			const { monitor, pingUrl } = await createMonitor(monitorDeps(event.locals.services), input, actorOf(user));
-			return { action: 'create' as const, message: `Monitor "${monitor.name}" created.`, created: { key: monitor.key, pingUrl } };
+			created = await createMonitor(monitorDeps(event.locals.services), input, actorOf(user));
 		} catch (err) {
 			return failure('create', err, values);
 		}
+		const { monitor, pingUrl } = created;
+		flashRedirect(event, { tone: 'success', message: `Monitor "${monitor.name}" created.`, pingUrl, link: { href: monitorPath(monitor.key), label: 'Open the monitor' } });
 	},
 
 	async update(event: Event, user: User, key: string) {
@@ -126,20 +133,21 @@ export const monitorsActions = {
 		const { key: _key, ...patch } = input;
 		try {
 			await updateMonitor(monitorDeps(event.locals.services), key, patch, actorOf(user));
-			return { action: 'update' as const, message: 'Saved.' };
 		} catch (err) {
 			return failure('update', err, values);
 		}
+		flashRedirect(event, { tone: 'success', message: 'Saved.' });
 	},
 
 	/** **Regenerate**: a new ping URL, shown this once; the old one stops working. */
-	async regenerate(event: Pick<RequestEvent, 'locals'>, user: User, key: string) {
+	async regenerate(event: FlashEvent, user: User, key: string) {
+		let pingUrl: string;
 		try {
-			const { pingUrl } = await regeneratePingUrl(monitorDeps(event.locals.services), key, actorOf(user));
-			return { action: 'regenerate' as const, message: 'New ping URL: the old one no longer works.', created: { key, pingUrl } };
+			({ pingUrl } = await regeneratePingUrl(monitorDeps(event.locals.services), key, actorOf(user)));
 		} catch (err) {
 			return failure('regenerate', err);
 		}
+		flashRedirect(event, { tone: 'success', message: 'New ping URL: the old one no longer works.', pingUrl });
 	},
 
 	async delete(event: Event, user: User, key: string) {
@@ -150,6 +158,6 @@ export const monitorsActions = {
 		} catch (err) {
 			return failure('delete', err);
 		}
-		redirect(303, `/admin/monitors?deleted=${encodeURIComponent(key)}`);
+		flashRedirect(event, { tone: 'success', message: `Monitor ${key} deleted.` }, '/admin/monitors');
 	}
 };

@@ -34,6 +34,8 @@ export async function adminLayoutLoad(event: Pick<RequestEvent, 'locals' | 'url'
 		/** Monitors down and notifications not delivered: shown on every page until dealt with. */
 		alerts,
 		/** What the last form action did (lib/server/flash.ts), shown once. */
-		flash
+		flash,
+		/** The browser's colour theme (lib/server/theme.ts), for the header's toggle. */
+		theme: event.locals.theme
 	};
 }

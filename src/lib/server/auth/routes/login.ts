@@ -13,7 +13,7 @@ export async function loginLoad(event: Pick<RequestEvent, 'locals' | 'url'>) {
 	// Signing in needs the database: while it is away, say so now (a 503 page, see
 	// unavailable.ts) rather than after the password is typed.
 	await event.locals.services.sql`select 1`;
-	return {};
+	return { theme: event.locals.theme };
 }
 
 /** adapter-node gives the socket's peer (or ADDRESS_HEADER's value behind a proxy). */

@@ -36,5 +36,5 @@ export const actions: Actions = {
 	reset: async (event) => resetToCode(event, requireAdmin(event), event.params.key),
 	save: async (event) => saveJob(event, requireAdmin(event), event.params.key),
 	delete: async (event) => deleteJob(event, requireAdmin(event), event.params.key),
-	alerts: async (event) => saveJobAlerts(event.locals.services.cron, event.request, requireAdmin(event), event.params.key)
+	alerts: async (event) => saveJobAlerts(event, requireAdmin(event), event.params.key)
 };
