@@ -69,8 +69,11 @@ export class ArmedJobs {
 		return job.timezone ?? this.deps.defaultZone();
 	}
 
-	/** Loads a job row: compiles its schedule and finds its handler, as a new generation. */
-	load(job: CronJob): Armed {
+	/**
+	 * Loads a job row: compiles its schedule and finds its handler, as a new generation. `from`:
+	 * the instant the schedule's first run is worked out from (compileSchedule), default now.
+	 */
+	load(job: CronJob, from?: number): Armed {
 		let schedule: CompiledSchedule | null = null;
 		let error: string | null = isOrphaned(job) ? NO_HANDLER : null;
 		const def = job.source === 'code' ? this.deps.definitions.get(job.key) : undefined;
@@ -83,7 +86,7 @@ export class ArmedJobs {
 		if (!error) {
 			try {
 				// Only schedules declared in code read the environment.
-				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.deps.env : undefined);
+				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.deps.env : undefined, from);
 			} catch (err) {
 				error = (err as Error).message;
 			}

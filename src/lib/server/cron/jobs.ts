@@ -102,9 +102,15 @@ export type JobFilter = {
 	source?: JobSource;
 };
 
-/** Every job row (in key order), or those a filter keeps: the one list read of `cron_job`. */
-export async function listJobs(db: Db, filter: JobFilter = {}): Promise<CronJob[]> {
-	return db.select().from(schema.cronJob).where(jobFilter(filter)).orderBy(schema.cronJob.key);
+/**
+ * Every job row (in key order), or those a filter keeps: the one list read of `cron_job`. With
+ * `slice`, only the `limit` rows after the key `after` (boot reads 100,000 jobs a slice at a time).
+ */
+export async function listJobs(db: Db, filter: JobFilter = {}, slice?: { after: string | null; limit: number }): Promise<CronJob[]> {
+	const t = schema.cronJob;
+	const where = and(jobFilter(filter), slice?.after != null ? gt(t.key, slice.after) : undefined);
+	const rows = db.select().from(t).where(where).orderBy(t.key);
+	return slice ? rows.limit(slice.limit) : rows;
 }
 
 const pick = <K extends keyof CronJob>(columns: readonly K[]) => {
