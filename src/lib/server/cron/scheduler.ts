@@ -16,8 +16,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Db } from '../db';
-import type { CronJob } from '../db/schema';
-import { ArmedJobs, type Armed } from './armed';
+import { ArmedJobs, armedJob, type Armed, type ArmedJob } from './armed';
 import { CatchUp, owedTicks, type OwedTicks } from './catch-up';
 import { delay, systemClock, type Clock, type Timer } from './clock';
 import { DbTime } from './db-time';
@@ -61,7 +60,7 @@ export type SchedulerOptions = Partial<Timing> & {
 /** How often the output of running runs is written (batched: one statement for all of them). */
 const LIVE_OUTPUT_MS = 250;
 /** Job rows read per statement at boot (`start`). */
-const BOOT_SLICE = 5_000;
+const BOOT_SLICE = 1_000;
 
 export type RunSummary = { id: number; jobKey: string; status: string };
 
@@ -348,7 +347,7 @@ export class Scheduler {
 		}
 	}
 
-	private arm(job: CronJob, fromMs: number): Armed {
+	private arm(job: ArmedJob, fromMs: number): Armed {
 		const armed = this.jobs.load(job);
 		if (this.running) this.timers.arm(armed, fromMs);
 		return armed;
@@ -368,9 +367,9 @@ export class Scheduler {
 			return;
 		}
 		const cur = this.jobs.get(key);
-		const timing = (j: CronJob) => `${j.enabled}|${j.schedule}|${j.timezone}|${j.configError}|${j.type}`;
+		const timing = (j: ArmedJob) => `${j.enabled}|${j.schedule}|${j.timezone}|${j.configError}|${j.type}`;
 		if (cur && timing(cur.job) === timing(job)) {
-			cur.job = job; // policies apply from the next run on; the armed tick stays
+			cur.job = armedJob(job); // policies apply from the next run on; the armed tick stays
 			return;
 		}
 		this.arm(job, this.engine.time.now());
