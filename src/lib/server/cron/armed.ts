@@ -11,7 +11,7 @@ import type { JobHandler, ProcessPlan, RegisteredJob, RegisteredType } from './t
 /**
  * What the scheduler keeps of a job row: what arming, claiming, catching up and running read.
  * The rest (name, description, alerts, state columns…) stays in the database: at 100,000 jobs
- * each field kept costs megabytes (docs/architecture.md, "Memory at 100,000 jobs").
+ * each field kept costs megabytes (docs/architecture.md, "Memory and boot at 100,000 jobs").
  */
 export type ArmedJob = Pick<CronJob, (typeof ARMED_FIELDS)[number]>;
 
