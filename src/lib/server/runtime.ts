@@ -12,7 +12,7 @@ import { AlertService } from './alerts/service';
 import { ensureFirstAdmin } from './auth/bootstrap';
 import { parseConfig, type Config } from './config';
 import { sealStoredHttpSecrets } from './cron/http-job';
-import { syncCodeJobs } from './cron/jobs';
+import { searchIndexed, syncCodeJobs } from './cron/jobs';
 import { systemClock } from './cron/clock';
 import { DbTime } from './cron/db-time';
 import type { Isolation } from './cron/runner';
@@ -94,6 +94,8 @@ export async function boot(opts: BootOptions = {}): Promise<Services> {
 		await checkKeyFingerprint(database.sql, secrets, key.source);
 		const sealed = await sealStoredHttpSecrets(database.sql, secrets);
 		if (sealed) log.info({ jobs: sealed }, 'encrypted the secrets of http jobs stored in plain text');
+		if (opts.mode !== 'attach' && !(await searchIndexed(database.sql)))
+			log.warn('pg_trgm is not installed: the job list search scans every job (README, "An external PostgreSQL")');
 	} catch (err) {
 		await database.close();
 		throw err;

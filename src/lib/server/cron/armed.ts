@@ -8,8 +8,35 @@ import { isOrphaned, NO_HANDLER } from './jobs';
 import { compileSchedule, type CompiledSchedule } from './schedule';
 import type { JobHandler, ProcessPlan, RegisteredJob, RegisteredType } from './types';
 
+/**
+ * What the scheduler keeps of a job row: what arming, claiming, catching up and running read.
+ * The rest (name, description, alerts, state columns…) stays in the database: at 100,000 jobs
+ * each field kept costs megabytes (docs/architecture.md, "Memory and boot at 100,000 jobs").
+ */
+export type ArmedJob = Pick<CronJob, (typeof ARMED_FIELDS)[number]>;
+
+const ARMED_FIELDS = [
+	'key',
+	'source',
+	'type',
+	'params',
+	'schedule',
+	'timezone',
+	'enabled',
+	'timeoutMs',
+	'maxRetries',
+	'overlap',
+	'catchUp',
+	'catchUpMaxAgeMs',
+	'configError',
+	'updatedAt'
+] as const satisfies readonly (keyof CronJob)[];
+
+/** The fields of a row the scheduler keeps, in a new object (the row itself can go). */
+export const armedJob = (job: ArmedJob): ArmedJob => Object.fromEntries(ARMED_FIELDS.map((f) => [f, job[f]])) as ArmedJob;
+
 export type Armed = {
-	job: CronJob;
+	job: ArmedJob;
 	schedule: CompiledSchedule | null;
 	/** An in-process handler (code jobs, most types)… */
 	handler: JobHandler<Record<string, unknown>> | null;
@@ -65,12 +92,16 @@ export class ArmedJobs {
 		return a.job.enabled && a.schedule !== null && a.error === null;
 	}
 
-	zoneOf(job: CronJob): string {
+	zoneOf(job: Pick<CronJob, 'timezone'>): string {
 		return job.timezone ?? this.deps.defaultZone();
 	}
 
-	/** Loads a job row: compiles its schedule and finds its handler, as a new generation. */
-	load(job: CronJob): Armed {
+	/**
+	 * Loads a job row: compiles its schedule and finds its handler, as a new generation. `from`:
+	 * the instant the schedule's first run is worked out from (compileSchedule), default now.
+	 */
+	load(row: ArmedJob, from?: number): Armed {
+		const job = armedJob(row);
 		let schedule: CompiledSchedule | null = null;
 		let error: string | null = isOrphaned(job) ? NO_HANDLER : null;
 		const def = job.source === 'code' ? this.deps.definitions.get(job.key) : undefined;
@@ -83,7 +114,7 @@ export class ArmedJobs {
 		if (!error) {
 			try {
 				// Only schedules declared in code read the environment.
-				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.deps.env : undefined);
+				schedule = compileSchedule(job.schedule, this.zoneOf(job), job.source === 'code' ? this.deps.env : undefined, from);
 			} catch (err) {
 				error = (err as Error).message;
 			}

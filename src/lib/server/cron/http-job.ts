@@ -214,8 +214,15 @@ export function httpJobType(deps: HttpJobDeps): RegisteredType {
 export async function sealStoredHttpSecrets(sql: Sql, secrets: SecretBox): Promise<number> {
 	return sql.begin(async (tx) => {
 		await tx`select pg_advisory_xact_lock(hashtext('cronkit:seal-http-secrets'))`;
+		// Only rows that may hold a plain secret are read and locked (a header value not sealed, a
+		// URL with an `@`): at boot, with every secret sealed long ago, none (not 100,000).
 		const rows = await tx<{ key: string; params: Record<string, unknown> }[]>`
-			select key, params from cron_job where source = 'ui' and type = 'http' for update`;
+			select key, params from cron_job
+			where source = 'ui' and type = 'http'
+				and (params->>'url' like '%@%'
+					or exists (select 1 from jsonb_each(case when jsonb_typeof(params->'headers') = 'object' then params->'headers' else '{}'::jsonb end) h
+						where jsonb_typeof(h.value) <> 'string' or not starts_with(h.value #>> '{}', ${SecretBox.prefix})))
+			for update`;
 		let sealedRows = 0;
 		for (const row of rows) {
 			const p = { ...row.params };

@@ -94,14 +94,23 @@ export function ticksRestart(before: Partial<JobSettings>, after: Partial<JobSet
 }
 
 export type JobFilter = {
-	/** Part of the key or the name, case-insensitive (LIKE wildcards are literal). */
+	/**
+	 * Part of the key or the name, case-insensitive (LIKE wildcards are literal); served by
+	 * trigram indexes where pg_trgm is installed (`searchIndexed`).
+	 */
 	q?: string;
 	source?: JobSource;
 };
 
-/** Every job row (in key order), or those a filter keeps: the one list read of `cron_job`. */
-export async function listJobs(db: Db, filter: JobFilter = {}): Promise<CronJob[]> {
-	return db.select().from(schema.cronJob).where(jobFilter(filter)).orderBy(schema.cronJob.key);
+/**
+ * Every job row (in key order), or those a filter keeps: the one list read of `cron_job`. With
+ * `slice`, only the `limit` rows after the key `after` (boot reads 100,000 jobs a slice at a time).
+ */
+export async function listJobs(db: Db, filter: JobFilter = {}, slice?: { after: string | null; limit: number }): Promise<CronJob[]> {
+	const t = schema.cronJob;
+	const where = and(jobFilter(filter), slice?.after != null ? gt(t.key, slice.after) : undefined);
+	const rows = db.select().from(t).where(where).orderBy(t.key);
+	return slice ? rows.limit(slice.limit) : rows;
 }
 
 const pick = <K extends keyof CronJob>(columns: readonly K[]) => {
@@ -118,6 +127,19 @@ function jobFilter(filter: JobFilter): SQL | undefined {
 	}
 	if (filter.source) where.push(eq(t.source, filter.source));
 	return and(...where);
+}
+
+/** The trigram indexes that serve `q` (drizzle/0013_job_search_trigram.sql). */
+export const SEARCH_INDEXES = ['cron_job_key_trgm_idx', 'cron_job_name_trgm_idx'] as const;
+
+/**
+ * Does the database have the search's trigram indexes? Without pg_trgm the migration leaves
+ * them out and search scans every job: still right, slow past some ten thousand jobs.
+ */
+export async function searchIndexed(sql: Sql): Promise<boolean> {
+	const [row] = await sql<{ n: number }[]>`
+		select count(*)::int as n from pg_indexes where tablename = 'cron_job' and indexname = any(${[...SEARCH_INDEXES]}::text[])`;
+	return row!.n === SEARCH_INDEXES.length;
 }
 
 /** What a state depends on besides the row: the jobs with a running run, and the global pause. */

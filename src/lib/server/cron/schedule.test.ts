@@ -80,6 +80,40 @@ group('schedule syntax', () => {
 	});
 });
 
+group('compiled from an instant (boot)', () => {
+	it('keeps the first run after `from` in whole milliseconds, so a next run asked at that instant reuses it', () => {
+		// A database instant in milliseconds has a fraction (PostgreSQL keeps microseconds).
+		const from = Date.parse('2026-03-01T10:00:00Z') + 0.25;
+		const s = compileSchedule('30 9 * * 1', 'Europe/Paris', undefined, from);
+		const next = Date.parse('2026-03-02T08:30:00Z');
+		expect(s.known).toEqual({ from: Date.parse('2026-03-01T10:00:00Z'), next });
+		expect(nextRun(s, new Date(from))?.getTime()).toBe(next);
+		// Any instant in [from, next) has the same answer; after it, the schedule walks on.
+		expect(nextRun(s, new Date(next - 1))?.getTime()).toBe(next);
+		expect(nextRun(s, new Date(next))?.toISOString()).toBe('2026-03-09T08:30:00.000Z');
+	});
+});
+
+group('croner, as patched (patches/croner+11.0.1.patch)', () => {
+	it('shares one year table between patterns without a year instead of 10,000 numbers each', () => {
+		type Internals = { _states: { pattern: { year: ArrayLike<number> } } };
+		const a = new Cron('0 12 * * *', { paused: true, timezone: 'UTC' }) as unknown as Internals;
+		const b = new Cron('*/5 * * * *', { paused: true, timezone: 'Asia/Tokyo' }) as unknown as Internals;
+		expect(a._states.pattern.year).toBeInstanceOf(Uint8Array);
+		expect(a._states.pattern.year).toBe(b._states.pattern.year);
+	});
+
+	it('still honours a year field (7-part patterns, which the app does not accept)', () => {
+		const c = new Cron('0 0 0 1 1 * 2031-2035/2', { paused: true, mode: '7-part', timezone: 'UTC' });
+		expect(c.nextRuns(4, new Date('2026-12-01T00:00:00Z')).map((d) => d.toISOString())).toEqual([
+			'2031-01-01T00:00:00.000Z',
+			'2033-01-01T00:00:00.000Z',
+			'2035-01-01T00:00:00.000Z'
+		]);
+		expect(new Cron('0 12 * * *', { paused: true, timezone: 'UTC' }).nextRun(new Date('2026-12-01T00:00:00Z'))?.toISOString()).toBe('2026-12-01T12:00:00.000Z');
+	});
+});
+
 /** Runs of `expr` in `tz` between two instants. */
 function runsBetween(expr: string, tz: string, fromIso: string, toIso: string): string[] {
 	const s = compileSchedule(expr, tz);

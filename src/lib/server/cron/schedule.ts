@@ -143,20 +143,23 @@ export type CompiledSchedule = {
 const validated = new Set<string>();
 
 /**
- * Validates an expression and zone; throws ScheduleError naming the faulty field. With `env`
+ * Validates an expression and zone; throws ScheduleError naming the faulty field. Validation
+ * works out the first run after `from` (default now) and keeps it (`known`): boot passes the
+ * instant a job's owed ticks start, so that one zone walk answers both "is a tick owed?" and
+ * "when is the next run?" (scheduler.ts, `start`). With `env`
  * (schedules declared in code), `${NAME}` is substituted from it and a faulty result is reported
  * as `${NAME}` and the field, never with the value; without it, a `$` is an error.
  */
-export function compileSchedule(expr: string, timezone: string, env?: Record<string, string | undefined>): CompiledSchedule {
+export function compileSchedule(expr: string, timezone: string, env?: Record<string, string | undefined>, from = Date.now()): CompiledSchedule {
 	if (!isValidTimeZone(timezone)) throw new ScheduleError(`unknown time zone "${timezone}"`, 'timezone');
 	if (env === undefined) {
 		refuseEnvReference(expr);
-		return compilePattern(expr, timezone);
+		return compilePattern(expr, timezone, expr, from);
 	}
 	const substituted = substituteEnv(expr, env);
-	if (substituted === expr) return compilePattern(expr, timezone);
+	if (substituted === expr) return compilePattern(expr, timezone, expr, from);
 	try {
-		return compilePattern(substituted, timezone, expr);
+		return compilePattern(substituted, timezone, expr, from);
 	} catch (err) {
 		if (!(err instanceof ScheduleError)) throw err;
 		const what = err.field === 'schedule' ? 'is not a valid schedule' : `has an invalid ${err.field} field`;
@@ -164,15 +167,16 @@ export function compileSchedule(expr: string, timezone: string, env?: Record<str
 	}
 }
 
-function compilePattern(source: string, timezone: string, expr = source): CompiledSchedule {
+function compilePattern(source: string, timezone: string, expr: string, from: number): CompiledSchedule {
 	const pattern = toCronPattern(source);
 	const key = `${timezone}\u0000${pattern}`;
 	if (validated.has(key)) return { expr, pattern, timezone };
 	fieldNames(pattern);
-	const from = Date.now();
+	// Whole milliseconds, as `nextRun` compares them (a database instant has microseconds).
+	const at = new Date(from);
 	let next: Date | null;
 	try {
-		next = cronFor(pattern, timezone).nextRun(new Date(from));
+		next = cronFor(pattern, timezone).nextRun(at);
 		if (!next) throw new ScheduleError('schedule never fires', 'schedule');
 	} catch (err) {
 		if (err instanceof ScheduleError) throw err;
@@ -181,7 +185,7 @@ function compilePattern(source: string, timezone: string, expr = source): Compil
 	}
 	if (validated.size > 50_000) validated.clear();
 	validated.add(key);
-	return { expr, pattern, timezone, known: { from, next: next.getTime() } };
+	return { expr, pattern, timezone, known: { from: at.getTime(), next: next.getTime() } };
 }
 
 /**

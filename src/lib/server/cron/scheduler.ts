@@ -16,8 +16,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Db } from '../db';
-import type { CronJob } from '../db/schema';
-import { ArmedJobs, type Armed } from './armed';
+import { ArmedJobs, armedJob, type Armed, type ArmedJob } from './armed';
 import { CatchUp, owedTicks, type OwedTicks } from './catch-up';
 import { delay, systemClock, type Clock, type Timer } from './clock';
 import { DbTime } from './db-time';
@@ -60,6 +59,8 @@ export type SchedulerOptions = Partial<Timing> & {
 
 /** How often the output of running runs is written (batched: one statement for all of them). */
 const LIVE_OUTPUT_MS = 250;
+/** Job rows read per statement at boot (`start`). */
+const BOOT_SLICE = 1_000;
 
 export type RunSummary = { id: number; jobKey: string; status: string };
 
@@ -170,19 +171,28 @@ export class Scheduler {
 		this.deferred.start();
 		this.running = true;
 		// Each job is loaded, checked for owed ticks and armed in one go, while its compiled
-		// schedule is still in the schedule cache (a compile is the costliest step at 100,000 jobs).
-		const rows = await listJobs(this.engine.db);
-		const since = await ledger.owedSince(sql, rows.map((j) => j.key));
+		// schedule is still in the schedule cache (a compile is the costliest step at 100,000 jobs),
+		// a slice of BOOT_SLICE rows at a time: what a slice allocates is garbage before the next
+		// is read, so the heap does not grow to hold every row twice at once.
 		const bootNow = time.now();
 		const owed = new Map<string, OwedTicks>();
 		const stale: string[] = [];
-		for (const job of rows) {
-			const a = this.jobs.load(job);
-			// Owed first: its answer (the first run after `from`) is usually the next run too.
-			const from = since.get(job.key);
-			if (from !== undefined && this.jobs.schedulable(a)) owed.set(job.key, owedTicks(a.schedule, from, bootNow));
-			this.timers.arm(a, bootNow);
-			if ((a.nextAt ?? null) !== (job.nextRunAt?.getTime() ?? null)) stale.push(job.key);
+		for (let after: string | null = null; ; ) {
+			const rows = await listJobs(this.engine.db, {}, { after, limit: BOOT_SLICE });
+			if (!rows.length) break;
+			after = rows[rows.length - 1]!.key;
+			const since = await ledger.owedSince(sql, rows.map((j) => j.key));
+			for (const job of rows) {
+				// Compiled from `from`: the first run after it, worked out once, tells whether a
+				// tick is owed and is usually the next run too (one zone walk per job).
+				const from = since.get(job.key);
+				const a = this.jobs.load(job, from);
+				const o = from !== undefined && this.jobs.schedulable(a) ? owedTicks(a.schedule, from, bootNow) : null;
+				if (o?.owed.length) owed.set(job.key, o);
+				this.timers.arm(a, bootNow);
+				if ((a.nextAt ?? null) !== (job.nextRunAt?.getTime() ?? null)) stale.push(job.key);
+			}
+			if (rows.length < BOOT_SLICE) break;
 		}
 		// A tick that fell due while booting (within the late tolerance) runs as a scheduled tick.
 		const recent = await this.catchUp.afterDowntime(bootNow, { claimWithinMs: timing.lateToleranceMs, owed });
@@ -192,8 +202,10 @@ export class Scheduler {
 			return armed ? [{ armed, at: t.scheduledFor.getTime() }] : [];
 		});
 		if (due.length) void this.claims.take(due, bootNow).catch((err: unknown) => log.error({ err }, 'tick failed'));
-		// New code jobs and next runs gone stale while no instance ran: the list shows them.
-		await this.touchNextRuns(stale);
+		// New code jobs and next runs gone stale while no instance ran: the list shows them (and
+		// works out a stale one itself meanwhile: job-view.ts). Not awaited: after a long outage
+		// it rewrites most rows (seconds at 100,000 jobs), and a failed write is retried.
+		void this.touchNextRuns(stale);
 		this.intervals.push(
 			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
 			clock.setInterval(() => void this.leases.reap(), this.leases.periodMs),
@@ -335,7 +347,7 @@ export class Scheduler {
 		}
 	}
 
-	private arm(job: CronJob, fromMs: number): Armed {
+	private arm(job: ArmedJob, fromMs: number): Armed {
 		const armed = this.jobs.load(job);
 		if (this.running) this.timers.arm(armed, fromMs);
 		return armed;
@@ -355,9 +367,9 @@ export class Scheduler {
 			return;
 		}
 		const cur = this.jobs.get(key);
-		const timing = (j: CronJob) => `${j.enabled}|${j.schedule}|${j.timezone}|${j.configError}|${j.type}`;
+		const timing = (j: ArmedJob) => `${j.enabled}|${j.schedule}|${j.timezone}|${j.configError}|${j.type}`;
 		if (cur && timing(cur.job) === timing(job)) {
-			cur.job = job; // policies apply from the next run on; the armed tick stays
+			cur.job = armedJob(job); // policies apply from the next run on; the armed tick stays
 			return;
 		}
 		this.arm(job, this.engine.time.now());

@@ -124,11 +124,14 @@ export const cronJob = pgTable(
 		index('cron_job_max_duration_idx').on(t.key).where(sql`${t.alerts} ? 'maxDurationMs'`),
 		index('cron_job_no_success_idx').on(t.key).where(sql`${t.alerts} ? 'noSuccessWithinMs'`),
 		// The admin list's orders and its rare states (cron/jobs.ts, pageJobColumns and stateWhere).
+		// A state's index holds exactly its rows (but the few running ones, filtered by key), so its
+		// page and its count are index-only scans. Search rides trigram indexes where pg_trgm is
+		// available: created by drizzle/0013_job_search_trigram.sql, not declared here.
 		index('cron_job_name_idx').on(t.name, t.key),
 		index('cron_job_next_run_idx').on(t.nextRunAt, t.key),
 		index('cron_job_misconfigured_idx').on(t.key).where(sql`${t.configError} is not null`),
-		index('cron_job_disabled_idx').on(t.key).where(sql`not ${t.enabled}`),
-		index('cron_job_failing_idx').on(t.key).where(sql`${t.consecutiveFailures} > 0`)
+		index('cron_job_disabled_idx').on(t.key).where(sql`${t.configError} is null and not ${t.enabled}`),
+		index('cron_job_failing_idx').on(t.key).where(sql`${t.configError} is null and ${t.enabled} and ${t.consecutiveFailures} > 0`)
 	]
 );
 

@@ -39,6 +39,9 @@ export class SecretBox {
 		this.fingerprint = createHmac('sha256', derive(key, 'fingerprint v1')).update('cronkit secret key').digest('hex');
 	}
 
+	/** How every sealed value starts (SQL looks for values not sealed yet with it). */
+	static readonly prefix = PREFIX;
+
 	static isSealed(value: unknown): value is string {
 		return typeof value === 'string' && value.startsWith(PREFIX);
 	}

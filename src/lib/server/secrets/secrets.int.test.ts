@@ -94,6 +94,29 @@ describe('the key fingerprint in the database', () => {
 		expect(box.open((params.headers as Record<string, string>)['X-Api-Key']!)).toBe('k-789');
 		expect(await sealStoredHttpSecrets(t.sql, box)).toBe(0);
 	});
+
+	it('finds each kind of plain secret on its own (only such rows are read at boot), and leaves sealed ones', async () => {
+		const box = new SecretBox(randomBytes(32));
+		const job = (key: string, params: Record<string, unknown>) => t.sql`
+			insert into cron_job (key, name, source, type, params, schedule, timeout_ms, catch_up_max_age_ms)
+			values (${key}, ${key}, 'ui', 'http', ${t.sql.json(params as never)}, 'daily', 1000, 1000)`;
+		await t.sql`delete from cron_job`;
+		await job('header-only', { url: 'https://api.example/h', headers: { 'X-Token': 'plain-1', Sealed: box.seal('s') } });
+		await job('number-header', { url: 'https://api.example/n', headers: { 'X-Count': 42 } });
+		await job('userinfo-only', { url: 'https://carol@api.example/u', headers: {} });
+		await job('all-sealed', { url: 'https://api.example/ok?at=x@y', headers: { 'X-Token': box.seal('t') } });
+		await job('no-headers', { url: 'https://api.example/none' });
+		const before = await scalar<Record<string, unknown>>(t.sql`select params from cron_job where key = 'all-sealed'`);
+		expect(await sealStoredHttpSecrets(t.sql, box)).toBe(3);
+		const rows = await t.sql<{ key: string; params: Record<string, unknown> }[]>`select key, params from cron_job order by key`;
+		const of = (key: string) => rows.find((r) => r.key === key)!.params;
+		expect(box.open((of('header-only').headers as Record<string, string>)['X-Token']!)).toBe('plain-1');
+		expect(box.open((of('number-header').headers as Record<string, string>)['X-Count']!)).toBe('42');
+		expect(box.open(of('userinfo-only').userinfo as string)).toBe('carol');
+		expect(of('userinfo-only').url).toBe('https://api.example/u');
+		expect(of('all-sealed')).toEqual(before);
+		expect(await sealStoredHttpSecrets(t.sql, box)).toBe(0);
+	});
 });
 
 describe('the migration masking job secrets written before', () => {
