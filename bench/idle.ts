@@ -3,8 +3,12 @@
  * the instance registry, as in bench:peers' idle table) does over a window with nothing due.
  * Every statement it sends is counted by its text (postgres.js's `debug` hook on the pool), and
  * the process's CPU time (utime + stime) is read over the same window. Run it under
- * `node --cpu-prof --import tsx` to see where that CPU goes, function by function.
+ * `node --cpu-prof --import tsx` to see where that CPU goes, function by function. With
+ * `--boot-allocations FILE` it writes a sampling heap profile of everything the boot allocated
+ * (collected or not) to FILE (.heapprofile, for Chrome DevTools).
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import type { Sql } from 'postgres';
 import pino from 'pino';
 import { DbTime } from '../src/lib/server/cron/db-time';
@@ -37,8 +41,19 @@ try {
 	const time = new DbTime(systemClock);
 	const scheduler = createScheduler(sql, definitions, { log, time });
 	const registry = new InstanceRegistry({ sql, log, time, id: `bench-${process.pid}`, role: 'worker' });
+	const bootProfile = process.argv[process.argv.indexOf('--boot-allocations') + 1];
+	const inspector = process.argv.includes('--boot-allocations') ? new Session() : null;
+	if (inspector) {
+		inspector.connect();
+		await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+	}
 	await scheduler.start();
 	await registry.start();
+	if (inspector) {
+		const { profile } = await inspector.post('HeapProfiler.stopSampling');
+		await writeFile(bootProfile!, JSON.stringify(profile));
+		inspector.disconnect();
+	}
 	await sleep(10_000);
 	counting = true;
 	const cpu0 = process.cpuUsage();
