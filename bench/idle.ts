@@ -1,5 +1,5 @@
 /**
- * `npm run bench:idle [-- --schedules 1000 --window 60]`: what an idle worker (the Scheduler and
+ * `npm run bench:idle [-- --schedules 1000 --window 60 --warmup 10]`: what an idle worker (the Scheduler and
  * the instance registry, as in bench:peers' idle table) does over a window with nothing due.
  * Every statement it sends is counted by its text (postgres.js's `debug` hook on the pool), and
  * the process's CPU time (utime + stime) is read over the same window. Run it under
@@ -20,6 +20,8 @@ import { farSchedules } from './peers/rig';
 
 const schedules = arg('schedules', 1000);
 const windowS = arg('window', 60);
+/** Seconds between the end of the boot and the window (bench:peers waits 10). */
+const warmupS = arg('warmup', 10);
 const log = pino({ level: 'warn' }, pino.destination(2));
 
 const db = await startDatabase();
@@ -54,7 +56,7 @@ try {
 		await writeFile(bootProfile!, JSON.stringify(profile));
 		inspector.disconnect();
 	}
-	await sleep(10_000);
+	await sleep(warmupS * 1000);
 	counting = true;
 	const cpu0 = process.cpuUsage();
 	const t0 = performance.now();
@@ -64,7 +66,7 @@ try {
 	counting = false;
 	const total = [...counts.values()].reduce((a, b) => a + b, 0);
 	const perMin = (n: number) => ((n * 60_000) / elapsed).toFixed(1);
-	console.log(`idle, ${schedules} schedules, ${(elapsed / 1000).toFixed(0)} s window`);
+	console.log(`idle, ${schedules} schedules, ${(elapsed / 1000).toFixed(0)} s window from ${warmupS} s after the boot`);
 	console.log(`  Node CPU ${(((cpu.user + cpu.system) / 1000 / elapsed) * 100).toFixed(3)}% of a core (user ${(cpu.user / 1000).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms)`);
 	console.log(`  RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`);
 	console.log(`  statements: ${perMin(total)} per minute`);
