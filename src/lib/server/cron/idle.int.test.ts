@@ -108,6 +108,13 @@ describe('an idle worker', () => {
 		return queued!.id;
 	}
 	const makeDue = (id: number) => t.sql`update cron_job_execution set run_at = now() - interval '1 second' where id = ${id}`;
+	/** The claim `start()` begins has run in the database (before the run is made due). */
+	const startClaimDone = () =>
+		eventually(async () => {
+			const rows = await t.sql<{ state: string }[]>`
+				select state from pg_stat_activity where datname = current_database() and query like '%q_cand%' and pid <> pg_backend_pid()`;
+			return rows.length > 0 && rows.every((r) => r.state === 'idle');
+		});
 
 	it('a queued run whose NOTIFY was lost starts when LISTEN resubscribes, long before the safety-net poll', async () => {
 		const started: number[] = [];
@@ -117,6 +124,7 @@ describe('an idle worker', () => {
 		await syncCodeJobs(t.sql, [job]);
 		const id = await queuedBehindTheBack('woken');
 		await a.scheduler.start();
+		await startClaimDone();
 		await makeDue(id);
 		const [listen] = await t.sql<{ pid: number }[]>`
 			select pid from pg_stat_activity where datname = current_database() and query ilike 'listen%'`;
@@ -136,6 +144,7 @@ describe('an idle worker', () => {
 		const id = await queuedBehindTheBack('polled');
 		await a.scheduler.start();
 		await eventually(async () => counts.claim === 1);
+		await startClaimDone();
 		await makeDue(id);
 		clock.advance(29_000);
 		expect(counts.claim).toBe(1);
