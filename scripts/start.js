@@ -1,6 +1,11 @@
 // `npm start`: build when the output is missing or stale, then run the built app in this
 // process (scripts/server.js: adapter-node's handler plus the heartbeat fast path), so signals
 // reach it directly.
+// package.json starts this file with `--max-semi-space-size=4` (MB): Node 22 sizes V8's young
+// generation from the machine's memory, and a worker's
+// boot (loading and arming every job) filled it before the first scavenge: 1,000 jobs peaked at
+// 154 MB RSS without the flag, 131 MB with it, and an idle worker used less CPU after boot
+// (bench/peers/README.md, "Idle"). bench:peers starts Cronkit's trials with the same flags.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIsStale, runBuild } from './build-state.js';

@@ -9,6 +9,7 @@
  *                          --jobs N --window S --schedules N --profile]
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,7 +151,16 @@ type Trial = {
 	stop(): void;
 };
 
+/**
+ * The Node flags the app starts with (package.json's `start` and `cron` scripts, e.g. the young
+ * generation's size): Cronkit's trials start the same way.
+ */
+const APP_NODE_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+	.split(/\s+/)
+	.filter((a) => a.startsWith('--'));
+
 function startTrial(spec: TrialSpec, execArgv: string[] = []): Trial {
+	if (spec.system === 'cronkit') execArgv = [...APP_NODE_FLAGS, ...execArgv];
 	const child = fork(TRIAL, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
 	children.add(child);
 	const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -15,6 +15,14 @@ export const CLOCK_OFFSET_WARN_MS = 1000;
 /** While the offset stays past the limit, the warning is repeated this often. */
 const WARN_EVERY_MS = 5 * 60_000;
 
+/** One round trip that reads the database's clock (ms since the epoch) in its answer. */
+export type ClockRead = (sql: Sql) => Promise<number>;
+
+const readClock: ClockRead = async (sql) => {
+	const [row] = await sql<{ t: number }[]>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as t`;
+	return Number(row!.t);
+};
+
 export class DbTime {
 	/** Database clock minus local clock, in ms. */
 	offsetMs = 0;
@@ -66,21 +74,30 @@ export class DbTime {
 		return true;
 	}
 
-	/** One round trip to the database; up to three when the first is slow or spoiled. */
-	async measure(sql: Sql): Promise<number> {
+	/** Monotonic ms since the last accepted sample (Infinity before the first). */
+	get ageMs(): number {
+		return this.clock.monotonic() - this.measuredAt;
+	}
+
+	/**
+	 * One round trip to the database; up to three when the first is slow or spoiled. `read` is
+	 * the statement that reads the clock: a heartbeat can carry it (registry.ts), so an idle
+	 * process does not send a statement of its own for it.
+	 */
+	async measure(sql: Sql, read: ClockRead = readClock): Promise<number> {
 		for (let i = 0; i < 3; i++) {
 			const sentAt = this.clock.now();
 			const sentMono = this.clock.monotonic();
-			const [row] = await sql<{ t: number }[]>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as t`;
-			const ok = this.observe(Number(row!.t), sentAt, this.clock.now(), sentMono, this.clock.monotonic());
+			const t = await read(sql);
+			const ok = this.observe(t, sentAt, this.clock.now(), sentMono, this.clock.monotonic());
 			if (ok && this.uncertaintyMs < 5) break;
 		}
 		return this.offsetMs;
 	}
 
 	/** Measures, publishes the metric, and warns (at most every few minutes) past the limit. */
-	async measureAndReport(sql: Sql, log: Logger): Promise<void> {
-		await this.measure(sql);
+	async measureAndReport(sql: Sql, log: Logger, read?: ClockRead): Promise<void> {
+		await this.measure(sql, read);
 		clockOffset.set(this.localOffsetMs / 1000);
 		const mono = this.clock.monotonic();
 		if (this.skewed && mono - this.warnedAt > WARN_EVERY_MS) {

@@ -11,11 +11,18 @@ import type { DbTime } from './db-time';
 export type Timing = {
 	/** How long a running run's lease lasts; renewed every third of it. */
 	leaseMs: number;
-	/** Safety-net poll of the queue (NOTIFY wakes it sooner). */
+	/**
+	 * Safety-net poll of the queue. NOTIFY wakes it for every enqueue, each claim arms it for
+	 * the next queued run's `run_at`, and a LISTEN resubscription wakes it: the poll only finds
+	 * a queued run nobody was told about.
+	 */
 	pollMs: number;
 	/** Safety-net reload of every job, and the self-check of the timers. */
 	resyncMs: number;
-	/** How often the LISTEN connection proves it still hears us (a ping to ourselves). */
+	/**
+	 * How often the LISTEN connection proves it still hears us (a ping to ourselves): a lost
+	 * subscription is found within this plus the echo's second, then resynced and the queue woken.
+	 */
 	listenCheckMs: number;
 	/** How many queued runs one instance runs at once. */
 	concurrency: number;
@@ -28,9 +35,9 @@ export type Timing = {
 
 export const DEFAULT_TIMING: Timing = {
 	leaseMs: 30_000,
-	pollMs: 2_000,
+	pollMs: 30_000,
 	resyncMs: 15_000,
-	listenCheckMs: 5_000,
+	listenCheckMs: 10_000,
 	concurrency: 100,
 	lateToleranceMs: 5_000,
 	retryMinMs: 100,

@@ -230,6 +230,18 @@ export async function countJobsByState(sql: Sql, ctx: StateContext): Promise<Rec
 	};
 }
 
+/**
+ * A digest of every job's key and `updated_at`, and of the settings: what the scheduler's
+ * resync compares before it reads all the rows (unchanged: nothing to reload). One row
+ * whatever the number of jobs.
+ */
+export async function configVersion(sql: Sql): Promise<string> {
+	const [row] = await sql<{ v: string }[]>`
+		select md5(coalesce((select string_agg(key || ' ' || (extract(epoch from updated_at) * 1000000)::bigint, ',' order by key) from cron_job), '')
+			|| '|' || coalesce((select string_agg(key || ' ' || value::text, ',' order by key) from cron_job_config), '')) as v`;
+	return row!.v;
+}
+
 export async function findJob(db: Db, key: string): Promise<CronJob | undefined> {
 	const [job] = await db.select().from(schema.cronJob).where(eq(schema.cronJob.key, key));
 	return job;

@@ -23,7 +23,7 @@ import { DbTime } from './db-time';
 import { DeferredWrites } from './deferred';
 import { DEFAULT_TIMING, type Engine, type Timing } from './engine';
 import { JobStates } from './job-state';
-import { findJob, listJobs, setConfigError, storeNextRuns, syncCodeJobs } from './jobs';
+import { configVersion, findJob, listJobs, setConfigError, storeNextRuns, syncCodeJobs } from './jobs';
 import * as ledger from './ledger';
 import type { Outcome } from './ledger';
 import { Leases } from './leases';
@@ -94,6 +94,8 @@ export class Scheduler {
 	private passive = false;
 	/** Jobs whose next run the list page should be told (written together, retried). */
 	private nextRunsDirty = new Set<string>();
+	/** `configVersion` when the last resync read every job (null: read them next time). */
+	private syncedVersion: string | null = null;
 
 	constructor(private readonly opts: SchedulerOptions) {
 		const clock = opts.clock ?? systemClock;
@@ -150,7 +152,11 @@ export class Scheduler {
 		this.leases = new Leases(engine, this.runner, { onReaped: () => this.wakeQueue() });
 		this.listener = new SignalListener(engine, {
 			onSignal: (s) => void this.onSignal(s).catch((err: unknown) => engine.log.error({ err }, 'signal handling failed')),
-			onReconnect: () => void this.resync()
+			// Notifications may have been lost: queued runs and job changes are looked for at once.
+			onReconnect: () => {
+				this.wakeQueue();
+				void this.resync();
+			}
 		});
 	}
 
@@ -316,6 +322,7 @@ export class Scheduler {
 
 	/** Output printed since the last write, of every active run, in one statement (never one a line). */
 	private async writeLiveOutput(): Promise<void> {
+		if (!this.runner.active.size) return;
 		const outputs = this.runner.takeDirtyOutputs();
 		if (!outputs.length) return;
 		try {
@@ -377,24 +384,31 @@ export class Scheduler {
 	}
 
 	/**
-	 * Safety net for lost notifications (and the first thing after LISTEN reconnects): reload
-	 * jobs whose updated_at changed, re-read the database's clock, and check that every enabled,
-	 * valid job is armed exactly once.
+	 * Safety net for lost notifications (and the first thing after LISTEN reconnects): when the
+	 * digest of the jobs' `updated_at` and the settings (`configVersion`) differs from the last
+	 * full pass, reload jobs whose updated_at changed and the settings; re-read the database's
+	 * clock unless a heartbeat read it within a resync period; check that every enabled, valid
+	 * job is armed exactly once. An idle worker thus sends one small statement per resync.
 	 */
 	private async resync(): Promise<void> {
 		if (!this.running) return;
-		const { sql, log, time } = this.engine;
+		const { sql, log, time, timing } = this.engine;
 		try {
-			await time.measureAndReport(sql, log);
-			const rows = await sql<{ key: string; updatedAt: Date }[]>`select key, updated_at as "updatedAt" from cron_job`;
-			const seen = new Set<string>();
-			for (const r of rows) {
-				seen.add(r.key);
-				const cur = this.jobs.get(r.key);
-				if (!cur || cur.job.updatedAt.getTime() !== r.updatedAt.getTime()) await this.reloadJob(r.key);
+			if (time.ageMs >= timing.resyncMs) await time.measureAndReport(sql, log);
+			// Read before the rows: a change committed in between shows in the next digest.
+			const version = await configVersion(sql);
+			if (version !== this.syncedVersion) {
+				const rows = await sql<{ key: string; updatedAt: Date }[]>`select key, updated_at as "updatedAt" from cron_job`;
+				const seen = new Set<string>();
+				for (const r of rows) {
+					seen.add(r.key);
+					const cur = this.jobs.get(r.key);
+					if (!cur || cur.job.updatedAt.getTime() !== r.updatedAt.getTime()) await this.reloadJob(r.key);
+				}
+				for (const key of [...this.jobs.keys()]) if (!seen.has(key)) this.jobs.delete(key);
+				await this.reloadSettings();
+				this.syncedVersion = version;
 			}
-			for (const key of [...this.jobs.keys()]) if (!seen.has(key)) this.jobs.delete(key);
-			await this.reloadSettings();
 		} catch (err) {
 			log.warn({ err }, 'resync failed');
 		}

@@ -1,6 +1,8 @@
 /**
  * The instance registry: every process (web, worker or both) upserts its row at start and
- * every `heartbeatMs`, with its clock offset from the database. An instance is live while its
+ * every `heartbeatMs`, with its clock offset from the database. The heartbeat is also this
+ * process's reading of the database's clock (one statement: the UPDATE returns
+ * `clock_timestamp()`), so the scheduler's resync needs no clock statement of its own. An instance is live while its
  * row was seen within three heartbeats and it has not stopped. `/healthz`, `/metrics` and the
  * admin pages read `live()` to say when queued runs have no worker to take them.
  */
@@ -64,13 +66,15 @@ export class InstanceRegistry {
 	}
 
 	async start(): Promise<void> {
-		const { sql, id, role } = this.deps;
+		const { sql, id, role, time, log } = this.deps;
 		await sql`delete from cron_instance where last_seen_at < now() - ${FORGET_AFTER}::interval and id <> ${id}`;
+		// The row starts with a measured offset; each heartbeat then stores the previous one.
+		if (!time.measured) await time.measureAndReport(sql, log).catch((err: unknown) => log.warn({ err }, "could not read the database's clock"));
 		await sql`
-			insert into cron_instance (id, role, version, host, pid, started_at, last_seen_at)
-			values (${id}, ${role}, ${VERSION}, ${hostname()}, ${process.pid}, now(), now())
+			insert into cron_instance (id, role, version, host, pid, started_at, last_seen_at, clock_offset_ms)
+			values (${id}, ${role}, ${VERSION}, ${hostname()}, ${process.pid}, now(), now(), ${time.measured ? Math.round(time.localOffsetMs) : null})
 			on conflict (id) do update set role = excluded.role, version = excluded.version, host = excluded.host,
-				pid = excluded.pid, started_at = now(), last_seen_at = now(), stopped_at = null`;
+				pid = excluded.pid, started_at = now(), last_seen_at = now(), stopped_at = null, clock_offset_ms = excluded.clock_offset_ms`;
 		await this.beat();
 		this.timer = this.clock.setInterval(() => void this.beat(), this.deps.heartbeatMs ?? HEARTBEAT_MS);
 		this.timer.unref?.();
@@ -81,9 +85,15 @@ export class InstanceRegistry {
 		this.beating ??= (async () => {
 			const { sql, log, time, id } = this.deps;
 			try {
-				await time.measureAndReport(sql, log);
-				await sql`update cron_instance set last_seen_at = now(), clock_offset_ms = ${Math.round(time.localOffsetMs)}, stopped_at = null
-					where id = ${id}`;
+				// One statement: the row is refreshed and the database's clock read in its answer
+				// (the offset stored is the previous sample's: at most one heartbeat old).
+				await time.measureAndReport(sql, log, async (tx) => {
+					const [row] = await tx<{ t: number }[]>`
+						update cron_instance set last_seen_at = now(), clock_offset_ms = ${time.measured ? Math.round(time.localOffsetMs) : null}, stopped_at = null
+						where id = ${id}
+						returning (extract(epoch from clock_timestamp()) * 1000)::float8 as t`;
+					return Number(row!.t);
+				});
 			} catch (err) {
 				log.warn({ err }, 'instance heartbeat failed');
 			}

@@ -3,7 +3,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export const registry = new Registry();
 // prom-client's names already start with process_ or nodejs_: the prefix is ours alone.
-collectDefaultMetrics({ register: registry, prefix: 'cronkit_' });
+// The event-loop lag histogram samples with a timer every `eventLoopMonitoringPrecision` ms.
+// prom-client's default, 10 ms, woke an idle process 100 times a second: most of an idle
+// worker's CPU (docs/architecture.md, "Idle cost"). At 100 ms a stall still shows in the
+// histogram when it spans a sample, i.e. every stall of 100 ms or more.
+collectDefaultMetrics({ register: registry, prefix: 'cronkit_', eventLoopMonitoringPrecision: 100 });
 // These three are gauges named like counters (promtool refuses them); the same counts stay
 // available by type in cronkit_nodejs_active_{handles,requests,resources}.
 for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`cronkit_nodejs_${name}`);
