@@ -32,10 +32,11 @@ afterAll(async () => {
 });
 
 /** Counts the statements a pool sends whose text matches (postgres.js's `debug` hook). */
-function countStatements(sql: Sql, patterns: Record<string, RegExp>): Record<string, number> {
-	const counts = Object.fromEntries(Object.keys(patterns).map((k) => [k, 0]));
+function countStatements<K extends string>(sql: Sql, patterns: Record<K, RegExp>): Record<K, number> {
+	const keys = Object.keys(patterns) as K[];
+	const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 	(sql.options as { debug?: unknown }).debug = (_conn: number, query: string) => {
-		for (const [k, re] of Object.entries(patterns)) if (re.test(query)) counts[k]!++;
+		for (const k of keys) if (patterns[k].test(query)) counts[k]++;
 	};
 	return counts;
 }
