@@ -29,8 +29,11 @@ describe('job list, bulk actions and Retry', () => {
 	beforeAll(async () => {
 		t = await createTestDatabase();
 		a = instance(t, []);
-		await create('idle-b', { name: 'Zulu', schedule: '0 5 * * *' });
-		await create('idle-a', { name: 'Yankee', schedule: '0 4 * * *' });
+		// Daily, two and three hours on from the current hour: idle-a's next run comes first at any
+		// time of day (fixed hours swapped order once the earlier hour had passed today).
+		const hour = new Date().getUTCHours();
+		await create('idle-b', { name: 'Zulu', schedule: `0 ${(hour + 3) % 24} * * *`, timezone: 'UTC' });
+		await create('idle-a', { name: 'Yankee', schedule: `0 ${(hour + 2) % 24} * * *`, timezone: 'UTC' });
 		await create('off', { enabled: false });
 		await create('failing');
 		await create('broken');
