@@ -5,9 +5,10 @@
  * one queued, so a burst of runs costs a couple of reloads, not one each. On the cron pages a
  * settings change re-runs every load (the layout's pause banner). Never during a navigation.
  */
+import { untrack } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
 import { invalidate, invalidateAll } from '$app/navigation';
-import { navigating } from '$app/state';
+import { navigating, page } from '$app/state';
 import type { LiveMessage } from '$lib/live-message';
 
 export const LIVE_URL = '/admin/events';
@@ -74,8 +75,12 @@ export function liveUpdates(opts: LiveOptions = {}): { readonly state: LiveState
 				if (next) void refresh(next);
 			}
 		};
-		// The sessions page shows heartbeat times: the server then watches them too.
-		const source = new EventSource(topic === 'sessions' ? `${LIVE_URL}?heartbeats=1` : LIVE_URL);
+		// The sessions page shows heartbeat times: the server then watches them too. `since`: when
+		// the page's data was read (the admin layout's load); the stream catches up on any change
+		// made between then and now.
+		const since = untrack(() => page.data.liveSince);
+		const qs = [topic === 'sessions' ? 'heartbeats=1' : '', typeof since === 'number' ? `since=${since}` : ''].filter(Boolean).join('&');
+		const source = new EventSource(qs ? `${LIVE_URL}?${qs}` : LIVE_URL);
 		source.onopen = () => {
 			// Anything may have changed while disconnected.
 			if (state === 'reconnecting') void refresh('page');

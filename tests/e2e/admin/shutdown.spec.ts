@@ -60,7 +60,10 @@ test('a request in flight at SIGTERM is answered from the database, then the pro
 		socket.write(
 			`POST /api/session/heartbeat HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`
 		);
-		await new Promise((r) => setTimeout(r, 300));
+		// A request sent after it on another connection is answered: the server's event loop has
+		// read those headers by then, so the request is in flight (a fixed 300 ms wait was not
+		// always enough under load: the server then saw an idle connection and closed it).
+		await fetch(`${url}/healthz`).then((r) => r.arrayBuffer());
 		const t0 = Date.now();
 		child.kill('SIGTERM');
 		// Long enough for the scheduler to have stopped; the server must still be serving this request.

@@ -112,6 +112,29 @@ describe('live updates hub', () => {
 		await expect(hub.subscribe()).rejects.toThrow(/shutting down/);
 	});
 
+	it('a stream opened with `since` catches up once when anything changed from then on (or before the hub listened), never otherwise', async () => {
+		const hub = new LiveHub(t.sql);
+		const decoder = new TextDecoder();
+		const open = async (since: number) => {
+			const reader = (await hub.subscribe(undefined, { since })).getReader();
+			expect(decoder.decode((await reader.read()).value)).toContain('retry: 3000');
+			return async () => JSON.parse(decoder.decode((await reader.read()).value).slice(6)) as Record<string, unknown>;
+		};
+		const catchUp = { runs: [], jobs: [], all: true, settings: false, sessions: true, email: true, alerts: true, monitors: ['*'] };
+		// A page read before the hub listened: what happened meanwhile is unknown, so it catches up.
+		const early = await open(Date.now() - 60_000);
+		expect(await early()).toEqual(catchUp);
+		// A page read after every change heard: its first message is the next real change.
+		const later = await open(Date.now() + 60_000);
+		const readAt = Date.now();
+		await t.sql`select pg_notify(${RUNS_CHANNEL}, ${JSON.stringify({ runs: [[7, 'beta', 'succeeded']] })})`;
+		expect(await later()).toMatchObject({ runs: [[7, 'beta', 'succeeded']], all: false });
+		// A page read just before that change, its stream opened after it: one catch-up first.
+		const missed = await open(readAt);
+		expect(await missed()).toEqual(catchUp);
+		await hub.stop();
+	});
+
 	it('hears device sessions, access keys, the outbox and notifications from the database, and heartbeats only while a page watches them', async () => {
 		// The triggers: one notification per statement that changes what the pages show; none for a heartbeat.
 		const heard: string[] = [];

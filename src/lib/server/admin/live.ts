@@ -11,7 +11,10 @@
  * one message; on shutdown every stream ends, so open pages never hold up the HTTP drain. A
  * stream opened by a login session ends within SESSION_CHECK_MS of that session ending
  * (logout, expiry, the user deleted) or of its user's role changing: live updates are never
- * delivered on a session that no longer grants them.
+ * delivered on a session that no longer grants them. A stream opened with `since` (when the
+ * page's data was read) first gets one catch-up message when anything was heard from then on,
+ * or when the hub was not listening yet: a change between a page's load and its stream opening
+ * is never missed.
  */
 import type { Sql } from 'postgres';
 import { ALERTS_CHANNEL, parseAlertSignal } from '../alerts/signal';
@@ -32,6 +35,13 @@ const PING_MS = 20_000;
 export const SESSION_CHECK_MS = 2_000;
 /** How often the latest heartbeat is read while a stream watches heartbeats. */
 export const HEARTBEAT_CHECK_MS = 3_000;
+/**
+ * A page read at `since` catches up when a change was heard from this long before it: the page
+ * may have been read on another instance, whose clock is a little off.
+ */
+const SINCE_SLACK_MS = 1_000;
+/** The catch-up message: every page refreshes its data once. */
+const CATCH_UP: LiveMessage = { runs: [], jobs: [], all: true, settings: false, sessions: true, email: true, alerts: true, monitors: ['*'] };
 /** Above this many runs in one message, send only which jobs changed. */
 const MAX_RUNS_PER_MESSAGE = 200;
 
@@ -46,6 +56,8 @@ export type StreamOptions = {
 	owner?: StreamOwner;
 	/** The page shows heartbeat times (/admin/sessions): tell it when a new one arrives. */
 	heartbeats?: boolean;
+	/** When the page's data was read (ms, server time): catch up on what changed since. */
+	since?: number;
 };
 
 const encoder = new TextEncoder();
@@ -63,6 +75,8 @@ export class LiveHub {
 	private heartbeatTimer: NodeJS.Timeout | undefined;
 	/** The latest heartbeat seen (ms), null before the first reading. */
 	private lastHeartbeat: number | null = null;
+	/** When the latest change was heard (ms; when listening began, before the first). */
+	private changedAt = 0;
 
 	constructor(private readonly sql: Sql) {}
 
@@ -97,6 +111,8 @@ export class LiveHub {
 				if (s?.t === 'monitor') this.queue({ monitors: [s.key] });
 			});
 			this.unlisten = [() => runs.unlisten(), () => signals.unlisten(), () => pages.unlisten(), () => alerts.unlisten()];
+			// What changed before it listened is unknown: streams of pages read before catch up.
+			this.changedAt = Date.now();
 			this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), PING_MS);
 			this.pingTimer.unref();
 		})().catch((err: unknown) => {
@@ -107,6 +123,7 @@ export class LiveHub {
 	}
 
 	private queue(part: Partial<LiveMessage>): void {
+		this.changedAt = Date.now();
 		const p = (this.pending ??= { runs: [], jobs: [], all: false, settings: false, sessions: false, email: false, alerts: false, monitors: [] });
 		if (part.runs) p.runs.push(...part.runs);
 		if (part.jobs) for (const j of part.jobs) if (!p.jobs.includes(j)) p.jobs.push(j);
@@ -215,6 +232,7 @@ export class LiveHub {
 				this.clients.add(client);
 				// Reconnect after 3 s if the connection drops (EventSource does it on its own).
 				client.send(`retry: 3000\n: connected\n\n`);
+				if (opts.since !== undefined && this.changedAt >= opts.since - SINCE_SLACK_MS) client.send(`data: ${JSON.stringify(CATCH_UP)}\n\n`);
 				signal?.addEventListener('abort', () => {
 					this.clients.delete(client);
 					client.end();

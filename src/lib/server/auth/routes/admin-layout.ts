@@ -8,6 +8,8 @@ import { requireUser } from '../guard';
 
 export async function adminLayoutLoad(event: Pick<RequestEvent, 'locals' | 'url' | 'cookies'>) {
 	const user = requireUser(event);
+	// Before anything is read: the page's live stream catches up on what changed from here on.
+	const liveSince = Date.now();
 	const { cron, sql, secrets } = event.locals.services;
 	// Reading the whole URL makes this load run again on every navigation, so a message shows
 	// on the page its action redirected to and is gone on the next one (live refreshes, which
@@ -35,6 +37,8 @@ export async function adminLayoutLoad(event: Pick<RequestEvent, 'locals' | 'url'
 		alerts,
 		/** What the last form action did (lib/server/flash.ts), shown once. */
 		flash,
+		/** When this page's data was read (ms, server time): its live stream catches up from here. */
+		liveSince,
 		/** The browser's colour theme (lib/server/theme.ts), for the header's toggle. */
 		theme: event.locals.theme
 	};
