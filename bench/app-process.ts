@@ -21,10 +21,25 @@ export async function requireBuild(bench: string): Promise<void> {
 	}
 }
 
-/** The app from `entry` (`scripts/start.js` as `npm start`, or `build/index.js`), with `env` on top. */
+/**
+ * The Node flags `npm start` passes (package.json's `start` script, e.g. `--max-semi-space-size=4`),
+ * plus any in BENCH_APP_NODE_FLAGS (space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`:
+ * Node refuses those in NODE_OPTIONS).
+ */
+async function startFlags(): Promise<string[]> {
+	const pkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+	const own = pkg.scripts.start!.split(/\s+/).filter((w) => w.startsWith('--'));
+	return [...own, ...(process.env.BENCH_APP_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+}
+
+/**
+ * The app from `entry` (`scripts/start.js` as `npm start`, with its Node flags, or
+ * `build/index.js`), with `env` on top.
+ */
 export async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js', env: Record<string, string>): Promise<Target> {
+	const flags = entry === 'scripts/start.js' ? await startFlags() : [];
 	const { child, url, healthz } = await spawnServer((port) =>
-		spawn(process.execPath, [path.join(root, entry)], {
+		spawn(process.execPath, [...flags, path.join(root, entry)], {
 			cwd: root,
 			env: {
 				...process.env,
