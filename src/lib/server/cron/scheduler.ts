@@ -61,6 +61,12 @@ export type SchedulerOptions = Partial<Timing> & {
 const LIVE_OUTPUT_MS = 250;
 /** Job rows read per statement at boot (`start`). */
 const BOOT_SLICE = 1_000;
+/**
+ * Next runs written per statement (`flushNextRuns`). After a long outage boot rewrites most
+ * rows: one statement of 100,000 rows held the database's CPU for seconds while the list's
+ * requests waited; slices of this size, one after another, leave room between them.
+ */
+export const NEXT_RUN_SLICE = 1_000;
 
 export type RunSummary = { id: number; jobKey: string; status: string };
 
@@ -312,12 +318,26 @@ export class Scheduler {
 		return this.deferred.run('next-runs', () => this.flushNextRuns());
 	}
 
-	/** Writes the dirty jobs' next runs as they are now (so a retried write is never stale). */
+	/**
+	 * Writes the dirty jobs' next runs as they are now (so a retried write is never stale),
+	 * NEXT_RUN_SLICE rows a statement. A slice leaves the dirty set while it is written (so two
+	 * flushes at once share the work) and goes back to it if the write fails.
+	 */
 	private async flushNextRuns(): Promise<void> {
-		const keys = [...this.nextRunsDirty];
-		if (!keys.length) return;
-		await storeNextRuns(this.engine.sql, new Map(keys.map((k) => [k, this.jobs.get(k)?.nextAt ?? null])));
-		for (const k of keys) this.nextRunsDirty.delete(k);
+		while (this.nextRunsDirty.size) {
+			const keys: string[] = [];
+			for (const k of this.nextRunsDirty) {
+				keys.push(k);
+				if (keys.length === NEXT_RUN_SLICE) break;
+			}
+			for (const k of keys) this.nextRunsDirty.delete(k);
+			try {
+				await storeNextRuns(this.engine.sql, new Map(keys.map((k) => [k, this.jobs.get(k)?.nextAt ?? null])));
+			} catch (err) {
+				for (const k of keys) this.nextRunsDirty.add(k);
+				throw err;
+			}
+		}
 	}
 
 	/** Output printed since the last write, of every active run, in one statement (never one a line). */
