@@ -113,6 +113,17 @@ export async function listJobs(db: Db, filter: JobFilter = {}, slice?: { after: 
 	return slice ? rows.limit(slice.limit) : rows;
 }
 
+/** `listJobs` with only `columns` read, a slice at a time (boot reads what the scheduler keeps, not whole rows). */
+export async function listJobColumns<K extends keyof CronJob>(db: Db, columns: readonly K[], slice: { after: string | null; limit: number }): Promise<Pick<CronJob, K>[]> {
+	const t = schema.cronJob;
+	return db
+		.select(pick(columns))
+		.from(t)
+		.where(slice.after != null ? gt(t.key, slice.after) : undefined)
+		.orderBy(t.key)
+		.limit(slice.limit) as Promise<Pick<CronJob, K>[]>;
+}
+
 const pick = <K extends keyof CronJob>(columns: readonly K[]) => {
 	const t = schema.cronJob;
 	return Object.fromEntries(columns.map((c) => [c, t[c]])) as { [C in K]: (typeof t)[C] };

@@ -16,14 +16,14 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Db } from '../db';
-import { ArmedJobs, armedJob, type Armed, type ArmedJob } from './armed';
+import { ARMED_FIELDS, ArmedJobs, armedJob, type Armed, type ArmedJob } from './armed';
 import { CatchUp, owedTicks, type OwedTicks } from './catch-up';
 import { delay, systemClock, type Clock, type Timer } from './clock';
 import { DbTime } from './db-time';
 import { DeferredWrites } from './deferred';
 import { DEFAULT_TIMING, type Engine, type Timing } from './engine';
 import { JobStates } from './job-state';
-import { configVersion, findJob, listJobs, setConfigError, storeNextRuns, syncCodeJobs } from './jobs';
+import { configVersion, findJob, listJobColumns, listJobs, setConfigError, storeNextRuns, syncCodeJobs } from './jobs';
 import * as ledger from './ledger';
 import type { Outcome } from './ledger';
 import { Leases } from './leases';
@@ -61,6 +61,8 @@ export type SchedulerOptions = Partial<Timing> & {
 const LIVE_OUTPUT_MS = 250;
 /** Job rows read per statement at boot (`start`). */
 const BOOT_SLICE = 1_000;
+/** What boot reads of a job: what the scheduler keeps (ARMED_FIELDS) and the stored next run. */
+const BOOT_COLUMNS = [...ARMED_FIELDS, 'nextRunAt'] as const;
 /**
  * Next runs written per statement (`flushNextRuns`). After a long outage boot rewrites most
  * rows: one statement of 100,000 rows held the database's CPU for seconds while the list's
@@ -190,7 +192,7 @@ export class Scheduler {
 		const owed = new Map<string, OwedTicks>();
 		const stale: string[] = [];
 		for (let after: string | null = null; ; ) {
-			const rows = await listJobs(this.engine.db, {}, { after, limit: BOOT_SLICE });
+			const rows = await listJobColumns(this.engine.db, BOOT_COLUMNS, { after, limit: BOOT_SLICE });
 			if (!rows.length) break;
 			after = rows[rows.length - 1]!.key;
 			const since = await ledger.owedSince(sql, rows.map((j) => j.key));
