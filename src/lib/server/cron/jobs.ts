@@ -156,6 +156,9 @@ export async function searchIndexed(sql: Sql): Promise<boolean> {
 /** What a state depends on besides the row: the jobs with a running run, and the global pause. */
 export type StateContext = { running: readonly string[]; paused: boolean };
 
+/** The context of a list without a state filter: nothing reads it (only `stateWhere` does). */
+export const NO_STATE: StateContext = { running: [], paused: false };
+
 /**
  * The rows of one state, in SQL: the twin of `jobState` (cron/job-view.ts), in the same order
  * of precedence (misconfigured, running, disabled, failing, paused, idle). The rare states ride
