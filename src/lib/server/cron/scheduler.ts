@@ -36,6 +36,7 @@ import { nextRun } from './schedule';
 import { defaultSettings, loadSettings, type Settings } from './settings';
 import { TickClaims } from './ticks';
 import { TickTimers } from './timers';
+import type { CronJob } from '../db/schema';
 import type { RegisteredJob, RegisteredType } from './types';
 
 export type SchedulerOptions = Partial<Timing> & {
@@ -63,6 +64,7 @@ const LIVE_OUTPUT_MS = 250;
 const BOOT_SLICE = 1_000;
 /** What boot reads of a job: what the scheduler keeps (ARMED_FIELDS) and the stored next run. */
 const BOOT_COLUMNS = [...ARMED_FIELDS, 'nextRunAt'] as const;
+type BootRow = Pick<CronJob, (typeof BOOT_COLUMNS)[number]>;
 /**
  * Next runs written per statement (`flushNextRuns`). After a long outage boot rewrites most
  * rows: one statement of 100,000 rows held the database's CPU for seconds while the list's
@@ -192,7 +194,7 @@ export class Scheduler {
 		const owed = new Map<string, OwedTicks>();
 		const stale: string[] = [];
 		for (let after: string | null = null; ; ) {
-			const rows = await listJobColumns(this.engine.db, BOOT_COLUMNS, { after, limit: BOOT_SLICE });
+			const rows: BootRow[] = await listJobColumns(this.engine.db, BOOT_COLUMNS, { after, limit: BOOT_SLICE });
 			if (!rows.length) break;
 			after = rows[rows.length - 1]!.key;
 			const since = await ledger.owedSince(sql, rows.map((j) => j.key));
