@@ -4,6 +4,7 @@
  * CPU time read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +22,25 @@ export async function requireBuild(bench: string): Promise<void> {
 	}
 }
 
-/** The app from `entry` (`scripts/start.js` as `npm start`, or `build/index.js`), with `env` on top. */
+/**
+ * The Node flags `npm start` passes (package.json's `start` script: the young generation's size,
+ * the heap's growth): the benches start Cronkit the same way.
+ */
+export const APP_NODE_FLAGS: string[] = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+	.split(/\s+/)
+	.filter((a) => a.startsWith('--'));
+
+/** APP_NODE_FLAGS, plus any in BENCH_APP_NODE_FLAGS (space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node refuses those in NODE_OPTIONS). */
+const startFlags = (): string[] => [...APP_NODE_FLAGS, ...(process.env.BENCH_APP_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+
+/**
+ * The app from `entry` (`scripts/start.js` as `npm start`, with its Node flags, or
+ * `build/index.js`), with `env` on top.
+ */
 export async function startApp(databaseUrl: string, dataDir: string, entry: 'scripts/start.js' | 'build/index.js', env: Record<string, string>): Promise<Target> {
+	const flags = entry === 'scripts/start.js' ? startFlags() : [];
 	const { child, url, healthz } = await spawnServer((port) =>
-		spawn(process.execPath, [path.join(root, entry)], {
+		spawn(process.execPath, [...flags, path.join(root, entry)], {
 			cwd: root,
 			env: {
 				...process.env,

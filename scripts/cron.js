@@ -1,13 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=100
 // The CLI (README, "CLI"): `npx cronkit <command>` (this file is package.json's `bin`) and
 // `npm run -s cron -- <command>` run it alike: from the project's folder (as npm run does, so a
 // relative DATA_DIR means the same), building first when the output is missing or stale, then
 // running the built CLI in this process, so signals reach it directly.
-// Both start Node with `--max-semi-space-size=4` (MB; the shebang above, package.json's `cron`):
-// Node 22 sizes V8's young generation from the machine's memory, and a worker's boot (loading and
-// arming every job) filled it before the first scavenge: 1,000 jobs peaked at 154 MB RSS without
-// the flag, 131 MB with it, and an idle worker used less CPU after boot (bench/peers/README.md,
-// "Idle"). bench:peers starts Cronkit's trials with the same flags.
+// Both start Node with `--max-semi-space-size=4 --heap-growing-percent=100` (the shebang above,
+// package.json's `cron`; `scripts/start.js` says why). bench:peers and bench:jobs-100k start
+// Cronkit with the same flags.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildIsStale, CLI_MARKER, runBuild } from './build-state.js';

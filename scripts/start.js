@@ -5,7 +5,13 @@
 // generation from the machine's memory, and a worker's
 // boot (loading and arming every job) filled it before the first scavenge: 1,000 jobs peaked at
 // 154 MB RSS without the flag, 131 MB with it, and an idle worker used less CPU after boot
-// (bench/peers/README.md, "Idle"). bench:peers starts Cronkit's trials with the same flags.
+// (bench/peers/README.md, "Idle"). And with `--heap-growing-percent=100`: booting 100,000 jobs
+// allocates gigabytes of short-lived garbage while what it keeps (each job armed) grows to
+// ~130 MB; by default V8 let the old generation grow to well over twice that before a full
+// collection (~400 MB RSS for the scheduler alone). Growing at most to twice what survived the
+// last full collection, the same boot peaked at ~300 MB for the same CPU time (a smaller factor
+// cost seconds of CPU: 20% gave 250 MB for +6 s; docs/architecture.md, "Memory and boot at
+// 100,000 jobs"). bench:peers and bench:jobs-100k start Cronkit with the same flags.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIsStale, runBuild } from './build-state.js';

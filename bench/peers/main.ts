@@ -9,12 +9,12 @@
  *                          --jobs N --window S --schedules N --profile]
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { startEmbedded, type EmbeddedServer } from '../../src/lib/server/db/embedded';
+import { APP_NODE_FLAGS } from '../app-process';
 import { fmt, heading, note, percentile, table } from '../lib';
 import { sleep, sleepUntil } from '../time';
 import { profileQueue } from './profile';
@@ -150,14 +150,6 @@ type Trial = {
 	exited: Promise<void>;
 	stop(): void;
 };
-
-/**
- * The Node flags the app starts with (package.json's `start` and `cron` scripts, e.g. the young
- * generation's size): Cronkit's trials start the same way.
- */
-const APP_NODE_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-	.split(/\s+/)
-	.filter((a) => a.startsWith('--'));
 
 function startTrial(spec: TrialSpec, execArgv: string[] = []): Trial {
 	if (spec.system === 'cronkit') execArgv = [...APP_NODE_FLAGS, ...execArgv];

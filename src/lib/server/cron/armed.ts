@@ -15,7 +15,7 @@ import type { JobHandler, ProcessPlan, RegisteredJob, RegisteredType } from './t
  */
 export type ArmedJob = Pick<CronJob, (typeof ARMED_FIELDS)[number]>;
 
-const ARMED_FIELDS = [
+export const ARMED_FIELDS = [
 	'key',
 	'source',
 	'type',

@@ -16,14 +16,14 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Db } from '../db';
-import { ArmedJobs, armedJob, type Armed, type ArmedJob } from './armed';
+import { ARMED_FIELDS, ArmedJobs, armedJob, type Armed, type ArmedJob } from './armed';
 import { CatchUp, owedTicks, type OwedTicks } from './catch-up';
 import { delay, systemClock, type Clock, type Timer } from './clock';
 import { DbTime } from './db-time';
 import { DeferredWrites } from './deferred';
 import { DEFAULT_TIMING, type Engine, type Timing } from './engine';
 import { JobStates } from './job-state';
-import { configVersion, findJob, listJobs, setConfigError, storeNextRuns, syncCodeJobs } from './jobs';
+import { configVersion, findJob, listJobColumns, listJobs, setConfigError, storeNextRuns, syncCodeJobs } from './jobs';
 import * as ledger from './ledger';
 import type { Outcome } from './ledger';
 import { Leases } from './leases';
@@ -36,6 +36,7 @@ import { nextRun } from './schedule';
 import { defaultSettings, loadSettings, type Settings } from './settings';
 import { TickClaims } from './ticks';
 import { TickTimers } from './timers';
+import type { CronJob } from '../db/schema';
 import type { RegisteredJob, RegisteredType } from './types';
 
 export type SchedulerOptions = Partial<Timing> & {
@@ -61,6 +62,15 @@ export type SchedulerOptions = Partial<Timing> & {
 const LIVE_OUTPUT_MS = 250;
 /** Job rows read per statement at boot (`start`). */
 const BOOT_SLICE = 1_000;
+/** What boot reads of a job: what the scheduler keeps (ARMED_FIELDS) and the stored next run. */
+const BOOT_COLUMNS = [...ARMED_FIELDS, 'nextRunAt'] as const;
+type BootRow = Pick<CronJob, (typeof BOOT_COLUMNS)[number]>;
+/**
+ * Next runs written per statement (`flushNextRuns`). After a long outage boot rewrites most
+ * rows: one statement of 100,000 rows held the database's CPU for seconds while the list's
+ * requests waited; slices of this size, one after another, leave room between them.
+ */
+export const NEXT_RUN_SLICE = 1_000;
 
 export type RunSummary = { id: number; jobKey: string; status: string };
 
@@ -184,7 +194,7 @@ export class Scheduler {
 		const owed = new Map<string, OwedTicks>();
 		const stale: string[] = [];
 		for (let after: string | null = null; ; ) {
-			const rows = await listJobs(this.engine.db, {}, { after, limit: BOOT_SLICE });
+			const rows: BootRow[] = await listJobColumns(this.engine.db, BOOT_COLUMNS, { after, limit: BOOT_SLICE });
 			if (!rows.length) break;
 			after = rows[rows.length - 1]!.key;
 			const since = await ledger.owedSince(sql, rows.map((j) => j.key));
@@ -312,12 +322,26 @@ export class Scheduler {
 		return this.deferred.run('next-runs', () => this.flushNextRuns());
 	}
 
-	/** Writes the dirty jobs' next runs as they are now (so a retried write is never stale). */
+	/**
+	 * Writes the dirty jobs' next runs as they are now (so a retried write is never stale),
+	 * NEXT_RUN_SLICE rows a statement. A slice leaves the dirty set while it is written (so two
+	 * flushes at once share the work) and goes back to it if the write fails.
+	 */
 	private async flushNextRuns(): Promise<void> {
-		const keys = [...this.nextRunsDirty];
-		if (!keys.length) return;
-		await storeNextRuns(this.engine.sql, new Map(keys.map((k) => [k, this.jobs.get(k)?.nextAt ?? null])));
-		for (const k of keys) this.nextRunsDirty.delete(k);
+		while (this.nextRunsDirty.size) {
+			const keys: string[] = [];
+			for (const k of this.nextRunsDirty) {
+				keys.push(k);
+				if (keys.length === NEXT_RUN_SLICE) break;
+			}
+			for (const k of keys) this.nextRunsDirty.delete(k);
+			try {
+				await storeNextRuns(this.engine.sql, new Map(keys.map((k) => [k, this.jobs.get(k)?.nextAt ?? null])));
+			} catch (err) {
+				for (const k of keys) this.nextRunsDirty.add(k);
+				throw err;
+			}
+		}
 	}
 
 	/** Output printed since the last write, of every active run, in one statement (never one a line). */

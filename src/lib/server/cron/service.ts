@@ -14,7 +14,7 @@ import { isActive, isFailed, POLICY_DEFAULTS, type CronJob, type JobState } from
 import { isValidTimeZone } from '../config';
 import { fieldError, invalid, notFound, ServiceError } from '../errors';
 import { getExecution, listExecutionViews, readExecutionOutput, type ExecutionView } from './executions';
-import { countJobs, countJobsByState, findJob, listJobs, NO_HANDLER, pageJobColumns, settingsOf, ticksRestart, type JobFilter, type JobPageQuery } from './jobs';
+import { countJobs, countJobsByState, countMatchingJobs, findJob, listJobs, NO_HANDLER, NO_STATE, pageJobColumns, settingsOf, ticksRestart, type JobFilter, type JobPageQuery, type StateContext } from './jobs';
 import { SUMMARY_COLUMNS, toJobSummary, toJobView, type JobSummary, type JobView, type ViewContext } from './job-view';
 import * as ledger from './ledger';
 import { readOutput } from './output';
@@ -89,15 +89,23 @@ export class CronJobService {
 	/**
 	 * One page of the job list as summaries (the admin list, at any number of jobs): search,
 	 * source, state, sort and the page are applied in SQL, and only the columns a list shows are
-	 * read. The state needs the running jobs and the pause first: two round trips in all.
+	 * read. The number of jobs is one row (`countJobs`); the jobs the filters keep are counted
+	 * only when there are filters (without, they are every job). A state filter needs the running
+	 * jobs and the pause first (two round trips); without one every statement goes at once.
 	 */
 	async listJobPage(query: JobPageQuery): Promise<JobPage> {
-		const [running, settings] = await Promise.all([this.runningKeys(), this.settings()]);
+		const context = Promise.all([this.runningKeys(), this.settings()]);
 		const filtered = query.q !== undefined || query.source !== undefined || query.state !== undefined;
-		const ctx = { running: [...running], paused: settings['scheduler.paused'] };
-		const [page, total] = await Promise.all([pageJobColumns(this.deps.db, SUMMARY_COLUMNS, query, ctx), filtered ? countJobs(this.sql) : null]);
+		const stateContext: Promise<StateContext> =
+			query.state === undefined ? Promise.resolve(NO_STATE) : context.then(([running, settings]) => ({ running: [...running], paused: settings['scheduler.paused'] }));
+		const [[running, settings], rows, matching, total] = await Promise.all([
+			context,
+			stateContext.then((ctx) => pageJobColumns(this.deps.db, SUMMARY_COLUMNS, query, ctx)),
+			filtered ? stateContext.then((ctx) => countMatchingJobs(this.deps.db, query, ctx)) : null,
+			countJobs(this.sql)
+		]);
 		const view = this.viewContext(settings, running);
-		return { jobs: page.rows.map((row) => toJobSummary(row, view)), matching: page.matching, total: total ?? page.matching };
+		return { jobs: rows.map((row) => toJobSummary(row, view)), matching: matching ?? total, total };
 	}
 
 	/** How many jobs are in each state (the overview). */

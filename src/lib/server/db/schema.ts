@@ -199,6 +199,20 @@ export const cronJobExecution = pgTable(
 	]
 );
 
+/**
+ * How many jobs there are, in one row kept by statement triggers on `cron_job` (inserted and
+ * deleted rows, truncate: drizzle/0014_job_count.sql): the job list reads it instead of counting
+ * every job on each request (cron/jobs.ts, countJobs).
+ */
+export const cronJobCount = pgTable(
+	'cron_job_count',
+	{
+		one: boolean('one').primaryKey().default(true),
+		n: bigint('n', { mode: 'number' }).notNull()
+	},
+	(t) => [check('cron_job_count_one_row', sql`${t.one}`)]
+);
+
 export const cronJobConfig = pgTable('cron_job_config', {
 	key: text('key').primaryKey(),
 	value: jsonb('value').notNull(),
