@@ -38,9 +38,6 @@ describe('job list, bulk actions and Retry', () => {
 		await create('failing');
 		await create('broken');
 		await create('busy');
-		// The next runs the sort reads, fixed: from the schedules they would depend on the time of day.
-		await t.sql`update cron_job set next_run_at = now() + interval '1 hour' where key = 'idle-a'`;
-		await t.sql`update cron_job set next_run_at = now() + interval '2 hours' where key = 'idle-b'`;
 		await t.sql`update cron_job set consecutive_failures = 2 where key = 'failing'`;
 		await t.sql`update cron_job set config_error = 'no handler' where key = 'broken'`;
 		await t.sql`insert into cron_job_execution (job_id, trigger, run_at, status, started_at, instance_id, lease_expires_at)
