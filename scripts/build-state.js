@@ -47,6 +47,10 @@ export function runBuild() {
 	const npm = process.env.npm_execpath;
 	const [cmd, args] = npm && npm.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
 	const r = spawnSync(cmd, [...args, 'run', '--silent', 'build'], {
+		// Always a production build, whoever asks: under a test runner (NODE_ENV=test) Vite
+		// resolved the `development` export conditions, so `dev` was true in the built app and
+		// it exited on SIGTERM without waiting for requests in flight.
+		env: { ...process.env, NODE_ENV: 'production' },
 		stdio: ['ignore', 'pipe', 'inherit'],
 		maxBuffer: 64 * 1024 * 1024
 	});
