@@ -11,17 +11,17 @@ import type { CronJobService } from '../cron/service';
 import { listExecutions, retryChain, type Cursor, type ExecutionFilter } from '../cron/executions';
 import type { JobSummary } from '../cron/job-view';
 import { queryObject } from '../forms';
-import { jobStats, recentRuns, SUCCESS_WINDOW, type RecentRuns } from './stats';
+import { jobStats, recentRuns, SUCCESS_WINDOW, type SuccessRate } from './stats';
 import { wallTimeToInstant } from './zoned';
 
 export type PageDeps = { cron: CronJobService; sql: Sql };
 
-/** One row of the list: the job's summary (no params, which may hold secrets), its recent success and latest run. */
-export type JobRow = JobSummary & { success: RecentRuns | null };
+/** One row of the list: the job's summary (no params, which may hold secrets) and its recent success. */
+export type JobRow = JobSummary & { success: SuccessRate | null };
 
 /**
  * /admin/cron: one page of the jobs the filters keep (search, state, source, sort in SQL), each
- * with its success over its latest runs and its latest run. A fixed number of queries, each
+ * with its success over its latest runs. A fixed number of queries, each
  * bounded by the page, whatever the number of jobs.
  */
 export async function cronListPage(deps: PageDeps, params: URLSearchParams) {

@@ -1,7 +1,6 @@
 /**
  * Jobs' recent statistics: the job page's summary of its last STATS_WINDOW runs, and, for the
- * jobs of one list page, the success rate of their last SUCCESS_WINDOW runs and their latest
- * run. Both read along (job_id, id desc) with a LIMIT, so the cost never depends on how long
+ * jobs of one list page, the success rate of their last SUCCESS_WINDOW runs. Both read along (job_id, id desc) with a LIMIT, so the cost never depends on how long
  * the history is.
  */
 import type { Sql } from 'postgres';
@@ -26,21 +25,15 @@ export type SuccessRate = {
 	rate: number | null;
 };
 
-/** A job's latest run as the list shows it: which, how it ended, and why it failed. */
-export type LatestRun = { id: number; status: ExecutionStatus; errorMessage: string | null };
-
-export type RecentRuns = SuccessRate & { latest: LatestRun | null };
-
 /**
- * The jobs' success over their last `window` runs and their latest run, in one statement: a
- * LATERAL probe per job on (job_id, id desc), LIMIT `window`, so the cost is bounded by
- * keys × window whatever the history's size. Skipped, missed, cancelled and unfinished runs are
- * not outcomes.
+ * The jobs' success over their last `window` runs, in one statement: a LATERAL probe per job on
+ * (job_id, id desc), LIMIT `window`, so the cost is bounded by keys × window whatever the
+ * history's size. Skipped, missed, cancelled and unfinished runs are not outcomes.
  */
-export async function recentRuns(sql: Sql, keys: readonly string[], window = SUCCESS_WINDOW): Promise<Map<string, RecentRuns>> {
+export async function recentRuns(sql: Sql, keys: readonly string[], window = SUCCESS_WINDOW): Promise<Map<string, SuccessRate>> {
 	if (!keys.length) return new Map();
-	const rows = await sql<{ key: string; finished: number; succeeded: number; latestId: number | null; latestStatus: ExecutionStatus | null; latestError: string | null }[]>`
-		select k.key, r.finished, r.succeeded, l.id as "latestId", l.status as "latestStatus", l.error_message as "latestError"
+	const rows = await sql<{ key: string; finished: number; succeeded: number }[]>`
+		select k.key, r.finished, r.succeeded
 		from unnest(${keys as string[]}::text[]) as k(key)
 		cross join lateral (
 			select count(*) filter (where x.status = any(${FINISHED_STATUSES}))::int as finished,
@@ -52,24 +45,8 @@ export async function recentRuns(sql: Sql, keys: readonly string[], window = SUC
 				order by e.id desc nulls last
 				limit ${window}
 			) x
-		) r
-		left join lateral (
-			select e.id, e.status, left(e.error_message, 300) as error_message from cron_job_execution e
-			where e.job_id = k.key and e.status <> 'queued'
-			order by e.id desc nulls last
-			limit 1
-		) l on true`;
-	return new Map(
-		rows.map((r) => [
-			r.key,
-			{
-				finished: r.finished,
-				succeeded: r.succeeded,
-				rate: r.finished ? r.succeeded / r.finished : null,
-				latest: r.latestId === null ? null : { id: r.latestId, status: r.latestStatus!, errorMessage: r.latestError }
-			}
-		])
-	);
+		) r`;
+	return new Map(rows.map((r) => [r.key, { finished: r.finished, succeeded: r.succeeded, rate: r.finished ? r.succeeded / r.finished : null }]));
 }
 
 export type ChartPoint = { id: number; at: string; status: ExecutionStatus; durationMs: number | null };
