@@ -90,18 +90,23 @@ export class CronJobService {
 	 * One page of the job list as summaries (the admin list, at any number of jobs): search,
 	 * source, state, sort and the page are applied in SQL, and only the columns a list shows are
 	 * read. The number of jobs is one row (`countJobs`); the jobs the filters keep are counted
-	 * only when there are filters (without, they are every job). A state filter needs the running
-	 * jobs and the pause first (two round trips); without one every statement goes at once.
+	 * only when there are filters (without, they are every job) and the page is full (else the
+	 * page ends the list: a search for one key runs its search once). A state filter needs the
+	 * running jobs and the pause first (two round trips); without one the page, the running jobs
+	 * and the number of jobs are read at once.
 	 */
 	async listJobPage(query: JobPageQuery): Promise<JobPage> {
 		const context = Promise.all([this.runningKeys(), this.settings()]);
 		const filtered = query.q !== undefined || query.source !== undefined || query.state !== undefined;
 		const stateContext: Promise<StateContext> =
 			query.state === undefined ? Promise.resolve(NO_STATE) : context.then(([running, settings]) => ({ running: [...running], paused: settings['scheduler.paused'] }));
+		const page = stateContext.then((ctx) => pageJobColumns(this.deps.db, SUMMARY_COLUMNS, query, ctx));
+		const counted = async (ctx: StateContext, rows: unknown[]) =>
+			rows.length < query.limit && (rows.length > 0 || query.offset === 0) ? query.offset + rows.length : countMatchingJobs(this.deps.db, query, ctx);
 		const [[running, settings], rows, matching, total] = await Promise.all([
 			context,
-			stateContext.then((ctx) => pageJobColumns(this.deps.db, SUMMARY_COLUMNS, query, ctx)),
-			filtered ? stateContext.then((ctx) => countMatchingJobs(this.deps.db, query, ctx)) : null,
+			page,
+			filtered ? Promise.all([stateContext, page]).then(([ctx, rows]) => counted(ctx, rows)) : null,
 			countJobs(this.sql)
 		]);
 		const view = this.viewContext(settings, running);
