@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { describe as group, expect, it } from 'vitest';
+import { describe as group, expect, it, vi } from 'vitest';
 import { compileSchedule, nextRun, nextRuns, preview, previousRuns, ScheduleError, substituteEnv, toCronPattern } from './schedule';
 
 function fieldOf(expr: string, tz = 'UTC'): string {
@@ -111,6 +111,44 @@ group('croner, as patched (patches/croner+11.0.1.patch)', () => {
 			'2035-01-01T00:00:00.000Z'
 		]);
 		expect(new Cron('0 12 * * *', { paused: true, timezone: 'UTC' }).nextRun(new Date('2026-12-01T00:00:00Z'))?.toISOString()).toBe('2026-12-01T12:00:00.000Z');
+	});
+});
+
+group('croner zone conversions, as patched (patches/croner+11.0.1.patch)', () => {
+	/** Wall time of an instant in a zone, by Intl alone (the reference). */
+	const wall = (zone: string, at: Date) => {
+		const f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false });
+		const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
+		return `${Number(p.hour) % 24}:${p.minute}:${p.second}`;
+	};
+	const ZONES = ['Europe/Paris', 'America/Santiago', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kathmandu', 'America/St_Johns'];
+
+	it('reads an offset per zone and hour from Intl once, not at every step of a walk', () => {
+		const spy = vi.spyOn(Intl.DateTimeFormat.prototype, 'formatToParts');
+		try {
+			const from = new Date('2031-06-01T00:00:00Z');
+			for (let m = 0; m < 60; m++) new Cron(`${m} 9 * * *`, { paused: true, timezone: 'Europe/Lisbon' }).nextRuns(3, from);
+			// 180 runs a few days apart: without the cache, tens of calls each.
+			expect(spy.mock.calls.length).toBeLessThan(200);
+		} finally {
+			spy.mockRestore();
+		}
+	});
+
+	it.each(ZONES)('finds the wall times Intl finds at random instants over three years, DST days included (%s)', (zone) => {
+		let seed = 12345;
+		const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+		const cron = new Cron('30 2 * * *', { paused: true, timezone: zone, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' });
+		for (let i = 0; i < 2000; i++) {
+			const at = new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 3 * 365 * 86_400_000));
+			const next = cron.nextRun(at)!;
+			expect(next.getTime()).toBeGreaterThan(at.getTime());
+			expect(next.getTime() - at.getTime()).toBeLessThanOrEqual(26 * 3_600_000);
+			// 02:30 each day, or 03:00 (the first instant after the gap) on a spring-forward day that skips it.
+			const w = wall(zone, next);
+			expect(['2:30:00', '3:00:00']).toContain(w);
+			if (w === '3:00:00') expect(wall(zone, new Date(next.getTime() - 1000))).toBe('1:59:59');
+		}
 	});
 });
 
