@@ -82,6 +82,24 @@ describe('job list, bulk actions and Retry', () => {
 		expect(await page({ q: 'idle', limit: 1 })).toMatchObject({ matching: 2, total: 6 });
 	});
 
+	it('later pages (rows read by key after an index-only cut) add up to the whole list in every sort', async () => {
+		for (const sort of ['key', 'name', 'next'] as const) {
+			const all = (await page({ sort })).jobs.map((j) => j.key);
+			const paged: string[] = [];
+			for (let offset = 0; offset < all.length; offset += 2) paged.push(...(await page({ sort, offset, limit: 2 })).jobs.map((j) => j.key));
+			expect(paged).toEqual(all);
+		}
+		expect(await page({ sort: 'name', q: 'idle', offset: 1, limit: 1 })).toMatchObject({ jobs: [{ key: 'idle-b' }], matching: 2 });
+	});
+
+	it('counts a filtered list when the page is full or past the end, and takes a short page as the end', async () => {
+		expect(await page({ q: 'idle', limit: 2 })).toMatchObject({ matching: 2 });
+		expect(await page({ q: 'idle', offset: 10, limit: 2 })).toMatchObject({ jobs: [], matching: 2 });
+		expect(await page({ q: 'idle', offset: 1, limit: 2 })).toMatchObject({ jobs: [{ key: 'idle-b' }], matching: 2 });
+		expect(await page({ state: 'failing', offset: 0, limit: 1 })).toMatchObject({ jobs: [{ key: 'failing' }], matching: 1 });
+		expect(await page({ q: 'nothing-like-this' })).toMatchObject({ jobs: [], matching: 0 });
+	});
+
 	it('bulk Run now queues one manual run per job; an unknown key refuses the whole batch naming it', async () => {
 		const err = await caught(() => a.service.triggerMany(['idle-a', 'nope'], actor));
 		expect(err.status).toBe(404);

@@ -194,16 +194,18 @@ function orderOf(sort: JobSort): SQL[] {
 
 /**
  * One page of the job list (the admin list at any size): search, source and state filtered,
- * sorted and cut in SQL (`offset`, `limit`).
+ * sorted and cut in SQL (`offset`, `limit`). Past the first page the rows skipped are only
+ * counted off an index (each sort's index holds the key: an index-only scan) and the page's
+ * rows are read by key after: page 500 reads 50 rows, not 25,000.
  */
 export async function pageJobColumns<K extends keyof CronJob>(db: Db, columns: readonly K[], query: JobPageQuery, ctx: StateContext): Promise<Pick<CronJob, K>[]> {
-	return db
-		.select(pick(columns))
-		.from(schema.cronJob)
-		.where(pageWhere(query, ctx))
-		.orderBy(...orderOf(query.sort))
-		.limit(query.limit)
-		.offset(query.offset) as Promise<Pick<CronJob, K>[]>;
+	const t = schema.cronJob;
+	const where = pageWhere(query, ctx);
+	const order = orderOf(query.sort);
+	const rows = db.select(pick(columns)).from(t);
+	if (query.offset === 0) return rows.where(where).orderBy(...order).limit(query.limit) as Promise<Pick<CronJob, K>[]>;
+	const keys = db.select({ key: t.key }).from(t).where(where).orderBy(...order).limit(query.limit).offset(query.offset);
+	return rows.where(inArray(t.key, keys)).orderBy(...order) as Promise<Pick<CronJob, K>[]>;
 }
 
 /** How many jobs a list's filters keep (a scan of the rows they select: ask `countJobs` when there are none). */
