@@ -153,4 +153,58 @@ describe('an idle worker', () => {
 		await eventually(async () => started.includes(id));
 		expect(started).toEqual([id]);
 	});
+
+	it('live output: no timer while no run prints; printed output reaches the ledger within 250 ms, each time a run prints', async () => {
+		const clock = new ManualClock(Date.now());
+		let printed = 0;
+		let say: (line: string) => void = () => {};
+		let finish: () => void = () => {};
+		const job = defineJob({
+			key: 'talker',
+			name: 'Talker',
+			schedule: '0 0 1 1 *',
+			handler: (ctx) =>
+				new Promise<void>((resolve) => {
+					say = (line) => {
+						ctx.log(line);
+						printed++;
+					};
+					finish = resolve;
+				})
+		});
+		const a = instance(t, [job], { clock, leaseMs: 30_000, pollMs: 600_000, resyncMs: 600_000, listenCheckMs: 600_000 });
+		running.push(a);
+		const counts = countStatements(a.sql, { output: /set output = u\.output/ });
+		await a.scheduler.start();
+		// Idle: nothing wakes more often than the lease period (no output timer).
+		expect(Math.min(...clock.intervals)).toBeGreaterThanOrEqual(10_000);
+		await syncCodeJobs(t.sql, [job]);
+		const [queued] = await t.sql<{ id: number }[]>`
+			insert into cron_job_execution (job_id, trigger, run_at, status, triggered_by)
+			values ('talker', 'manual', now(), 'queued', 'test') returning id`;
+		await t.sql`select pg_notify('cronkit', '{"t":"queue"}')`;
+		await eventually(async () => a.scheduler.status().activeRuns === 1);
+		const stored = async () => (await t.sql<{ output: string | null }[]>`select output from cron_job_execution where id = ${queued!.id}`)[0]!.output;
+		const pendingWhileSilent = clock.pending;
+		say('first');
+		expect(printed).toBe(1);
+		// One timer for the printed output, none for a second line before it fires.
+		expect(clock.pending).toBe(pendingWhileSilent + 1);
+		say('second');
+		expect(clock.pending).toBe(pendingWhileSilent + 1);
+		expect(Math.min(...clock.intervals)).toBeGreaterThanOrEqual(10_000);
+		clock.advance(249);
+		expect(await stored()).toBeNull();
+		clock.advance(1);
+		await eventually(async () => (await stored()) === 'first\nsecond\n');
+		expect(counts.output).toBe(1);
+		// Written: no timer left until the run prints again.
+		expect(clock.pending).toBe(pendingWhileSilent);
+		say('third');
+		clock.advance(250);
+		await eventually(async () => (await stored()) === 'first\nsecond\nthird\n');
+		expect(counts.output).toBe(2);
+		finish();
+		await eventually(async () => a.scheduler.status().activeRuns === 0);
+	});
 });
