@@ -1,9 +1,10 @@
 /**
  * What an idle worker still does, and what it no longer does (docs/architecture.md, "Idle
- * cost"): the resync reads every job only when the digest of the jobs and settings changed, the
- * database's clock is read by the instance heartbeat and not again by the resync, and a queued
- * run whose NOTIFY was lost is found when LISTEN resubscribes or by the slower safety-net poll.
- * Intervals are driven by a ManualClock; the database is real.
+ * cost"): the resync reads every job only when the digest of the jobs and settings changed since
+ * the boot or the last resync that read them, the database's clock is read by the instance
+ * heartbeat and not again by the resync, a queued run whose NOTIFY was lost is found when LISTEN
+ * resubscribes or by the slower safety-net poll, and live output sets a timer only when a run
+ * prints. Intervals are driven by a ManualClock; the database is real.
  */
 import type { Sql } from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,26 +52,27 @@ describe('an idle worker', () => {
 		running.push(a);
 		const counts = countStatements(a.sql, { digest: /select md5\(/, rows: /select key, updated_at as "updatedAt" from cron_job/ });
 		await a.scheduler.start();
-		// The first resync reads every row (nothing synced yet).
+		// The boot read the digest before it loaded the jobs: the first resync reads no rows.
+		expect(counts.digest).toBe(1);
 		clock.advance(RESYNC_MS);
-		await eventually(async () => counts.rows === 1);
+		await eventually(async () => counts.digest === 2);
 		// Edited behind the scheduler's back: no NOTIFY reaches it.
 		await t.sql`update cron_job set schedule = '30 4 * * *', updated_at = now() where key = 'edited'`;
 		clock.advance(RESYNC_MS);
 		await eventually(async () => a.scheduler.status().nextTickAt?.endsWith('04:30:00.000Z'));
-		expect(counts.rows).toBe(2);
+		expect(counts.rows).toBe(1);
 		// Nothing changed since: the digest alone, no rows.
 		clock.advance(RESYNC_MS);
 		clock.advance(RESYNC_MS);
-		await eventually(async () => counts.digest === 4);
-		expect(counts.rows).toBe(2);
+		await eventually(async () => counts.digest === 5);
+		expect(counts.rows).toBe(1);
 		// A settings change (also without NOTIFY) changes the digest: the next resync reads it.
 		await t.sql`
 			insert into cron_job_config (key, value, updated_at) values ('scheduler.paused', 'true'::jsonb, now())
 			on conflict (key) do update set value = excluded.value, updated_at = now()`;
 		clock.advance(RESYNC_MS);
 		await eventually(async () => a.scheduler.status().paused === true);
-		expect(counts.rows).toBe(3);
+		expect(counts.rows).toBe(2);
 	});
 
 	it('the heartbeat reads the database clock; the resync reads it only when no heartbeat did within a resync period', async () => {

@@ -186,6 +186,9 @@ export class Scheduler {
 		const { sql, log, clock, time, timing } = this.engine;
 		await syncCodeJobs(sql, this.opts.definitions);
 		await this.leases.reap();
+		// Read before the settings and the rows: the first resync then reads only the digest,
+		// and a change committed meanwhile shows in the next one (as in `resync`).
+		const version = await configVersion(sql);
 		this.settings = await loadSettings(sql, this.opts.defaultTimezone);
 		await time.measureAndReport(sql, log);
 		await this.listener.start();
@@ -216,6 +219,7 @@ export class Scheduler {
 			}
 			if (rows.length < BOOT_SLICE) break;
 		}
+		this.syncedVersion = version;
 		// A tick that fell due while booting (within the late tolerance) runs as a scheduled tick.
 		const recent = await this.catchUp.afterDowntime(bootNow, { claimWithinMs: timing.lateToleranceMs, owed });
 		this.timers.start();
