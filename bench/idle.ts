@@ -1,6 +1,7 @@
 /**
- * `npm run bench:idle [-- --schedules 1000 --window 60 --warmup 10]`: what an idle worker (the Scheduler and
- * the instance registry, as in bench:peers' idle table) does over a window with nothing due.
+ * `npm run bench:idle [-- --schedules 1000 --window 60 --warmup 10]`: what an idle worker (the Scheduler,
+ * the instance registry and the alerts, as in bench:peers' idle table: `idleWorker` in lib.ts)
+ * does over a window with nothing due.
  * Every statement it sends is counted by its text (postgres.js's `debug` hook on the pool), and
  * the process's CPU time (utime + stime) is read over the same window. Run it under
  * `node --cpu-prof --import tsx` to see where that CPU goes, function by function. With
@@ -11,11 +12,8 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import type { Sql } from 'postgres';
 import pino from 'pino';
-import { DbTime } from '../src/lib/server/cron/db-time';
-import { systemClock } from '../src/lib/server/cron/clock';
 import { defineJob } from '../src/lib/server/cron/types';
-import { InstanceRegistry } from '../src/lib/server/instances/registry';
-import { arg, createScheduler, sleep, startDatabase } from './lib';
+import { arg, idleWorker, sleep, startDatabase } from './lib';
 import { farSchedules } from './peers/rig';
 
 const schedules = arg('schedules', 1000);
@@ -40,17 +38,14 @@ try {
 	const definitions = list.map((schedule, i) =>
 		defineJob({ key: `idle-${String(i).padStart(4, '0')}`, name: `idle ${i}`, schedule, handler: () => {} })
 	);
-	const time = new DbTime(systemClock);
-	const scheduler = createScheduler(sql, definitions, { log, time });
-	const registry = new InstanceRegistry({ sql, log, time, id: `bench-${process.pid}`, role: 'worker' });
+	const worker = idleWorker(sql, definitions, log);
 	const bootProfile = process.argv[process.argv.indexOf('--boot-allocations') + 1];
 	const inspector = process.argv.includes('--boot-allocations') ? new Session() : null;
 	if (inspector) {
 		inspector.connect();
 		await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 	}
-	await scheduler.start();
-	await registry.start();
+	await worker.start();
 	if (inspector) {
 		const { profile } = await inspector.post('HeapProfiler.stopSampling');
 		await writeFile(bootProfile!, JSON.stringify(profile));
@@ -71,8 +66,7 @@ try {
 	console.log(`  RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`);
 	console.log(`  statements: ${perMin(total)} per minute`);
 	for (const [text, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`  ${perMin(n).padStart(7)}/min  ${text}`);
-	await registry.stop();
-	await scheduler.stop(5_000);
+	await worker.stop();
 } finally {
 	await db.close();
 }

@@ -10,7 +10,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import postgres, { type Sql } from 'postgres';
+import type { Logger } from 'pino';
+import { AlertService } from '../src/lib/server/alerts/service';
 import { createJobTypes } from '../src/lib/server/job-registry';
+import { systemClock } from '../src/lib/server/cron/clock';
+import { DbTime } from '../src/lib/server/cron/db-time';
+import { InstanceRegistry } from '../src/lib/server/instances/registry';
 import { Scheduler, type SchedulerOptions } from '../src/lib/server/cron/scheduler';
 import type { RegisteredJob } from '../src/lib/server/cron/types';
 import { openPool, wrap } from '../src/lib/server/db';
@@ -107,8 +112,11 @@ export async function startDatabase(): Promise<BenchDatabase> {
 
 const silent = pino({ level: 'silent' });
 
+const benchSecrets = new SecretBox(randomBytes(32));
+const benchEgress = EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY);
+
 /** The app's job types under a throw-away key and the default egress policy. */
-export const benchJobTypes = createJobTypes({ secrets: new SecretBox(randomBytes(32)), egress: EgressPolicy.fromLists(DEFAULT_HTTP_JOB_DENY) });
+export const benchJobTypes = createJobTypes({ secrets: benchSecrets, egress: benchEgress });
 
 /** A Scheduler on `sql` as the app builds one, with a silent logger. */
 export function createScheduler(sql: Sql, definitions: RegisteredJob[], opts: Partial<SchedulerOptions> = {}): Scheduler {
@@ -122,6 +130,35 @@ export function createScheduler(sql: Sql, definitions: RegisteredJob[], opts: Pa
 		log: silent,
 		...opts
 	});
+}
+
+export type IdleWorker = { scheduler: Scheduler; start(): Promise<void>; stop(): Promise<void> };
+
+/**
+ * What a worker-only process (CRON_ROLE=worker, the CLI's `worker`) runs besides its HTTP
+ * server, as `boot()` in src/lib/server/runtime.ts starts it: the Scheduler, the instance
+ * registry and the alerts (evaluator, senders, monitor watch), sharing one estimate of the
+ * database's clock. For the idle benches (bench:idle, bench:peers' idle table).
+ */
+export function idleWorker(sql: Sql, definitions: RegisteredJob[], log: Logger): IdleWorker {
+	const time = new DbTime(systemClock);
+	const id = `bench-${process.pid}`;
+	const scheduler = createScheduler(sql, definitions, { log, time, instanceId: id });
+	const registry = new InstanceRegistry({ sql, log, time, id, role: 'worker' });
+	const alerts = new AlertService({ sql, log, origin: 'http://localhost:3000', defaultTimezone: 'UTC', secrets: benchSecrets, egress: benchEgress, time });
+	return {
+		scheduler,
+		async start() {
+			await scheduler.start();
+			await registry.start();
+			await alerts.start();
+		},
+		async stop() {
+			await alerts.stop();
+			await scheduler.stop(5_000);
+			await registry.stop();
+		}
+	};
 }
 
 // ---- statistics ---------------------------------------------------------------------

@@ -2,19 +2,17 @@
  * Cronkit in a trial: the repository's own Scheduler (src/lib/server/cron), built into the
  * bench's bundle, on the app's pool (openPool) and migrations. Queue: no-op `queued` manual
  * runs spread over code jobs with overlap `allow` (as bench/throughput.ts). Cron: 200 code jobs
- * due at the instant. Idle: what a worker process runs, the Scheduler and the instance registry.
+ * due at the instant. Idle: what a worker process runs, the Scheduler, the instance registry and
+ * the alerts (`idleWorker` in bench/lib.ts).
  */
 import path from 'node:path';
 import pino from 'pino';
 import type { Sql } from 'postgres';
 import { syncCodeJobs } from '../../src/lib/server/cron/jobs';
-import { DbTime } from '../../src/lib/server/cron/db-time';
-import { systemClock } from '../../src/lib/server/cron/clock';
 import { defineJob, type RegisteredJob } from '../../src/lib/server/cron/types';
 import { openPool, unbounded } from '../../src/lib/server/db';
 import { migrate } from '../../src/lib/server/db/migrate';
-import { InstanceRegistry } from '../../src/lib/server/instances/registry';
-import { createScheduler } from '../lib';
+import { createScheduler, idleWorker } from '../lib';
 import { sleep } from '../time';
 import type { Kept } from './protocol';
 import { farSchedules, onceAt, SCHEMA_BYTES, type System } from './rig';
@@ -108,20 +106,12 @@ export const cronkit: System = {
 	async idle(spec, admin) {
 		const sql = await prepare(spec.url, spec.root, 20);
 		const schedules = farSchedules(spec.schedules);
-		const time = new DbTime(systemClock);
-		const scheduler = createScheduler(
-			sql,
-			jobs(spec.schedules, 'idle', (i) => schedules[i]!, () => {}),
-			{ log, time }
-		);
-		const registry = new InstanceRegistry({ sql, log, time, id: `bench-${process.pid}`, role: 'worker' });
-		await scheduler.start();
-		await registry.start();
+		const worker = idleWorker(sql, jobs(spec.schedules, 'idle', (i) => schedules[i]!, () => {}), log);
+		await worker.start();
 		return {
 			kept: () => kept(admin),
 			async stop() {
-				await registry.stop();
-				await scheduler.stop(5_000);
+				await worker.stop();
 				await sql.end({ timeout: 2 });
 			}
 		};

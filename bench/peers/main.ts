@@ -6,7 +6,7 @@
  * measures where the queue path's time goes (see README.md beside this file).
  *
  *   npm run bench:peers [-- --rounds N --quick --only queue,cron,idle --systems cronkit,pg-boss,…
- *                          --jobs N --window S --schedules N --profile]
+ *                          --jobs N --window S --warmup S --schedules N --profile]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { startEmbedded, type EmbeddedServer } from '../../src/lib/server/db/embedded';
-import { APP_NODE_FLAGS } from '../app-process';
+import { appNodeFlags } from '../app-process';
 import { fmt, heading, note, percentile, table } from '../lib';
 import { sleep, sleepUntil } from '../time';
 import { profileQueue } from './profile';
@@ -47,6 +47,8 @@ const quick = flag('quick');
 const ROUNDS = count('rounds', quick ? 1 : 3, 1, 20);
 const JOBS = count('jobs', quick ? 5_000 : 20_000, 100, 1_000_000);
 const WINDOW_S = count('window', quick ? 20 : 60, 5, 600);
+/** Seconds from every idle trial's "ready" to its window. */
+const WARMUP_S = count('warmup', 10, 0, 600);
 const SCHEDULES = count('schedules', 1_000, 1, 10_000);
 const CRON_JOBS = 200;
 const POOL = 20;
@@ -62,6 +64,8 @@ const PROFILE = flag('profile');
 /** The whole run stops (and cleans up) past this. */
 const RUN_LIMIT_MS = 45 * 60_000;
 const ROOT = process.cwd();
+/** Cronkit's trials start with the Node flags of `npm start`. */
+const APP_NODE_FLAGS = appNodeFlags(ROOT);
 const TRIAL = path.join(import.meta.dirname, 'trial.mjs');
 
 const CHOSEN = (option('systems') ?? Object.keys(SYSTEMS).join(',')).split(',');
@@ -377,13 +381,13 @@ async function idleRound(): Promise<{ round: IdleRound; serverPct: number }> {
 	const trials = new Map<SystemId, Trial>();
 	try {
 		for (const system of IDLE_SYSTEMS) dbs.set(system, await freshDatabase());
-		const deadline = Date.now() + (WINDOW_S + 180) * 1000;
+		const deadline = Date.now() + (WARMUP_S + WINDOW_S + 180) * 1000;
 		for (const system of IDLE_SYSTEMS) {
 			trials.set(system, startTrial({ kind: 'idle', system, url: dbs.get(system)!.url, root: ROOT, deadline, schedules: SCHEDULES }));
 		}
 		await Promise.all([...trials.values()].map((t) => t.ready));
 		// Start-up work (catch-up, first polls, JIT) is over before the window opens.
-		await sleep(10_000);
+		await sleep(WARMUP_S * 1000);
 		const sample = async (): Promise<IdleSample> => {
 			const backends = await s.admin<{ pid: number; datname: string }[]>`
 				select pid, datname from pg_stat_activity where datname like 'trial\\_%'`;
@@ -445,7 +449,7 @@ async function idleRound(): Promise<{ round: IdleRound; serverPct: number }> {
 }
 
 async function idleTable(): Promise<void> {
-	heading(`idle: ${SCHEDULES} schedules, none due; ${WINDOW_S} s windows, all systems in the same window; ${ROUNDS} rounds`);
+	heading(`idle: ${SCHEDULES} schedules, none due; ${WINDOW_S} s windows from ${WARMUP_S} s after start-up, all systems in the same window; ${ROUNDS} rounds`);
 	note(`load average at start: ${load()}`);
 	const rounds: IdleRound[] = [];
 	const serverPct: number[] = [];
@@ -478,8 +482,8 @@ async function idleTable(): Promise<void> {
 	]);
 	note(`whole PostgreSQL server during the windows (all four systems and its own processes): ${spread(serverPct, 2)} % of one core`);
 	note('Graphile Worker, defaults: concurrency 1, pool 10; the others as in the cron table (Cronkit concurrency 100, pool 20;');
-	note('pg-boss one worker × batchSize 50, pool 20; Graphile batched concurrency 50, pool 20). Cronkit runs its Scheduler and');
-	note('instance registry, as a worker process does. Every process also holds the bench\'s own connection (postgres.js).');
+	note('pg-boss one worker × batchSize 50, pool 20; Graphile batched concurrency 50, pool 20). Cronkit runs its Scheduler,');
+	note('instance registry and alerts, as a worker process does. Every process also holds the bench\'s own connection (postgres.js).');
 	note('kept afterwards (last round):');
 	for (const s of IDLE_SYSTEMS) keptNote(`  ${SYSTEMS[s]}`, rounds.at(-1)?.get(s)?.kept);
 	note(`load average at end: ${load()}`);

@@ -69,6 +69,11 @@ export class ManualClock implements Clock {
 		return this.timers.size;
 	}
 
+	/** The periods (ms) of the intervals set, shortest first. */
+	get intervals(): number[] {
+		return [...this.timers.values()].flatMap((t) => (t.every === null ? [] : [t.every])).sort((a, b) => a - b);
+	}
+
 	advance(ms: number): void {
 		const end = this.mono + ms;
 		for (;;) {

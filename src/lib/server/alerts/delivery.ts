@@ -22,10 +22,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { AlertEvent, NotificationStatus } from '../../names';
 import { delay, type Clock, type Timer } from '../cron/clock';
-import { describeNetworkError, egressAgent } from '../egress/dispatcher';
+import { describeNetworkError, egressAgent, undici } from '../egress/dispatcher';
 import type { EgressPolicy } from '../egress/policy';
 import { deliver as deliverEmail, queueEmail } from '../email/outbox';
 import type { Mailer } from '../email/transport';
@@ -101,7 +101,7 @@ export type DeliveryDeps = {
 
 export class Deliveries {
 	readonly timing: DeliveryTiming;
-	private agent: Dispatcher | null = null;
+	private agent: Promise<Dispatcher> | null = null;
 	private inFlight = 0;
 	private looping: Promise<void> | null = null;
 	private again = false;
@@ -129,8 +129,9 @@ export class Deliveries {
 		this.deps.clock.clearTimeout(this.timer);
 		const until = this.deps.clock.monotonic() + ms;
 		while ((this.looping || this.inFlight) && this.deps.clock.monotonic() < until) await new Promise((r) => this.deps.clock.setTimeout(r as () => void, 20));
-		await this.agent?.close().catch(() => undefined);
+		const agent = this.agent;
 		this.agent = null;
+		await agent?.then((a) => a.close()).catch(() => undefined);
 	}
 
 	/**
@@ -301,7 +302,7 @@ export class Deliveries {
 		return status;
 	}
 
-	private dispatcher(): Dispatcher {
+	private dispatcher(): Promise<Dispatcher> {
 		this.agent ??= egressAgent(this.deps.egress);
 		return this.agent;
 	}
@@ -325,7 +326,8 @@ export class Deliveries {
 		const signal = AbortSignal.timeout(this.timing.sendTimeoutMs);
 		let res: Dispatcher.ResponseData;
 		try {
-			res = await request(url.href, { method: 'POST', headers, body: JSON.stringify(webhookBody(target.format, row.payload)), signal, dispatcher: this.dispatcher() });
+			const { request } = await undici();
+			res = await request(url.href, { method: 'POST', headers, body: JSON.stringify(webhookBody(target.format, row.payload)), signal, dispatcher: await this.dispatcher() });
 		} catch (err) {
 			if (signal.aborted) return { ok: false, error: `${where}: timed out after ${this.timing.sendTimeoutMs} ms`, final: false };
 			return { ok: false, error: `${where}: ${describeNetworkError(err)}`, final: false };

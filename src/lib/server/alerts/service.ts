@@ -31,7 +31,12 @@ const MAX_WAIT_MS = 60_000;
 export type AlertTiming = DeliveryTiming & {
 	/** The rate limit: one notification per job (or monitor) and channel per window. */
 	windowMs: number;
-	/** Safety net: the evaluator and the senders look anyway this often. */
+	/**
+	 * Safety net: the evaluator and the senders look anyway this often (a notification lost with
+	 * the LISTEN subscription; every deadline has a timer of its own). Each look is a pass of
+	 * about a dozen statements, so an idle worker's cost follows this period
+	 * (docs/architecture.md, "Idle cost").
+	 */
 	pollMs: number;
 	/** Safety net: the monitor deadlines are reloaded this often. */
 	resyncMs: number;
@@ -42,7 +47,7 @@ export type AlertTiming = DeliveryTiming & {
 export const DEFAULT_ALERT_TIMING: AlertTiming = {
 	...DEFAULT_DELIVERY_TIMING,
 	windowMs: 60_000,
-	pollMs: 5_000,
+	pollMs: 30_000,
 	resyncMs: 30_000,
 	coalesceMs: 20
 };

@@ -7,11 +7,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Sql } from 'postgres';
-import { interceptors, request } from 'undici';
 import { z } from 'zod';
 import { HTTP_METHODS } from '../../names';
 import { jsonValue } from '../db/json';
-import { describeNetworkError, egressAgent } from '../egress/dispatcher';
+import { describeNetworkError, egressAgent, undici } from '../egress/dispatcher';
 import type { EgressPolicy } from '../egress/policy';
 import { fieldError, invalid } from '../errors';
 import { SecretBox } from '../secrets/box';
@@ -172,7 +171,8 @@ export function httpJobType(deps: HttpJobDeps): RegisteredType {
 		async handler({ params, signal, log }) {
 			const shown = shownUrl(params.url, params.userinfo);
 			const headers = outgoingHeaders(deps.secrets, params);
-			const agent = egressAgent(deps.egress);
+			const { interceptors, request } = await undici();
+			const agent = await egressAgent(deps.egress);
 			const dispatcher = params.followRedirects ? agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) : agent;
 			const started = performance.now();
 			try {

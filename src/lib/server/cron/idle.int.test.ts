@@ -1,9 +1,10 @@
 /**
  * What an idle worker still does, and what it no longer does (docs/architecture.md, "Idle
- * cost"): the resync reads every job only when the digest of the jobs and settings changed, the
- * database's clock is read by the instance heartbeat and not again by the resync, and a queued
- * run whose NOTIFY was lost is found when LISTEN resubscribes or by the slower safety-net poll.
- * Intervals are driven by a ManualClock; the database is real.
+ * cost"): the resync reads every job only when the digest of the jobs and settings changed since
+ * the boot or the last resync that read them, the database's clock is read by the instance
+ * heartbeat and not again by the resync, a queued run whose NOTIFY was lost is found when LISTEN
+ * resubscribes or by the slower safety-net poll, and live output sets a timer only when a run
+ * prints. Intervals are driven by a ManualClock; the database is real.
  */
 import type { Sql } from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,26 +52,27 @@ describe('an idle worker', () => {
 		running.push(a);
 		const counts = countStatements(a.sql, { digest: /select md5\(/, rows: /select key, updated_at as "updatedAt" from cron_job/ });
 		await a.scheduler.start();
-		// The first resync reads every row (nothing synced yet).
+		// The boot read the digest before it loaded the jobs: the first resync reads no rows.
+		expect(counts.digest).toBe(1);
 		clock.advance(RESYNC_MS);
-		await eventually(async () => counts.rows === 1);
+		await eventually(async () => counts.digest === 2);
 		// Edited behind the scheduler's back: no NOTIFY reaches it.
 		await t.sql`update cron_job set schedule = '30 4 * * *', updated_at = now() where key = 'edited'`;
 		clock.advance(RESYNC_MS);
 		await eventually(async () => a.scheduler.status().nextTickAt?.endsWith('04:30:00.000Z'));
-		expect(counts.rows).toBe(2);
+		expect(counts.rows).toBe(1);
 		// Nothing changed since: the digest alone, no rows.
 		clock.advance(RESYNC_MS);
 		clock.advance(RESYNC_MS);
-		await eventually(async () => counts.digest === 4);
-		expect(counts.rows).toBe(2);
+		await eventually(async () => counts.digest === 5);
+		expect(counts.rows).toBe(1);
 		// A settings change (also without NOTIFY) changes the digest: the next resync reads it.
 		await t.sql`
 			insert into cron_job_config (key, value, updated_at) values ('scheduler.paused', 'true'::jsonb, now())
 			on conflict (key) do update set value = excluded.value, updated_at = now()`;
 		clock.advance(RESYNC_MS);
 		await eventually(async () => a.scheduler.status().paused === true);
-		expect(counts.rows).toBe(3);
+		expect(counts.rows).toBe(2);
 	});
 
 	it('the heartbeat reads the database clock; the resync reads it only when no heartbeat did within a resync period', async () => {
@@ -152,5 +154,59 @@ describe('an idle worker', () => {
 		clock.advance(1_000);
 		await eventually(async () => started.includes(id));
 		expect(started).toEqual([id]);
+	});
+
+	it('live output: no timer while no run prints; printed output reaches the ledger within 250 ms, each time a run prints', async () => {
+		const clock = new ManualClock(Date.now());
+		let printed = 0;
+		let say: (line: string) => void = () => {};
+		let finish: () => void = () => {};
+		const job = defineJob({
+			key: 'talker',
+			name: 'Talker',
+			schedule: '0 0 1 1 *',
+			handler: (ctx) =>
+				new Promise<void>((resolve) => {
+					say = (line) => {
+						ctx.log(line);
+						printed++;
+					};
+					finish = resolve;
+				})
+		});
+		const a = instance(t, [job], { clock, leaseMs: 30_000, pollMs: 600_000, resyncMs: 600_000, listenCheckMs: 600_000 });
+		running.push(a);
+		const counts = countStatements(a.sql, { output: /set output = u\.output/ });
+		await a.scheduler.start();
+		// Idle: nothing wakes more often than the lease period (no output timer).
+		expect(Math.min(...clock.intervals)).toBeGreaterThanOrEqual(10_000);
+		await syncCodeJobs(t.sql, [job]);
+		const [queued] = await t.sql<{ id: number }[]>`
+			insert into cron_job_execution (job_id, trigger, run_at, status, triggered_by)
+			values ('talker', 'manual', now(), 'queued', 'test') returning id`;
+		await t.sql`select pg_notify('cronkit', '{"t":"queue"}')`;
+		await eventually(async () => a.scheduler.status().activeRuns === 1);
+		const stored = async () => (await t.sql<{ output: string | null }[]>`select output from cron_job_execution where id = ${queued!.id}`)[0]!.output;
+		const pendingWhileSilent = clock.pending;
+		say('first');
+		expect(printed).toBe(1);
+		// One timer for the printed output, none for a second line before it fires.
+		expect(clock.pending).toBe(pendingWhileSilent + 1);
+		say('second');
+		expect(clock.pending).toBe(pendingWhileSilent + 1);
+		expect(Math.min(...clock.intervals)).toBeGreaterThanOrEqual(10_000);
+		clock.advance(249);
+		expect(await stored()).toBeNull();
+		clock.advance(1);
+		await eventually(async () => (await stored()) === 'first\nsecond\n');
+		expect(counts.output).toBe(1);
+		// Written: no timer left until the run prints again.
+		expect(clock.pending).toBe(pendingWhileSilent);
+		say('third');
+		clock.advance(250);
+		await eventually(async () => (await stored()) === 'first\nsecond\nthird\n');
+		expect(counts.output).toBe(2);
+		finish();
+		await eventually(async () => a.scheduler.status().activeRuns === 0);
 	});
 });

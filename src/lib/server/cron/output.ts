@@ -29,7 +29,20 @@ export class OutputBuffer {
 	private tailLen = 0;
 	private size = 0;
 	/** Output was added since the last snapshot. */
-	dirty = false;
+	private isDirty = false;
+
+	/** `onDirty` is called when output is added (or marked unwritten) to a clean buffer. */
+	constructor(private readonly onDirty: () => void = () => {}) {}
+
+	get dirty(): boolean {
+		return this.isDirty;
+	}
+
+	private markDirty(): void {
+		if (this.isDirty) return;
+		this.isDirty = true;
+		this.onDirty();
+	}
 
 	get bytes(): number {
 		return this.size;
@@ -40,7 +53,7 @@ export class OutputBuffer {
 		let b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
 		if (!b.length) return;
 		this.size += b.length;
-		this.dirty = true;
+		this.markDirty();
 		if (this.headLen < OUTPUT_HEAD_BYTES) {
 			const take = Math.min(b.length, OUTPUT_HEAD_BYTES - this.headLen);
 			this.head.push(b.subarray(0, take));
@@ -60,11 +73,11 @@ export class OutputBuffer {
 
 	/** Marks the output as not yet written (a failed write is tried again). */
 	touch(): void {
-		if (this.size) this.dirty = true;
+		if (this.size) this.markDirty();
 	}
 
 	snapshot(): OutputSnapshot | null {
-		this.dirty = false;
+		this.isDirty = false;
 		if (!this.size) return null;
 		let tail = Buffer.concat(this.tail);
 		if (tail.length > OUTPUT_TAIL_BYTES) tail = tail.subarray(tail.length - OUTPUT_TAIL_BYTES);

@@ -86,6 +86,8 @@ export class Runner {
 			/** A queued run finished: room for another. */
 			onQueuedDone: () => void;
 			isRunning: () => boolean;
+			/** A run printed into clean output: the live output writer is due. */
+			onOutput: () => void;
 			/** Writes that must happen eventually (tried again while the database is away). */
 			defer: (name: string, write: () => Promise<unknown>) => void;
 			/** How isolated code jobs start their child; undefined where it cannot (no build). */
@@ -108,7 +110,7 @@ export class Runner {
 			fromQueue,
 			done: Promise.resolve('succeeded'),
 			leaseUntil: this.engine.clock.monotonic() + this.engine.timing.leaseMs,
-			output: new OutputBuffer(),
+			output: new OutputBuffer(this.deps.onOutput),
 			process: null,
 			killGraceMs: null
 		};

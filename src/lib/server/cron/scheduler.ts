@@ -58,7 +58,10 @@ export type SchedulerOptions = Partial<Timing> & {
 	isolation?: Isolation;
 };
 
-/** How often the output of running runs is written (batched: one statement for all of them). */
+/**
+ * Output printed by a running run reaches the ledger within this many ms (batched: one
+ * statement for every run that printed meanwhile). A one-off timer, set only when a run prints.
+ */
 const LIVE_OUTPUT_MS = 250;
 /** Job rows read per statement at boot (`start`). */
 const BOOT_SLICE = 1_000;
@@ -100,6 +103,8 @@ export class Scheduler {
 	private readonly deferred: DeferredWrites;
 	private settings: Settings;
 	private intervals: Timer[] = [];
+	/** Set while printed output waits for its write (writeLiveOutput). */
+	private outputTimer: Timer | undefined;
 	private running = false;
 	private passive = false;
 	/** Jobs whose next run the list page should be told (written together, retried). */
@@ -140,6 +145,7 @@ export class Scheduler {
 		this.runner = new Runner(engine, this.jobs, this.outcomes, {
 			loadJob: (key) => this.loadArmed(key),
 			onQueuedDone: () => this.wakeQueue(),
+			onOutput: () => this.outputPrinted(),
 			isRunning: () => this.running || this.passive,
 			defer,
 			isolation: opts.isolation
@@ -180,6 +186,9 @@ export class Scheduler {
 		const { sql, log, clock, time, timing } = this.engine;
 		await syncCodeJobs(sql, this.opts.definitions);
 		await this.leases.reap();
+		// Read before the settings and the rows: the first resync then reads only the digest,
+		// and a change committed meanwhile shows in the next one (as in `resync`).
+		const version = await configVersion(sql);
 		this.settings = await loadSettings(sql, this.opts.defaultTimezone);
 		await time.measureAndReport(sql, log);
 		await this.listener.start();
@@ -210,6 +219,7 @@ export class Scheduler {
 			}
 			if (rows.length < BOOT_SLICE) break;
 		}
+		this.syncedVersion = version;
 		// A tick that fell due while booting (within the late tolerance) runs as a scheduled tick.
 		const recent = await this.catchUp.afterDowntime(bootNow, { claimWithinMs: timing.lateToleranceMs, owed });
 		this.timers.start();
@@ -225,8 +235,7 @@ export class Scheduler {
 		this.intervals.push(
 			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
 			clock.setInterval(() => void this.leases.reap(), this.leases.periodMs),
-			clock.setInterval(() => void this.resync(), timing.resyncMs),
-			clock.setInterval(() => void this.writeLiveOutput(), LIVE_OUTPUT_MS)
+			clock.setInterval(() => void this.resync(), timing.resyncMs)
 		);
 		this.queue.start();
 		log.info({ instance: this.instanceId, jobs: this.jobs.size, clockOffsetMs: Math.round(time.localOffsetMs) }, 'scheduler started');
@@ -265,6 +274,8 @@ export class Scheduler {
 		this.deferred.stop();
 		for (const i of this.intervals) clock.clearInterval(i);
 		this.intervals = [];
+		clock.clearTimeout(this.outputTimer);
+		this.outputTimer = undefined;
 		log.info({ instance: instanceId, interrupted: left.length }, 'scheduler stopped');
 	}
 
@@ -342,6 +353,17 @@ export class Scheduler {
 				throw err;
 			}
 		}
+	}
+
+	/** A run printed: its output (and any other run's printed meanwhile) is written in LIVE_OUTPUT_MS. */
+	private outputPrinted(): void {
+		if (this.outputTimer) return;
+		this.outputTimer = this.engine.clock.setTimeout(() => {
+			this.outputTimer = undefined;
+			void this.writeLiveOutput();
+		}, LIVE_OUTPUT_MS);
+		// Never what keeps a process alive (a run still going does).
+		this.outputTimer.unref?.();
 	}
 
 	/** Output printed since the last write, of every active run, in one statement (never one a line). */
@@ -542,13 +564,9 @@ export class Scheduler {
 		this.timers.clear();
 		this.passive = true;
 		await this.measureClock();
-		for (const interval of [
-			clock.setInterval(() => void this.leases.renew(), this.leases.periodMs),
-			clock.setInterval(() => void this.writeLiveOutput(), LIVE_OUTPUT_MS)
-		]) {
-			interval.unref?.();
-			this.intervals.push(interval);
-		}
+		const renew = clock.setInterval(() => void this.leases.renew(), this.leases.periodMs);
+		renew.unref?.();
+		this.intervals.push(renew);
 	}
 
 	/** Stops the scheduler, or what `startPassive` started (its runs get the same grace period). */
@@ -572,5 +590,7 @@ export class Scheduler {
 		this.deferred.stop();
 		for (const i of this.intervals) clock.clearInterval(i);
 		this.intervals = [];
+		clock.clearTimeout(this.outputTimer);
+		this.outputTimer = undefined;
 	}
 }

@@ -9,8 +9,14 @@
  */
 import dns from 'node:dns';
 import net, { type LookupFunction } from 'node:net';
-import { Agent, buildConnector } from 'undici';
+import type { Agent } from 'undici';
 import { EgressBlocked, type EgressPolicy } from './policy';
+
+/**
+ * undici, loaded at the first request (an http run, a webhook): a worker that makes none does
+ * not hold it in memory (docs/architecture.md, "Idle cost").
+ */
+export const undici = () => import('undici');
 
 /** Options of the agent: no connect, headers or body timeout of its own. */
 export const AGENT_TIMEOUTS = { connect: 0, headersTimeout: 0, bodyTimeout: 0 } as const;
@@ -32,7 +38,8 @@ export function checkedLookup(policy: EgressPolicy): LookupFunction {
 }
 
 /** A dispatcher for one run's requests; destroy it when the run is done. */
-export function egressAgent(policy: EgressPolicy): Agent {
+export async function egressAgent(policy: EgressPolicy): Promise<Agent> {
+	const { Agent, buildConnector } = await undici();
 	const connect = buildConnector({ timeout: AGENT_TIMEOUTS.connect, lookup: checkedLookup(policy) });
 	return new Agent({
 		headersTimeout: AGENT_TIMEOUTS.headersTimeout,

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { parseConfig } from '../config';
 import { log } from '../log';
 
@@ -26,16 +26,28 @@ export type MailerOptions = { smtpUrl?: string; mailFrom: string; dataDir: strin
  */
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
+/**
+ * A nodemailer transport made at the first send: nodemailer is loaded then, so a process that
+ * sends no email does not hold it in memory (docs/architecture.md, "Idle cost").
+ */
+function lazyTransport(options: object, defaults: object): { get(): Promise<Transporter>; close(): void } {
+	let transport: Promise<Transporter> | null = null;
+	return {
+		get: () => (transport ??= import('nodemailer').then(({ createTransport }) => createTransport(options, defaults))),
+		close: () => void transport?.then((t) => t.close()).catch(() => undefined)
+	};
+}
+
 export function createMailer(opts: MailerOptions): Mailer {
 	return opts.smtpUrl ? smtpMailer(opts.smtpUrl, opts.mailFrom) : fileMailer(path.join(opts.dataDir, 'mail'), opts.mailFrom);
 }
 
 function smtpMailer(url: string, from: string): Mailer {
-	const transport = createTransport({ url, ...SMTP_TIMEOUTS }, { from });
+	const transport = lazyTransport({ url, ...SMTP_TIMEOUTS }, { from });
 	return {
 		kind: 'smtp',
 		async send(email) {
-			await transport.sendMail({ to: email.to, subject: email.subject, text: email.text });
+			await (await transport.get()).sendMail({ to: email.to, subject: email.subject, text: email.text });
 		},
 		close: () => transport.close()
 	};
@@ -43,11 +55,11 @@ function smtpMailer(url: string, from: string): Mailer {
 
 function fileMailer(dir: string, from: string): Mailer {
 	// nodemailer composes the RFC 822 message; we only write it out.
-	const transport = createTransport({ streamTransport: true, buffer: true, newline: 'unix' }, { from });
+	const transport = lazyTransport({ streamTransport: true, buffer: true, newline: 'unix' }, { from });
 	return {
 		kind: 'file',
 		async send(email) {
-			const info = await transport.sendMail({ to: email.to, subject: email.subject, text: email.text });
+			const info = await (await transport.get()).sendMail({ to: email.to, subject: email.subject, text: email.text });
 			await fs.mkdir(dir, { recursive: true });
 			const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 			const file = path.join(dir, `${stamp}-${email.id}.eml`);

@@ -2,15 +2,28 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
-// prom-client's names already start with process_ or nodejs_: the prefix is ours alone.
-// The event-loop lag histogram samples with a timer every `eventLoopMonitoringPrecision` ms.
-// prom-client's default, 10 ms, woke an idle process 100 times a second: most of an idle
-// worker's CPU (docs/architecture.md, "Idle cost"). At 100 ms a stall still shows in the
-// histogram when it spans a sample, i.e. every stall of 100 ms or more.
-collectDefaultMetrics({ register: registry, prefix: 'cronkit_', eventLoopMonitoringPrecision: 100 });
-// These three are gauges named like counters (promtool refuses them); the same counts stay
-// available by type in cronkit_nodejs_active_{handles,requests,resources}.
-for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`cronkit_nodejs_${name}`);
+
+let defaultsCollected = false;
+
+/**
+ * prom-client's process and Node.js metrics, registered at the first scrape: the event-loop lag
+ * histogram samples with a timer every `eventLoopMonitoringPrecision` ms, and a process nobody
+ * scrapes (an idle worker) should not wake for it (docs/architecture.md, "Idle cost"). So the
+ * lag and GC figures cover the time since the first scrape (the lag gauges, as prom-client
+ * resets its histogram at every scrape, the time since the previous one); CPU, memory and
+ * handles are read at each scrape anyway. At 100 ms (prom-client's default, 10 ms, woke a
+ * process 100 times a second) a stall shows in the histogram when it spans a sample, i.e. every
+ * stall of 100 ms or more.
+ */
+function collectDefaults(): void {
+	if (defaultsCollected) return;
+	defaultsCollected = true;
+	// prom-client's names already start with process_ or nodejs_: the prefix is ours alone.
+	collectDefaultMetrics({ register: registry, prefix: 'cronkit_', eventLoopMonitoringPrecision: 100 });
+	// These three are gauges named like counters (promtool refuses them); the same counts stay
+	// available by type in cronkit_nodejs_active_{handles,requests,resources}.
+	for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`cronkit_nodejs_${name}`);
+}
 
 export const runsTotal = new Counter({
 	name: 'cronkit_runs_total',
@@ -66,5 +79,6 @@ export function databaseGauge(name: string, help: string, read: GaugeSource): vo
 }
 
 export async function metricsText(): Promise<{ body: string; contentType: string }> {
+	collectDefaults();
 	return { body: await registry.metrics(), contentType: registry.contentType };
 }

@@ -2,7 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { metricsProblems } from '../../../../tests/helpers/metrics-lint';
 import '../devices/metrics';
 import '../email/metrics';
-import { metricsText } from './index';
+import { metricsText, registry } from './index';
+
+const LAG_MAX = 'cronkit_nodejs_eventloop_lag_max_seconds';
+
+/** Runs before any other test of this file scrapes. */
+describe('the event-loop lag histogram', () => {
+	it('starts at the first scrape (no timer before it) and then shows a stall between scrapes', async () => {
+		expect(registry.getSingleMetric(LAG_MAX)).toBeUndefined();
+		await metricsText();
+		expect(registry.getSingleMetric(LAG_MAX)).toBeDefined();
+		const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+		// The sampling timer (every 100 ms) has fired; then a 300 ms stall delays it that much.
+		await sleep(250);
+		const until = performance.now() + 300;
+		while (performance.now() < until) {
+			// blocking the event loop
+		}
+		await sleep(250);
+		const { body } = await metricsText();
+		const max = Number(/^cronkit_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(body)?.[1]);
+		expect(max).toBeGreaterThanOrEqual(0.2);
+	});
+});
 
 describe('/metrics names', () => {
 	it('pass promtool’s rules: no doubled prefix, counters and only counters end in _total', async () => {
