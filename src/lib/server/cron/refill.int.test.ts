@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { failNext, installFaults } from '../../../../tests/helpers/db-faults';
 import { eventually, instance, type Instance } from '../../../../tests/helpers/scheduler';
+import { claimQueued, settle } from './ledger';
 import { defineJob } from './types';
 
 /** The queue's slots refilled by the statements that settle the runs freeing them (outcomes.ts, queue.ts). */
@@ -56,5 +57,40 @@ describe('settle and claim in one statement', () => {
 			select count(*)::int as refilled from cron_job_execution c
 			where exists (select 1 from cron_job_execution s where s.finished_at = c.started_at)`;
 		expect(refilled).toBeGreaterThan(100);
+	});
+
+	it('plans the claim once per connection: the statements that claim run on generic plans, whatever their limit', async () => {
+		await a.scheduler.stop();
+		// One connection, so its prepared statements are the ones pg_prepared_statements shows.
+		const one = t.pool(1);
+		await t.sql`insert into cron_job_execution (job_id, trigger, run_at, status) select 'work', 'manual', now(), 'queued' from generate_series(1, 300)`;
+		const claimed: number[] = [];
+		for (let i = 1; i <= 12; i++) {
+			const claim = await claimQueued(one, i, 'plan-test', 60_000);
+			expect(claim.runs).toHaveLength(i);
+			claimed.push(...claim.runs.map((r) => r.id));
+		}
+		for (let i = 0; i < 12; i++) {
+			const batch = claimed.splice(0, 6);
+			const done = batch.map((id) => ({ id, status: 'succeeded' as const, durationMs: 1, output: null, result: null, errorMessage: null, errorStack: null, release: true, owner: 'plan-test' }));
+			const { settled, claim } = await settle(one, done, { jobState: 'caller', claim: { limit: (i % 5) + 1, instanceId: 'plan-test', leaseMs: 60_000 } });
+			expect(settled.every((s) => s.transitioned)).toBe(true);
+			expect(claim!.runs).toHaveLength((i % 5) + 1);
+			claimed.push(...claim!.runs.map((r) => r.id));
+		}
+		const plans = await one<{ kind: string; generic: number; custom: number }[]>`
+			select case when statement like '%with input as%' then 'settle' else 'claim' end as kind,
+				generic_plans::int as generic, custom_plans::int as custom
+			from pg_prepared_statements
+			where statement like '%cronkit_claim_candidates%' and statement not like '%pg_prepared_statements%'`;
+		expect(plans.map((p) => p.kind).sort()).toEqual(['claim', 'settle']);
+		// PostgreSQL tries custom plans for the first five executions, then keeps the generic
+		// one when it costs no more: every later call skips planning.
+		for (const p of plans) {
+			expect(p.custom, p.kind).toBeLessThanOrEqual(5);
+			expect(p.generic, p.kind).toBeGreaterThanOrEqual(7);
+		}
+		// Claimed in claim order (run_at, id), none twice.
+		expect(new Set(claimed).size).toBe(claimed.length);
 	});
 });
