@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { failNext, installFaults } from '../../../../tests/helpers/db-faults';
 import { eventually, instance, type Instance } from '../../../../tests/helpers/scheduler';
+import { runDuration, runsTotal } from '../metrics';
 import { claimQueued, settle } from './ledger';
 import { defineJob } from './types';
 
@@ -41,6 +42,9 @@ describe('settle and claim in one statement', () => {
 	it('runs every queued run exactly once, with failed statements retried (outcomes kept, claims rolled back)', async () => {
 		// The next three settle statements fail as a whole: their outcomes and their claims.
 		await failNext(t.sql, 'settle', 3);
+		const counted = async () => (await runsTotal.get()).values.find((v) => v.labels.job === 'work' && v.labels.status === 'succeeded')?.value ?? 0;
+		const observed = async () => (await runDuration.get()).values.find((v) => v.labels.job === 'work' && v.metricName === 'cronkit_run_duration_seconds_count')?.value ?? 0;
+		const [countedBefore, observedBefore] = [await counted(), await observed()];
 		await t.sql`
 			insert into cron_job_execution (job_id, trigger, run_at, status)
 			select 'work', 'manual', now(), 'queued' from generate_series(1, 200)`;
@@ -49,6 +53,9 @@ describe('settle and claim in one statement', () => {
 		// Each handler ran once: no run was claimed twice, none was lost.
 		expect(calls.size).toBe(200);
 		expect([...calls.values()].every((n) => n === 1)).toBe(true);
+		// The metrics count each run once, batches and retried statements alike.
+		expect((await counted()) - countedBefore).toBe(200);
+		expect((await observed()) - observedBefore).toBe(200);
 		// The faults were spent: three statements failed and were retried.
 		const [{ left }] = await t.sql<[{ left: number }]>`select last_value::int as left from test_fault_settle_seq`;
 		expect(left).toBeGreaterThan(0);
