@@ -100,4 +100,41 @@ describe('settle and claim in one statement', () => {
 		// Claimed in claim order (run_at, id), none twice.
 		expect(new Set(claimed).size).toBe(claimed.length);
 	});
+
+	it('stores each outcome field as given, in batches where a field is null for every run or only for some', async () => {
+		const ids = (
+			await t.sql<{ id: number }[]>`
+				insert into cron_job_execution (job_id, trigger, run_at, status, started_at, instance_id, lease_expires_at)
+				select 'work', 'manual', now(), 'running', now(), 'fields', now() + interval '1 minute' from generate_series(1, 4)
+				returning id`
+		).map((r) => r.id);
+		const bare = (id: number) => ({ id, status: 'succeeded' as const, durationMs: 3, output: null, result: null, errorMessage: null, errorStack: null, release: true, owner: 'fields' });
+		// Every optional field null in the whole batch.
+		await settle(t.sql, [bare(ids[0]!), bare(ids[1]!)], { jobState: 'caller' });
+		// One run with every field set beside one with none.
+		await settle(
+			t.sql,
+			[
+				{
+					...bare(ids[2]!),
+					status: 'failed',
+					output: { text: 'out', bytes: 3, tailAt: null },
+					result: { n: 1 },
+					errorMessage: 'boom',
+					errorStack: 'Error: boom',
+					process: { exitCode: 2, signal: null, cpuMs: 7, maxRssKb: 1024 }
+				},
+				bare(ids[3]!)
+			],
+			{ jobState: 'caller' }
+		);
+		const rows = await t.sql`
+			select id, status, duration_ms, output, output_bytes, result, error_message, error_stack, exit_code, signal, cpu_ms, max_rss_kb, exclusive, lease_expires_at
+			from cron_job_execution where id = any(${ids}) order by id`;
+		const none = { status: 'succeeded', duration_ms: 3, output: null, output_bytes: null, result: null, error_message: null, error_stack: null, exit_code: null, signal: null, cpu_ms: null, max_rss_kb: null, exclusive: false, lease_expires_at: null };
+		expect(rows[0]).toMatchObject(none);
+		expect(rows[1]).toMatchObject(none);
+		expect(rows[2]).toMatchObject({ status: 'failed', output: 'out', output_bytes: 3, result: { n: 1 }, error_message: 'boom', error_stack: 'Error: boom', exit_code: 2, signal: null, cpu_ms: 7, max_rss_kb: 1024 });
+		expect(rows[3]).toMatchObject(none);
+	});
 });
