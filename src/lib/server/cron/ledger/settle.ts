@@ -52,7 +52,7 @@ export type Settled = {
  * unnest() pads a null array with nulls, and most batches (in-process handlers: no output, no
  * process, no error) would otherwise serialise, send and parse ten arrays of nulls.
  */
-function column<T>(outcomes: Outcome[], field: (o: Outcome) => T | null): T[] | null {
+function column<T>(outcomes: Outcome[], field: (o: Outcome) => T | null): (T | null)[] | null {
 	return outcomes.some((o) => field(o) !== null) ? outcomes.map(field) : null;
 }
 
