@@ -4,13 +4,24 @@
  * CPU time read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnServer } from '../tests/helpers/serve';
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository: the nearest directory above this module with the app's svelte.config.js (this
+ * file runs from bench/ under tsx, and bundled from bench/peers/.build/ by bench:peers).
+ */
+export const root = ((dir: string): string => {
+	while (!existsSync(path.join(dir, 'svelte.config.js'))) {
+		const up = path.dirname(dir);
+		if (up === dir) throw new Error('bench: the repository (svelte.config.js) is not above bench/app-process.ts');
+		dir = up;
+	}
+	return dir;
+})(path.dirname(fileURLToPath(import.meta.url)));
 
 export type Target = { name: string; port: number; child: ChildProcess };
 

@@ -14,14 +14,14 @@ let pending: Promise<Counts> | null = null;
 
 /**
  * One query per scrape: concurrent readers share the one in flight. The active statuses are
- * spelled out (not bound): the partial indexes on queued and running runs match only literals.
+ * spelled out (not bound), one count each: the partial indexes on queued and running runs
+ * match only literals, and no one index holds both (the status index leaves out `running`).
  */
 function counts(sql: Sql): Promise<Counts> {
 	pending ??= sql<Counts[]>`
-			select count(*) filter (where status = 'queued')::int as queued,
-				count(*) filter (where status = 'running')::int as running,
-				count(*) filter (where status = 'running' and lease_expires_at < now())::int as expired
-			from cron_job_execution where status in ('queued', 'running')`
+			select (select count(*) from cron_job_execution where status = 'queued')::int as queued,
+				(select count(*) from cron_job_execution where status = 'running')::int as running,
+				(select count(*) from cron_job_execution where status = 'running' and lease_expires_at < now())::int as expired`
 		.then((rows) => rows[0]!)
 		.finally(() => {
 			pending = null;

@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { historyFixture } from '../../../../tests/helpers/history';
@@ -90,4 +91,60 @@ describe('execution history', () => {
 		]);
 	});
 
+	it('reads every status through an index or a bounded scan: the status index leaves out running and succeeded runs', async () => {
+		// Runs of `beta` in the two statuses the status index leaves out, and one queued.
+		const extra = await t.sql<{ id: number; status: string }[]>`
+			insert into cron_job_execution (job_id, trigger, run_at, status, started_at, instance_id, lease_expires_at)
+			select 'beta', 'manual', now(), s, case when s = 'queued' then null else now() end, 'i1',
+				case when s = 'running' then now() + interval '1 minute' end
+			from unnest(array['running', 'queued', 'succeeded', 'running']) s
+			returning id, status`;
+		expect(extra).toHaveLength(4);
+		const statuses = ['running', 'queued', 'succeeded', 'failed'] as const;
+		const expected: Record<string, number[]> = {};
+		for (const status of statuses) {
+			expected[status] = (await t.sql<{ id: number }[]>`
+				select id from cron_job_execution where status = ${status} order by id desc limit 25`).map((r) => r.id);
+			expect(expected[status]!.length, status).toBeGreaterThan(0);
+			const page = await listExecutions(t.sql, { status }, {});
+			expect(page.executions.map((r) => r.id), status).toEqual(expected[status]);
+			const api = await listExecutionViews(t.sql, { status }, {}, { budget: null });
+			expect(api.executions.map((r) => r.id), status).toEqual(expected[status]);
+		}
+		// `succeeded` is read along the primary key within the scan budget, and pages on.
+		const bounded = await listExecutions(t.sql, { status: 'succeeded' }, {}, { limit: 25, budget: 6 });
+		expect(bounded.scanned).toBe(6);
+		expect(bounded.executions.map((r) => r.id)).toEqual(expected.succeeded!.filter((id) => id > bounded.older!));
+		expect(bounded.executions.length).toBeGreaterThan(0);
+		expect(bounded.partial).toBe(true);
+
+		// Each statement a status filter sends can ride an index, also as a generic plan (what a
+		// prepared statement gets after a few calls): with sequential scans priced out the plan
+		// still reads an index, and the one expected.
+		const sent: { query: string; params: unknown[]; types: number[] }[] = [];
+		const spy = t.track(
+			postgres(t.url, { max: 1, onnotice: () => {}, debug: (_c, query, params, types) => sent.push({ query, params: params as unknown[], types: types as number[] }) })
+		);
+		const plans: Record<string, string> = {};
+		for (const status of ['failed', 'queued', 'running', 'cancelled'] as const) {
+			sent.length = 0;
+			await listExecutions(spy, { status }, {});
+			const statement = sent.find((q) => /from cron_job_execution/.test(q.query) && /order by id/.test(q.query))!;
+			plans[status] = await t.sql.begin(async (tx) => {
+				await tx`set local enable_seqscan = off`;
+				await tx`set local plan_cache_mode = force_generic_plan`;
+				const types = await tx<{ t: string }[]>`select format_type(o, null) as t from unnest(${statement.types}::oid[]) with ordinality u(o, n) order by n`;
+				await tx.unsafe(`prepare status_page${types.length ? `(${types.map((r) => r.t).join(', ')})` : ''} as ${statement.query}`);
+				const args = statement.params.map((p) => `'${String(p).replaceAll("'", "''")}'`).join(', ');
+				const [row] = await tx.unsafe(`explain (format json) execute status_page${args ? `(${args})` : ''}`);
+				await tx`deallocate status_page`;
+				return JSON.stringify(row);
+			});
+			expect(plans[status], status).not.toContain('Seq Scan');
+		}
+		expect(plans.failed).toContain('cron_job_execution_status_idx');
+		expect(plans.queued).toContain('cron_job_execution_status_idx');
+		expect(plans.cancelled).toContain('cron_job_execution_status_idx');
+		expect(plans.running).toContain('cron_job_execution_running_idx');
+	});
 });

@@ -22,6 +22,23 @@ type Pending = {
 	waiters: (() => void)[];
 };
 
+/**
+ * The metrics of a settled batch: one counter increment per job and status (prom-client hashes
+ * the labels at each call, once per run before), one histogram observation per run.
+ */
+function countRuns(settled: ledger.Settled[]): void {
+	const counts = new Map<string, { job: string; status: string; n: number }>();
+	for (const s of settled) {
+		if (!s.transitioned) continue;
+		const key = `${s.jobKey}\u0000${s.status}`;
+		const c = counts.get(key);
+		if (c) c.n++;
+		else counts.set(key, { job: s.jobKey, status: s.status, n: 1 });
+		if (s.durationMs !== null) runDuration.observe({ job: s.jobKey }, s.durationMs / 1000);
+	}
+	for (const c of counts.values()) runsTotal.inc({ job: c.job, status: c.status }, c.n);
+}
+
 export class OutcomeWriter {
 	private pending = new Map<number, Pending>();
 	private flushing: Promise<void> | null = null;
@@ -122,11 +139,7 @@ export class OutcomeWriter {
 				this.deps.jobStates.add(settled);
 				const fenced = settled.filter((s) => s.fenced).map((s) => s.id);
 				if (fenced.length) log.warn({ runs: fenced }, 'outcomes refused: this instance no longer held their leases');
-				for (const s of settled) {
-					if (!s.transitioned) continue;
-					runsTotal.inc({ job: s.jobKey, status: s.status });
-					if (s.durationMs !== null) runDuration.observe({ job: s.jobKey }, s.durationMs / 1000);
-				}
+				countRuns(settled);
 				for (const b of batch) for (const w of b.waiters) w();
 				if (retries) this.deps.onRetriesQueued();
 				// Let the runs just settled leave the runner (their slots were refilled by this

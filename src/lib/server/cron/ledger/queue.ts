@@ -73,16 +73,11 @@ export type QueueClaim = {
  */
 export function claimCtes(p: { limit: string; instance: string; lease: string }): string {
 	return `q_cand as (
-			select e.id, e.job_id, e.run_at, j.overlap
-			from cron_job_execution e join cron_job j on j.key = e.job_id
-			where e.status = 'queued' and e.run_at <= now()
-				and not (j.overlap = 'forbid' and exists (
-					select 1 from cron_job_execution x where x.job_id = e.job_id and x.exclusive))
-			order by e.run_at, e.id
-			-- Planned for each call (a custom plan): a generic plan, blind to the limit, scans
-			-- and sorts every queued run, which costs far more than planning.
-			limit ${p.limit}
-			for update of e skip locked
+			-- Due queued runs in claim order, locked (skip locked), none of a forbid job whose
+			-- slot is held: a function with a plan of its own (drizzle/0016_claim_candidates.sql),
+			-- so that this statement's plan does not depend on the limit and is made once.
+			select cand_id as id, cand_job_id as job_id, cand_run_at as run_at, cand_overlap as overlap
+			from cronkit_claim_candidates(${p.limit})
 		), q_chosen as (
 			select id, overlap from (
 				select c.*, row_number() over (partition by c.job_id order by c.run_at, c.id) as rn from q_cand c

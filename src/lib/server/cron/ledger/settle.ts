@@ -47,6 +47,15 @@ export type Settled = {
 	fenced: boolean;
 };
 
+/**
+ * One outcome field as an array for unnest(), or null when every value is null: a multi-argument
+ * unnest() pads a null array with nulls, and most batches (in-process handlers: no output, no
+ * process, no error) would otherwise serialise, send and parse ten arrays of nulls.
+ */
+function column<T>(outcomes: Outcome[], field: (o: Outcome) => T | null): (T | null)[] | null {
+	return outcomes.some((o) => field(o) !== null) ? outcomes.map(field) : null;
+}
+
 /** Queued runs a settle statement claims as well (the slots its runs free, refilled at once). */
 export type SettleClaim = { limit: number; instanceId: string; leaseMs: number };
 
@@ -175,18 +184,18 @@ export async function settle(
 			outcomes.map((o) => o.id),
 			outcomes.map((o) => o.status),
 			outcomes.map((o) => o.durationMs),
-			outcomes.map((o) => o.output?.text ?? null),
-			outcomes.map((o) => jsonValue(o.result === undefined ? null : o.result)),
-			outcomes.map((o) => o.errorMessage),
-			outcomes.map((o) => o.errorStack),
+			column(outcomes, (o) => o.output?.text ?? null),
+			column(outcomes, (o) => jsonValue(o.result === undefined ? null : o.result)),
+			column(outcomes, (o) => o.errorMessage),
+			column(outcomes, (o) => o.errorStack),
 			boolArray(outcomes.map((o) => o.release)),
-			outcomes.map((o) => o.owner),
-			outcomes.map((o) => o.output?.bytes ?? null),
-			outcomes.map((o) => o.output?.tailAt ?? null),
-			outcomes.map((o) => o.process?.exitCode ?? null),
-			outcomes.map((o) => o.process?.signal ?? null),
-			outcomes.map((o) => o.process?.cpuMs ?? null),
-			outcomes.map((o) => o.process?.maxRssKb ?? null),
+			column(outcomes, (o) => o.owner),
+			column(outcomes, (o) => o.output?.bytes ?? null),
+			column(outcomes, (o) => o.output?.tailAt ?? null),
+			column(outcomes, (o) => o.process?.exitCode ?? null),
+			column(outcomes, (o) => o.process?.signal ?? null),
+			column(outcomes, (o) => o.process?.cpuMs ?? null),
+			column(outcomes, (o) => o.process?.maxRssKb ?? null),
 			...(claim ? [claim.limit, claim.instanceId, claim.leaseMs] : [])
 		],
 		PREPARED

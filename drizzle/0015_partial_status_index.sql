@@ -1,0 +1,2 @@
+DROP INDEX "cron_job_execution_status_idx";--> statement-breakpoint
+CREATE INDEX "cron_job_execution_status_idx" ON "cron_job_execution" USING btree ("status","id" DESC NULLS LAST) WHERE "cron_job_execution"."status" not in ('running', 'succeeded');
