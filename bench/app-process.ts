@@ -35,16 +35,14 @@ export async function requireBuild(bench: string): Promise<void> {
 
 /**
  * The Node flags `npm start` passes (package.json's `start` script: the young generation's size,
- * the heap's growth): the benches start Cronkit the same way. `dir` is the repository's root
- * (bench:peers runs bundled from bench/peers/.build/, where `root` above is not it).
+ * the heap's growth): the benches start Cronkit the same way.
  */
-export const appNodeFlags = (dir = root): string[] =>
-	(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-		.split(/\s+/)
-		.filter((a) => a.startsWith('--'));
+export const APP_NODE_FLAGS: string[] = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+	.split(/\s+/)
+	.filter((a) => a.startsWith('--'));
 
-/** appNodeFlags, plus any in BENCH_APP_NODE_FLAGS (space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node refuses those in NODE_OPTIONS). */
-const startFlags = (): string[] => [...appNodeFlags(), ...(process.env.BENCH_APP_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+/** APP_NODE_FLAGS, plus any in BENCH_APP_NODE_FLAGS (space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node refuses those in NODE_OPTIONS). */
+const startFlags = (): string[] => [...APP_NODE_FLAGS, ...(process.env.BENCH_APP_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
 
 /**
  * The app from `entry` (`scripts/start.js` as `npm start`, with its Node flags, or

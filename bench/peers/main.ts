@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { startEmbedded, type EmbeddedServer } from '../../src/lib/server/db/embedded';
-import { appNodeFlags } from '../app-process';
+import { APP_NODE_FLAGS } from '../app-process';
 import { fmt, heading, note, percentile, table } from '../lib';
 import { sleep, sleepUntil } from '../time';
 import { profileQueue } from './profile';
@@ -64,8 +64,6 @@ const PROFILE = flag('profile');
 /** The whole run stops (and cleans up) past this. */
 const RUN_LIMIT_MS = 45 * 60_000;
 const ROOT = process.cwd();
-/** Cronkit's trials start with the Node flags of `npm start`. */
-const APP_NODE_FLAGS = appNodeFlags(ROOT);
 const TRIAL = path.join(import.meta.dirname, 'trial.mjs');
 
 const CHOSEN = (option('systems') ?? Object.keys(SYSTEMS).join(',')).split(',');
