@@ -406,12 +406,12 @@ export class Scheduler {
 		return armed;
 	}
 
-	/** A job changed somewhere: reload it; re-arm only if when it fires changed. */
 	/** A job was edited in this process: reload it now if this scheduler runs (others hear the NOTIFY). */
 	async jobEdited(key: string): Promise<void> {
 		if (this.running) await this.reloadJob(key);
 	}
 
+	/** A job changed somewhere: reload it; re-arm only if when it fires changed. */
 	async reloadJob(key: string): Promise<void> {
 		const job = await findJob(this.engine.db, key);
 		if (!job) {
